@@ -1,0 +1,6 @@
+/**
+ * vms-node wire and log formats: constants and compact-encoding codecs.
+ * Pure data, no I/O.
+ */
+export * from './constants.js'
+export * from './messages.js'

@@ -1,0 +1,139 @@
+/**
+ * The `vms-node` command line: argument parsing only. Every command is a
+ * function in src/commands/ that others can call.
+ *
+ * Bad input (no such file, syntax error in a contract, unknown key,
+ * unreachable host) prints one line `vms-node: CODE: detail` on stderr and
+ * exits non-zero; set VMS_DEBUG=1 for stack traces.
+ */
+
+import path from 'node:path'
+import { Command, Option, InvalidArgumentError } from 'commander'
+import goodbye from 'graceful-goodbye'
+import { VmsError } from './errors.js'
+import { parseBootstrap, type NetOptions } from './net/swarm.js'
+import { processOutput } from './commands/output.js'
+import { runDevnet } from './commands/devnet.js'
+import { runHost } from './commands/host.js'
+import { runCall, runInfo } from './commands/call.js'
+import { runRepl } from './commands/repl.js'
+import { VERSION } from './version.js'
+
+interface CommonFlags {
+  bootstrap?: string
+  bindHost?: string
+  json?: boolean
+  identity?: string
+  timeout?: number
+  storage?: string
+}
+
+function int (name: string) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`)
+    return n
+  }
+}
+
+function net (flags: CommonFlags): NetOptions {
+  return {
+    bootstrap: parseBootstrap(flags.bootstrap ?? process.env.VMS_BOOTSTRAP),
+    bindHost: flags.bindHost
+  }
+}
+
+function withNetwork (cmd: Command): Command {
+  return cmd
+    .option('--bootstrap <host:port,...>', 'DHT bootstrap nodes (default: $VMS_BOOTSTRAP, else the public DHT)')
+    .option('--bind-host <ip>', 'interface the DHT binds to', '127.0.0.1')
+    .option('--json', 'print one JSON object per line')
+}
+
+function withCaller (cmd: Command): Command {
+  return withNetwork(cmd)
+    .option('--identity <file>', 'caller key pair file, created on first use (default: ~/.vms-node/identity.json)')
+    .option('--timeout <ms>', 'connect and call timeout in ms', int('--timeout'), 5000)
+    .option('--storage <dir>', 'keep the replicated log and files here (default: a temporary folder)')
+}
+
+function fail (err: unknown): never {
+  const e = VmsError.from(err)
+  process.stderr.write(`vms-node: ${e.message}\n`)
+  if (process.env.VMS_DEBUG) process.stderr.write(String((err as Error).stack) + '\n')
+  process.exit(e.code === 'NOT_FOUND' || e.code === 'REQUEST_TIMEOUT' ? 2 : 1)
+}
+
+async function action (fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn()
+  } catch (err) {
+    fail(err)
+  }
+}
+
+const program = new Command('vms-node')
+  .description('Host auditable contracts on the Hyperswarm DHT; call, inspect and audit them.')
+  .version(VERSION)
+  .showHelpAfterError()
+
+program.command('devnet')
+  .description('run a local DHT bootstrap that stays up; prints its host:port')
+  .option('--port <port>', 'UDP port of the bootstrap node', int('--port'), 49737)
+  .option('--host <ip>', 'interface to bind', '127.0.0.1')
+  .option('--nodes <n>', 'DHT nodes to run (min 3)', int('--nodes'), 3)
+  .option('--json', 'print one JSON object per line')
+  .action((flags: { port: number, host: string, nodes: number, json?: boolean }) => action(async () => {
+    const { testnet } = await runDevnet(flags, processOutput(!!flags.json))
+    goodbye(() => testnet.destroy())
+  }))
+
+withNetwork(program.command('host'))
+  .description('deploy (or reopen) a contract and serve its methods')
+  .argument('<contract.js>', 'contract source file (CommonJS)')
+  .option('--storage <dir>', 'where the call log, files and operator identity live', '.vms-node')
+  .option('--name <name>', 'contract name in the storage (default: the file name)')
+  .option('--oracles', 'enable System.oracle (the contract becomes trusted, not trustless)')
+  .option('--timeout-ms <ms>', 'deadline of one call, ms', int('--timeout-ms'))
+  .option('--memory-mb <mb>', 'isolate memory limit, MiB', int('--memory-mb'))
+  .option('--max-args-bytes <n>', 'largest argument list, bytes', int('--max-args-bytes'))
+  .option('--max-result-bytes <n>', 'largest result, bytes', int('--max-result-bytes'))
+  .option('--max-write-bytes <n>', 'largest total written by one call, bytes', int('--max-write-bytes'))
+  .addOption(new Option('--no-tui', 'plain output even on a terminal'))
+  .action((file: string, flags: CommonFlags & { storage: string, name?: string, oracles?: boolean, timeoutMs?: number, memoryMb?: number, maxArgsBytes?: number, maxResultBytes?: number, maxWriteBytes?: number }) => action(async () => {
+    const limits = Object.fromEntries(Object.entries({
+      timeoutMs: flags.timeoutMs,
+      memoryMb: flags.memoryMb,
+      maxArgsBytes: flags.maxArgsBytes,
+      maxResultBytes: flags.maxResultBytes,
+      maxWriteBytes: flags.maxWriteBytes
+    }).filter(([, v]) => v !== undefined))
+    const { node } = await runHost(path.resolve(file), { ...net(flags), storage: flags.storage, name: flags.name, oracles: !!flags.oracles, limits }, processOutput(!!flags.json))
+    goodbye(() => node.close())
+  }))
+
+withCaller(program.command('call'))
+  .description('call a contract method; arguments are JSON (plain words are strings)')
+  .argument('<key>', 'contract key (z-base32 or hex)')
+  .argument('<method>', 'method name')
+  .argument('[args...]', 'arguments')
+  .action((key: string, method: string, args: string[], flags: CommonFlags) => action(async () => {
+    await runCall(key, method, args, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage }, processOutput(!!flags.json))
+  }))
+
+withCaller(program.command('info'))
+  .description("show a contract's keys, methods, log length and limits")
+  .argument('<key>', 'contract key (z-base32 or hex)')
+  .action((key: string, flags: CommonFlags) => action(async () => {
+    await runInfo(key, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage }, processOutput(!!flags.json))
+  }))
+
+withCaller(program.command('repl'))
+  .description('interactive REPL with a connected `client` object')
+  .argument('<key>', 'contract key (z-base32 or hex)')
+  .option('--exec <code>', 'evaluate one expression (e.g. "client.RSVP(\'bob\', false)") and exit')
+  .action((key: string, flags: CommonFlags & { exec?: string }) => action(async () => {
+    await runRepl(key, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, exec: flags.exec }, processOutput(!!flags.json))
+  }))
+
+program.parseAsync(process.argv).catch(fail)

@@ -1,0 +1,92 @@
+/**
+ * `vms-node host <contract.js>`: deploy (or reopen) a contract and serve it
+ * on the swarm until stopped.
+ */
+
+import fs from 'node:fs'
+import path from 'node:path'
+import { VmsError } from '../errors.js'
+import { formatKey } from '../keys.js'
+import { HostNode } from '../host/host-node.js'
+import type { ContractHost } from '../host/contract-host.js'
+import type { CallRecord } from '../../protocol/index.js'
+import { createSandbox, runtimeFingerprint } from '../runtime/sandbox.js'
+import type { Limits } from '../runtime/types.js'
+import { formatBootstrap, type NetOptions } from '../net/swarm.js'
+import type { Output } from './output.js'
+
+/** Options for {@link runHost}. */
+export interface HostOptions extends NetOptions {
+  storage: string
+  /** Contract name (default: the file name without extension). */
+  name?: string
+  limits?: Partial<Limits>
+  oracles?: boolean
+}
+
+/** What {@link runHost} started. */
+export interface RunningHost {
+  node: HostNode
+  contract: ContractHost
+}
+
+/**
+ * Reads the contract file, deploys or reopens it, prints where it is, and
+ * prints one line per call as calls are logged.
+ * @throws VmsError BAD_ARGUMENT (no such file), CONTRACT_LOAD, CONTRACT_MISMATCH
+ */
+export async function runHost (file: string, opts: HostOptions, out: Output): Promise<RunningHost> {
+  let source: string
+  try {
+    source = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    throw VmsError.BAD_ARGUMENT(`cannot read contract ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  const name = opts.name ?? path.basename(file).replace(/\.[cm]?js$/, '').replace(/[^\w.-]/g, '_')
+  const node = new HostNode({ ...opts, sandboxFactory: createSandbox, runtime: runtimeFingerprint() })
+  let contract: ContractHost
+  try {
+    contract = await node.deploy(source, { name, limits: opts.limits, oracles: opts.oracles })
+  } catch (err) {
+    await node.close().catch(() => {})
+    throw err
+  }
+  const info = contract.info()
+  const ready = {
+    event: 'ready',
+    contract: formatKey(contract.key),
+    files: formatKey(info.files),
+    name,
+    methods: info.methods,
+    length: info.length,
+    oracles: info.oracles,
+    storage: path.resolve(opts.storage),
+    bootstrap: formatBootstrap(opts.bootstrap ?? []),
+    runtime: info.runtime,
+    operator: node.identity.id
+  }
+  if (out.json) out.object(ready)
+  else {
+    out.line(`vms-node hosting "${name}"`)
+    out.line(`Contract: ${ready.contract}`)
+    out.line(`Files:    ${ready.files}`)
+    out.line(`Methods:  ${info.methods.join(', ') || '(none)'}`)
+    out.line(`Log:      ${info.length} blocks${contract.stats.replayedAtOpen ? ` (replayed ${contract.stats.replayedAtOpen} calls to rebuild state)` : ''}`)
+    out.line(`Storage:  ${ready.storage}`)
+    if (contract.log.recovery.undoneBlocks) out.line(`Recovery: undid ${contract.log.recovery.undoneBlocks} unlogged drive blocks from an interrupted batch`)
+    if (contract.log.recovery.unloggedEdit) out.note('warning: the files drive was changed outside the call log; watchers will flag it')
+    out.line(`Oracles:  ${info.oracles ? 'on (trusted contract)' : 'off (trustless)'}`)
+    out.line('Waiting for calls. Ctrl+C to exit.')
+  }
+  contract.on('call', ({ index, record }: { index: number, record: CallRecord }) => {
+    const caller = formatKey(record.request.caller)
+    const o = record.outcome
+    if (out.json) {
+      out.object({ event: 'call', index, method: record.request.method, caller, ok: o.ok, error: o.error?.code ?? null })
+    } else {
+      out.line(`#${index} ${record.request.method} by ${caller.slice(0, 8)} -> ${o.ok ? 'ok' : o.error?.message ?? 'error'}`)
+    }
+  })
+  contract.on('warning', (err: Error) => out.note('warning: ' + err.message))
+  return { node, contract }
+}

@@ -1,0 +1,134 @@
+/**
+ * A host node: one Corestore on disk, one operator identity, one swarm, and
+ * any number of hosted contracts. Every swarm connection replicates the
+ * Corestore (call logs and files drives) and serves the host RPC.
+ *
+ * Storage layout under `storage`: `corestore/` (all cores), `identity.json`
+ * (the operator's caller key pair, who `init` runs as).
+ */
+
+import path from 'node:path'
+import ReadyResource from 'ready-resource'
+import Corestore from 'corestore'
+import type Hyperswarm from 'hyperswarm'
+import type { SwarmConnection } from 'hyperswarm'
+import { VmsError } from '../errors.js'
+import { loadIdentity, type Identity } from '../identity.js'
+import { createSwarm, type NetOptions } from '../net/swarm.js'
+import { serveRpc } from '../net/rpc.js'
+import type { Limits, SandboxFactory } from '../runtime/types.js'
+import { ContractHost } from './contract-host.js'
+
+/** Options for {@link HostNode}. */
+export interface HostNodeOptions extends NetOptions {
+  /** Folder for the Corestore and the operator identity. */
+  storage: string
+  /** Builds sandboxes (the isolated-vm runtime unless a test injects another). */
+  sandboxFactory: SandboxFactory
+  /** Runtime fingerprint for new genesis records. */
+  runtime: string
+  /** Operator identity file (default `<storage>/identity.json`). */
+  identityFile?: string
+}
+
+/** Options for {@link HostNode.deploy}. */
+export interface DeployOptions {
+  /** Contract name; its namespace in the store (default `contract`). */
+  name?: string
+  limits?: Partial<Limits>
+  oracles?: boolean
+}
+
+/** Connection bookkeeping the UI reads. */
+export interface PeerInfo {
+  /** Remote noise public key. */
+  publicKey: Buffer
+  /** When the connection opened, ms since the epoch. */
+  since: number
+}
+
+/**
+ * Hosts contracts on the swarm. Events: `connection` (PeerInfo),
+ * `disconnection` (PeerInfo), `contract` (ContractHost) after a deploy.
+ */
+export class HostNode extends ReadyResource {
+  readonly store: Corestore
+  readonly identity: Identity
+  swarm: Hyperswarm | null = null
+  readonly contracts = new Map<string, ContractHost>()
+  readonly peers = new Map<string, PeerInfo>()
+  private readonly opts: HostNodeOptions
+
+  /** @param opts see {@link HostNodeOptions} */
+  constructor (opts: HostNodeOptions) {
+    super()
+    this.opts = opts
+    this.store = new Corestore(path.join(opts.storage, 'corestore'))
+    this.identity = loadIdentity(opts.identityFile ?? path.join(opts.storage, 'identity.json'))
+  }
+
+  protected override async _open (): Promise<void> {
+    await this.store.ready()
+    const swarm = createSwarm({ ...this.opts, firewalled: this.opts.firewalled ?? false })
+    this.swarm = swarm
+    swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
+  }
+
+  protected override async _close (): Promise<void> {
+    if (this.swarm) await this.swarm.destroy()
+    for (const host of [...this.contracts.values()].reverse()) await host.close()
+    await this.store.close()
+  }
+
+  /**
+   * Deploys a contract, or reopens it when the storage already holds one of
+   * that name, and announces it on the DHT.
+   * @param source contract source (CommonJS)
+   * @returns the ready contract host
+   * @throws VmsError CONTRACT_LOAD, CONTRACT_MISMATCH
+   */
+  async deploy (source: string, opts: DeployOptions = {}): Promise<ContractHost> {
+    if (!this.opened) await this.ready()
+    const name = opts.name ?? 'contract'
+    if (!/^[\w.-]{1,64}$/.test(name)) throw VmsError.BAD_ARGUMENT(`bad contract name ${JSON.stringify(name)}: use letters, digits, . _ -`)
+    const host = new ContractHost({
+      store: this.store.namespace('contract/' + name),
+      name,
+      source,
+      identity: this.identity,
+      sandboxFactory: this.opts.sandboxFactory,
+      runtime: this.opts.runtime,
+      limits: opts.limits,
+      oracles: opts.oracles
+    })
+    try {
+      await host.ready()
+    } catch (err) {
+      await host.close().catch(() => {})
+      throw err
+    }
+    this.contracts.set(host.key.toString('hex'), host)
+    const swarm = this.swarm
+    if (swarm) {
+      swarm.join(host.log.core.discoveryKey as Buffer, { server: true, client: false })
+      const files = host.log.drive?.discoveryKey
+      if (files) swarm.join(files, { server: true, client: false })
+      await swarm.flush()
+    }
+    this.emit('contract', host)
+    return host
+  }
+
+  private onconnection (conn: SwarmConnection): void {
+    const info: PeerInfo = { publicKey: conn.remotePublicKey, since: Date.now() }
+    const id = conn.remotePublicKey.toString('hex')
+    this.peers.set(id, info)
+    this.emit('connection', info)
+    conn.on('close', () => {
+      this.peers.delete(id)
+      this.emit('disconnection', info)
+    })
+    this.store.replicate(conn)
+    serveRpc(conn, (key) => this.contracts.get(key.toString('hex')) ?? null)
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * vms-node library API.
+ *
+ * - {@link VmsClient}: call a contract by key.
+ * - {@link HostNode} / {@link ContractHost}: host contracts.
+ * - {@link ContractLog}: read a call log and its files.
+ * - {@link VmsError}: the one error class (check `err.code`).
+ */
+export { VmsClient } from './client.js'
+export type { ClientOptions, ConnectedClient, ContractMethod, Receipt } from './client.js'
+export { HostNode } from './host/host-node.js'
+export type { HostNodeOptions, DeployOptions } from './host/host-node.js'
+export { ContractHost } from './host/contract-host.js'
+export type { ContractHostOptions, HostStats } from './host/contract-host.js'
+export { ContractLog } from './log/contract-log.js'
+export { VmsError, ERROR_CODES } from './errors.js'
+export type { ErrorCode, ErrorInfo } from './errors.js'
+export { loadIdentity, defaultIdentityPath } from './identity.js'
+export type { Identity } from './identity.js'
+export { parseKey, formatKey } from './keys.js'
+export { parseBootstrap, createSwarm } from './net/swarm.js'
+export type { BootstrapNode, NetOptions } from './net/swarm.js'
+export { createSandbox, runtimeFingerprint } from './runtime/sandbox.js'
+export { DEFAULT_LIMITS } from './runtime/types.js'
+export type { Limits, Sandbox, SandboxFactory, FilesView, FileOp, CallContext, CallOutcome } from './runtime/types.js'
+export { VERSION } from './version.js'

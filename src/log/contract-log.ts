@@ -1,0 +1,251 @@
+/**
+ * A contract's call log (a Hypercore) and files (a Hyperdrive) around one
+ * Corestore namespace. The host opens it writable; watchers and clients open
+ * a replica by key.
+ *
+ * Crash safety (undo logging): before a batch of calls touches the drive the
+ * host stores a pending marker (the drive version and log length before the
+ * batch) in the log core's local user data; the marker is cleared after the
+ * batch's call records are appended. On open, a marker whose records never
+ * reached the log means the drive holds writes nobody acknowledged: the drive
+ * is truncated back to the marker's version. Edits to the drive made outside
+ * the host (no marker) are left in place: the next call record shows them and
+ * watchers flag them.
+ */
+
+import ReadyResource from 'ready-resource'
+import Hyperdrive from 'hyperdrive'
+import c from 'compact-encoding'
+import type { State } from 'compact-encoding'
+import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import { logBlock, rootSignable, type CallRecord, type GenesisRecord, type LogBlock, type RootStatement } from '../../protocol/index.js'
+import { VmsError } from '../errors.js'
+import { sign } from '../crypto.js'
+
+const PENDING_KEY = 'vms/pending'
+
+/** Where a half-done batch started, as stored in the pending marker. */
+interface PendingMarker {
+  filesVersion: number
+  logLength: number
+}
+
+const pendingMarker = {
+  preencode (state: State, m: PendingMarker) { c.uint.preencode(state, m.filesVersion); c.uint.preencode(state, m.logLength) },
+  encode (state: State, m: PendingMarker) { c.uint.encode(state, m.filesVersion); c.uint.encode(state, m.logLength) },
+  decode (state: State): PendingMarker { return { filesVersion: c.uint.decode(state), logLength: c.uint.decode(state) } }
+}
+
+/** Options for {@link ContractLog}. */
+export interface ContractLogOptions {
+  /** Key of an existing call log to replicate; omit to open (or create) this store's own log. */
+  key?: Uint8Array
+  /** Files drive key of a replica; read from the genesis when omitted. */
+  filesKey?: Uint8Array
+}
+
+/** What {@link ContractLog.recover} found and did on open. */
+export interface RecoveryReport {
+  /** Drive blocks removed because their batch never reached the log. */
+  undoneBlocks: number
+  /** Drive version is past the last logged one without a marker: an outside edit. */
+  unloggedEdit: boolean
+}
+
+/**
+ * The call log + files of one contract.
+ * Events: `append` (new log length) when records are appended.
+ */
+export class ContractLog extends ReadyResource {
+  readonly store: Corestore
+  readonly core: Hypercore
+  /** The files drive; null on a replica until the genesis is known. */
+  drive: Hyperdrive | null = null
+  /** Block 0, once the log has one. */
+  genesis: GenesisRecord | null = null
+  recovery: RecoveryReport = { undoneBlocks: 0, unloggedEdit: false }
+  private readonly filesKey: Uint8Array | null
+
+  /**
+   * @param store a Corestore (namespaced per contract on a host)
+   * @param opts see {@link ContractLogOptions}
+   */
+  constructor (store: Corestore, opts: ContractLogOptions = {}) {
+    super()
+    this.store = store
+    this.core = opts.key ? store.get({ key: opts.key }) : store.get({ name: 'call-log' })
+    this.filesKey = opts.filesKey ?? null
+  }
+
+  /** Contract key: the call log's key. */
+  get key (): Buffer {
+    return this.core.key as Buffer
+  }
+
+  /** Number of blocks in the log (genesis included). */
+  get length (): number {
+    return this.core.length
+  }
+
+  /** Whether this process can append (it is the host). */
+  get writable (): boolean {
+    return this.core.writable
+  }
+
+  protected override async _open (): Promise<void> {
+    await this.core.ready()
+    if (this.core.writable) {
+      this.drive = new Hyperdrive(this.store.namespace('files'))
+      await this.drive.ready()
+      if (this.core.length > 0) this.genesis = await this.readGenesis()
+      await this.recover()
+    } else if (this.filesKey) {
+      this.drive = new Hyperdrive(this.store, this.filesKey)
+      await this.drive.ready()
+    }
+  }
+
+  protected override async _close (): Promise<void> {
+    if (this.drive) await this.drive.close()
+    await this.core.close()
+  }
+
+  /**
+   * Appends the genesis record to an empty log (host only).
+   * @throws VmsError BAD_RECORD when the log is not empty
+   */
+  async create (genesis: GenesisRecord): Promise<void> {
+    if (!this.opened) await this.ready()
+    if (this.core.length !== 0) throw VmsError.BAD_RECORD('log already has a genesis')
+    await this.core.append(c.encode(logBlock, { type: 'genesis', genesis }))
+    this.genesis = genesis
+  }
+
+  /**
+   * Reads and decodes block `index`, waiting for it to replicate when needed.
+   * @throws VmsError BAD_RECORD when the block does not decode
+   */
+  async block (index: number, opts: { wait?: boolean, timeout?: number } = {}): Promise<LogBlock> {
+    const buf = await this.core.get(index, opts)
+    if (buf === null) throw VmsError.BAD_RECORD(`block ${index} is not available`)
+    return decodeBlock(buf, index)
+  }
+
+  /**
+   * Makes sure the files drive has its header block (host only), so that every
+   * drive version a record names is a real length of the drive's database
+   * core (tree hashes and checkouts need that). Uses public API only: a put
+   * and a delete of a scratch path, leaving no file behind.
+   * @returns the drive version afterwards
+   */
+  async initFiles (): Promise<number> {
+    const drive = this.drive
+    if (!drive) throw VmsError.INTERNAL('files drive is not open')
+    if (drive.core.length === 0) {
+      await drive.put('/.vms-init', Buffer.alloc(0))
+      await drive.del('/.vms-init')
+    }
+    return drive.version
+  }
+
+  /** Reads block 0. @throws VmsError BAD_RECORD when it is not a genesis record */
+  async readGenesis (opts: { wait?: boolean, timeout?: number } = {}): Promise<GenesisRecord> {
+    const b = await this.block(0, opts)
+    if (b.type !== 'genesis') throw VmsError.BAD_RECORD('block 0 is not a genesis record')
+    return b.genesis
+  }
+
+  /** Reads the call record at block `index` (>= 1). @throws VmsError BAD_RECORD */
+  async call (index: number, opts: { wait?: boolean, timeout?: number } = {}): Promise<CallRecord> {
+    const b = await this.block(index, opts)
+    if (b.type !== 'call') throw VmsError.BAD_RECORD(`block ${index} is not a call record`)
+    return b.call
+  }
+
+  /** Opens the files drive of a replica from its genesis (no-op when open). */
+  async openFiles (): Promise<Hyperdrive> {
+    if (this.drive) return this.drive
+    if (!this.genesis) this.genesis = await this.readGenesis({ wait: true })
+    this.drive = new Hyperdrive(this.store, this.genesis.files)
+    await this.drive.ready()
+    return this.drive
+  }
+
+  /**
+   * Stores the pending marker before a batch writes to the drive (host only).
+   * @param filesVersion drive version before the batch
+   */
+  async beginBatch (filesVersion: number): Promise<void> {
+    await this.core.setUserData(PENDING_KEY, c.encode(pendingMarker, { filesVersion, logLength: this.core.length }))
+  }
+
+  /**
+   * Appends call records as one log append and clears the pending marker.
+   * The records are durable (flushed to storage) when this resolves.
+   * @returns the block index of the first record
+   */
+  async appendCalls (records: CallRecord[]): Promise<number> {
+    const start = this.core.length
+    if (records.length > 0) {
+      await this.core.append(records.map((call) => c.encode(logBlock, { type: 'call', call })))
+    }
+    await this.core.setUserData(PENDING_KEY, null)
+    this.emit('append', this.core.length)
+    return start
+  }
+
+  /**
+   * Signs a root statement for the log at `length` with the log's own key
+   * pair (host only): the receipt a caller keeps.
+   */
+  async signRoot (length: number = this.core.length): Promise<RootStatement> {
+    const kp = this.core.keyPair
+    if (!kp || !kp.secretKey) throw VmsError.INTERNAL('log is not writable')
+    const body = { contract: this.key, length, fork: this.core.fork, treeHash: await this.core.treeHash(length) }
+    return { ...body, signature: sign(rootSignable(body), kp.secretKey) }
+  }
+
+  /** Drive version and tree hash of the drive's database core at `version`. */
+  async filesState (version: number): Promise<{ version: number, hash: Buffer }> {
+    const drive = this.drive
+    if (!drive) throw VmsError.INTERNAL('files drive is not open')
+    return { version, hash: await drive.core.treeHash(version) }
+  }
+
+  /** Undo a batch whose records never reached the log (see the module doc). */
+  private async recover (): Promise<void> {
+    const drive = this.drive
+    if (!drive) return
+    const raw = await this.core.getUserData(PENDING_KEY)
+    const lastLogged = await this.lastFilesVersion()
+    if (raw) {
+      const marker = c.decode(pendingMarker, raw)
+      if (this.core.length <= marker.logLength && drive.version > marker.filesVersion) {
+        this.recovery.undoneBlocks = drive.version - marker.filesVersion
+        await drive.truncate(marker.filesVersion)
+      }
+      await this.core.setUserData(PENDING_KEY, null)
+    }
+    if (lastLogged !== null && drive.version > lastLogged) this.recovery.unloggedEdit = true
+  }
+
+  /** Drive version after the last logged call (or at genesis); null for an empty log. */
+  async lastFilesVersion (): Promise<number | null> {
+    if (this.core.length === 0) return null
+    const last = await this.block(this.core.length - 1)
+    return last.type === 'genesis' ? last.genesis.filesVersion : last.call.filesAfter
+  }
+}
+
+/**
+ * Decodes one call log block.
+ * @throws VmsError BAD_RECORD naming the block index
+ */
+export function decodeBlock (buf: Uint8Array, index: number): LogBlock {
+  try {
+    return c.decode(logBlock, buf)
+  } catch (err) {
+    throw VmsError.BAD_RECORD(`block ${index}: ${(err as Error).message}`)
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The host RPC over protomux-rpc. One channel per contract per connection,
+ * protocol `vms/rpc/v1`, channel id = contract key. Hosts open channels
+ * lazily when a peer asks for one of their contracts (protomux `pair`), so a
+ * host of many contracts pays nothing for the ones a peer does not use.
+ *
+ * Methods: `info` (empty -> ContractInfo) and `call` (CallRequest ->
+ * CallReply). Requests are decoded by the handler itself, so a malformed
+ * frame gets a BAD_REQUEST reply and the channel keeps serving.
+ */
+
+import ProtomuxRPC from 'protomux-rpc'
+import Protomux from 'protomux'
+import c from 'compact-encoding'
+import { RPC_PROTOCOL, callReply, callRequest, contractInfo, type CallReply, type CallRequest, type CallResponse, type ContractInfo } from '../../protocol/index.js'
+import { VmsError } from '../errors.js'
+
+/** What a host serves for one contract. */
+export interface RpcTarget {
+  info (): ContractInfo
+  call (req: CallRequest): Promise<CallResponse>
+}
+
+/**
+ * Serves the contracts `lookup` finds on a connection (host side).
+ * @param stream a swarm connection (noise stream)
+ * @param lookup contract key -> target, or null when not hosted here
+ */
+export function serveRpc (stream: unknown, lookup: (key: Buffer) => RpcTarget | null): void {
+  const mux = Protomux.from(stream)
+  mux.pair({ protocol: RPC_PROTOCOL }, (id) => {
+    if (!id) return
+    const target = lookup(Buffer.from(id))
+    if (target) openRpc(mux, Buffer.from(id), target)
+  })
+}
+
+function openRpc (mux: Protomux, id: Buffer, target: RpcTarget): void {
+  let rpc: ProtomuxRPC
+  try {
+    rpc = new ProtomuxRPC(mux, { id, protocol: RPC_PROTOCOL })
+  } catch {
+    return // a channel for this contract is already open on this connection
+  }
+  rpc.respond('info', { requestEncoding: c.raw, responseEncoding: contractInfo }, () => target.info())
+  rpc.respond('call', { requestEncoding: c.raw, responseEncoding: callReply }, async (raw: Uint8Array): Promise<CallReply> => {
+    let req: CallRequest
+    try {
+      req = c.decode(callRequest, raw)
+    } catch (err) {
+      return { accepted: false, error: VmsError.BAD_REQUEST(`call request does not decode: ${(err as Error).message}`).toInfo() }
+    }
+    try {
+      return { accepted: true, response: await target.call(req) }
+    } catch (err) {
+      return { accepted: false, error: VmsError.from(err).toInfo() }
+    }
+  })
+}
+
+/**
+ * The caller's side of one contract's RPC channel on a connection.
+ */
+export class RpcClient {
+  readonly rpc: ProtomuxRPC
+
+  /**
+   * @param stream a swarm connection to the host
+   * @param contract the contract key (channel id)
+   */
+  constructor (stream: unknown, contract: Uint8Array) {
+    this.rpc = new ProtomuxRPC(stream, { id: contract, protocol: RPC_PROTOCOL })
+  }
+
+  /**
+   * Asks for the contract's info.
+   * @param timeout ms
+   * @throws VmsError REQUEST_TIMEOUT, CLOSED
+   */
+  async info (timeout: number): Promise<ContractInfo> {
+    return await this.request<ContractInfo>('info', Buffer.alloc(0), contractInfo, timeout)
+  }
+
+  /**
+   * Sends a signed call.
+   * @param timeout ms
+   * @returns the reply (accepted with a receipt, or rejected with an error)
+   * @throws VmsError REQUEST_TIMEOUT, CLOSED
+   */
+  async call (req: CallRequest, timeout: number): Promise<CallReply> {
+    return await this.request<CallReply>('call', c.encode(callRequest, req), callReply, timeout)
+  }
+
+  private async request<T> (method: string, value: Uint8Array, enc: unknown, timeout: number): Promise<T> {
+    try {
+      return await this.rpc.request<T>(method, value, { requestEncoding: c.raw, responseEncoding: enc, timeout })
+    } catch (err) {
+      const e = err as { code?: string, message?: string }
+      if (e.code === 'TIMEOUT_EXCEEDED') throw VmsError.REQUEST_TIMEOUT(`no answer to ${method} in ${timeout} ms`)
+      if (e.code === 'CHANNEL_CLOSED' || e.code === 'CHANNEL_DESTROYED') throw VmsError.CLOSED('connection to the host closed')
+      throw VmsError.from(err)
+    }
+  }
+
+  /** Closes the channel. */
+  close (): void {
+    this.rpc.destroy()
+  }
+}

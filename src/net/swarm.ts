@@ -1,0 +1,67 @@
+/**
+ * Hyperswarm set-up for vms-node: the DHT bound to a chosen interface
+ * (loopback by default, see ENVIRONMENT notes: a DHT on 0.0.0.0 never sees
+ * incoming connections on these machines), an explicit bootstrap list, and
+ * an error handler on every connection (a reset peer must not crash the node).
+ */
+
+import Hyperswarm from 'hyperswarm'
+import HyperDHT from 'hyperdht'
+import type { SwarmConnection } from 'hyperswarm'
+import { VmsError } from '../errors.js'
+
+/** A DHT bootstrap node address. */
+export interface BootstrapNode {
+  host: string
+  port: number
+}
+
+/** Network options shared by every command. */
+export interface NetOptions {
+  /** DHT bootstrap nodes; `[]` or undefined means the public DHT defaults. */
+  bootstrap?: BootstrapNode[]
+  /** Interface the DHT binds to (default 127.0.0.1). */
+  bindHost?: string
+  /** Whether the DHT node says it is firewalled (default true; hosts pass false so peers can reach them). */
+  firewalled?: boolean
+}
+
+/**
+ * Parses `host:port[,host:port...]` (also accepts an array of such strings).
+ * @throws VmsError BAD_BOOTSTRAP
+ */
+export function parseBootstrap (text: string | string[] | undefined): BootstrapNode[] {
+  if (text === undefined) return []
+  const parts = (Array.isArray(text) ? text : [text]).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean)
+  return parts.map((part) => {
+    const i = part.lastIndexOf(':')
+    const host = i > 0 ? part.slice(0, i).replace(/^\[|\]$/g, '') : ''
+    const port = Number(part.slice(i + 1))
+    if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw VmsError.BAD_BOOTSTRAP(`expected host:port, got ${JSON.stringify(part)}`)
+    return { host, port }
+  })
+}
+
+/** `host:port` text of a bootstrap list. */
+export function formatBootstrap (nodes: BootstrapNode[]): string {
+  return nodes.map((n) => `${n.host}:${n.port}`).join(',')
+}
+
+/**
+ * A Hyperswarm on its own HyperDHT node. The swarm owns the DHT (destroying
+ * the swarm destroys it).
+ * @param opts network options
+ * @param keyPair the swarm's noise key pair (default: random)
+ */
+export function createSwarm (opts: NetOptions = {}, keyPair?: { publicKey: Buffer, secretKey: Buffer }): Hyperswarm {
+  const dht = new HyperDHT({
+    bootstrap: opts.bootstrap && opts.bootstrap.length > 0 ? opts.bootstrap : undefined,
+    host: opts.bindHost ?? '127.0.0.1',
+    firewalled: opts.firewalled ?? true
+  })
+  const swarm = new Hyperswarm(keyPair ? { dht, keyPair } : { dht })
+  swarm.on('connection', (conn: SwarmConnection) => {
+    conn.on('error', () => {})
+  })
+  return swarm
+}
