@@ -6,8 +6,13 @@
 import { createRequire } from 'node:module'
 import { VmsError } from './errors.js'
 
-// canonicalize is CommonJS (`module.exports = fn`); its typings describe an ES default export
-const canonicalize = createRequire(import.meta.url)('canonicalize') as (value: unknown) => string | undefined
+/**
+ * RFC 8785 canonical JSON of `value`, or undefined for a value JSON cannot
+ * hold. Throws (TypeError) on cycles and BigInt. The `canonicalize` package
+ * is CommonJS (`module.exports = fn`) while its typings describe an ES default
+ * export, hence the require.
+ */
+export const canonicalize = createRequire(import.meta.url)('canonicalize') as (value: unknown) => string | undefined
 
 /**
  * Canonical JSON text of a JSON value.

@@ -1,0 +1,6 @@
+// counter.js
+var i = 0
+exports.increment = function () {
+  i++
+  return i
+}

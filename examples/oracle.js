@@ -1,0 +1,5 @@
+module.exports = async function () {
+  var value = await System.oracle(() => Math.random())
+  await System.files.writeFile('/latest', value)
+  return value
+}

@@ -1,0 +1,14 @@
+/**
+ * The contract runtime: the isolated-vm sandbox, its files overlay and an
+ * in-memory files view. See types.ts for the interface.
+ */
+
+export { createSandbox, runtimeFingerprint } from './sandbox.js'
+export { MemoryFiles } from './memory-files.js'
+export { CallFiles } from './overlay.js'
+export { normalisePath } from './paths.js'
+export { DEFAULT_LIMITS } from './types.js'
+export type {
+  CallContext, CallOutcome, FileOp, FileStat, FilesView, LimitHit, Limits,
+  OracleMode, Sandbox, SandboxFactory, SandboxOptions
+} from './types.js'
