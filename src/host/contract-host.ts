@@ -10,7 +10,7 @@
 import ReadyResource from 'ready-resource'
 import type Corestore from 'corestore'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
-import type { CallRecord, CallRequest, CallResponse, ContractInfo, GenesisRecord, Outcome } from '../../protocol/index.js'
+import type { CallRecord, CallRequest, CallResponse, ContractInfo, GenesisRecord, Outcome, RootStatement } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
 import { hash, randomBytes } from '../crypto.js'
 import type { KeyPair } from '../crypto.js'
@@ -126,6 +126,12 @@ export class ContractHost extends ReadyResource {
       oracles: g.oracles,
       limits: g.limits
     }
+  }
+
+  /** The host's signed root statement of the log as it is now (the `root` RPC). */
+  async root (): Promise<RootStatement> {
+    if (!this.opened) await this.ready()
+    return await this.log.signRoot()
   }
 
   protected override async _open (): Promise<void> {

@@ -4,7 +4,9 @@
  * lazily when a peer asks for one of their contracts (protomux `pair`), so a
  * host of many contracts pays nothing for the ones a peer does not use.
  *
- * Methods: `info` (empty -> ContractInfo) and `call` (CallRequest ->
+ * Methods: `info` (empty -> ContractInfo), `root` (empty -> RootStatement,
+ * the host's signed statement of its log's current length, fork and tree
+ * hash: what watchers keep to prove forks) and `call` (CallRequest ->
  * CallReply). Requests are decoded by the handler itself, so a malformed
  * frame gets a BAD_REQUEST reply and the channel keeps serving.
  */
@@ -12,13 +14,15 @@
 import ProtomuxRPC from 'protomux-rpc'
 import Protomux from 'protomux'
 import c from 'compact-encoding'
-import { RPC_PROTOCOL, callReply, callRequest, contractInfo, type CallReply, type CallRequest, type CallResponse, type ContractInfo } from '../../protocol/index.js'
+import { RPC_PROTOCOL, callReply, callRequest, contractInfo, rootStatement, type CallReply, type CallRequest, type CallResponse, type ContractInfo, type RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 
 /** What a host serves for one contract. */
 export interface RpcTarget {
   info (): ContractInfo
   call (req: CallRequest): Promise<CallResponse>
+  /** The host's signed root statement of its log as it is now. */
+  root (): Promise<RootStatement>
 }
 
 /**
@@ -43,6 +47,7 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget): void {
     return // a channel for this contract is already open on this connection
   }
   rpc.respond('info', { requestEncoding: c.raw, responseEncoding: contractInfo }, () => target.info())
+  rpc.respond('root', { requestEncoding: c.raw, responseEncoding: rootStatement }, () => target.root())
   rpc.respond('call', { requestEncoding: c.raw, responseEncoding: callReply }, async (raw: Uint8Array): Promise<CallReply> => {
     let req: CallRequest
     try {
@@ -79,6 +84,15 @@ export class RpcClient {
    */
   async info (timeout: number): Promise<ContractInfo> {
     return await this.request<ContractInfo>('info', Buffer.alloc(0), contractInfo, timeout)
+  }
+
+  /**
+   * Asks for the host's signed root statement of its log now.
+   * @param timeout ms
+   * @throws VmsError REQUEST_TIMEOUT, CLOSED
+   */
+  async root (timeout: number): Promise<RootStatement> {
+    return await this.request<RootStatement>('root', Buffer.alloc(0), rootStatement, timeout)
   }
 
   /**

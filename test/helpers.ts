@@ -1,0 +1,153 @@
+/**
+ * Test helpers: a local DHT testnet, temporary folders, example contracts,
+ * and `vms-node` child processes, each torn down with `t.teardown`.
+ */
+
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import createTestnet from 'hyperdht/testnet.js'
+import type { Testnet } from 'hyperdht/testnet.js'
+import { HostNode } from '../src/host/host-node.js'
+import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import { keyPair } from '../src/crypto.js'
+import type { KeyPair } from '../src/crypto.js'
+
+/** The brittle test object, as far as these helpers use it. */
+export interface T {
+  teardown (fn: () => unknown, opts?: { order?: number }): void
+  comment (msg: string): void
+}
+
+/** Project root (dist/test -> ../..). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** The CLI entry point. */
+export const CLI = path.join(ROOT, 'bin', 'vms-node.js')
+
+/** Source of `examples/<name>`. */
+export function example (name: string): string {
+  return fs.readFileSync(path.join(ROOT, 'examples', name), 'utf8')
+}
+
+/** Path of `examples/<name>`. */
+export function examplePath (name: string): string {
+  return path.join(ROOT, 'examples', name)
+}
+
+/** A temporary folder removed at teardown. */
+export function tmpdir (t: T): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vms-test-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }), { order: Infinity })
+  return dir
+}
+
+/** A 3-node local DHT on loopback, destroyed at teardown. */
+export async function testnet (t: T): Promise<Testnet> {
+  return await createTestnet(3, { teardown: (fn: () => Promise<void>) => t.teardown(fn, { order: Infinity }) })
+}
+
+/** A caller identity. */
+export function identity (): KeyPair {
+  return keyPair()
+}
+
+/** An in-process host node on `net`, closed at teardown. */
+export async function hostNode (t: T, net: Testnet, storage?: string): Promise<HostNode> {
+  const node = new HostNode({ storage: storage ?? tmpdir(t), sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap })
+  t.teardown(() => node.close())
+  await node.ready()
+  return node
+}
+
+/** A running `vms-node` child process and its JSON output lines. */
+export interface CliProcess {
+  child: ChildProcess
+  /** Resolves with the first JSON line whose `event` is `name`. */
+  event (name: string, timeoutMs?: number): Promise<Record<string, unknown>>
+  /** Every JSON line printed so far. */
+  lines: Array<Record<string, unknown>>
+  /** Text printed on stderr so far. */
+  stderr (): string
+  /** Resolves with the exit code (or signal) when the process ends. */
+  exited: Promise<number | string | null>
+}
+
+/**
+ * Starts `vms-node <args>` (with `--json`) as a child process, killed at teardown.
+ */
+export function cli (t: T, args: string[], opts: { env?: Record<string, string> } = {}): CliProcess {
+  const child = spawn(process.execPath, ['--no-node-snapshot', CLI, ...args], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const lines: Array<Record<string, unknown>> = []
+  const waiters: Array<() => void> = []
+  let err = ''
+  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>)
+    } catch {
+      lines.push({ text: line })
+    }
+    for (const w of waiters.splice(0)) w()
+  })
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)))
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+  return {
+    child,
+    lines,
+    exited,
+    stderr: () => err,
+    event (name, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${name} event in ${timeoutMs} ms; stderr: ${err}`)), timeoutMs)
+        const check = (): void => {
+          const hit = lines.find((l) => l.event === name)
+          if (hit) {
+            clearTimeout(timer)
+            resolve(hit)
+            return
+          }
+          if (child.exitCode !== null) {
+            clearTimeout(timer)
+            reject(new Error(`process exited (${child.exitCode}) before ${name}; stderr: ${err}`))
+            return
+          }
+          waiters.push(check)
+        }
+        child.on('exit', () => { for (const w of waiters.splice(0)) w() })
+        check()
+      })
+    }
+  }
+}
+
+/**
+ * Runs `vms-node <args>` to completion.
+ * @returns exit code, stdout and stderr
+ */
+export async function cliRun (args: string[], opts: { env?: Record<string, string>, timeoutMs?: number } = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, ['--no-node-snapshot', CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+/** Bootstrap text of a testnet for `--bootstrap`. */
+export function bootstrapArg (net: Testnet): string {
+  return net.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
+}
