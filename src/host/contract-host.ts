@@ -1,10 +1,11 @@
 /**
  * Hosting one contract: its call log and files, its sandbox, and the call
  * pipeline. Calls run one at a time in the sandbox (the seeds' script-wide
- * lock) but are committed in groups (group commit): the file writes of all
- * calls that queued up together go into one drive batch and their records
- * into one log append, and each caller is answered after the flush that
- * holds its record. A call is never acknowledged before its record is durable.
+ * lock) but are committed in groups (group commit): each call's file
+ * writes are flushed to the drive as one drive batch, the records of all
+ * calls that queued up together go into one log append, and each caller is
+ * answered after the append that holds its record. A call is never
+ * acknowledged before its record is durable.
  */
 
 import ReadyResource from 'ready-resource'
@@ -259,7 +260,8 @@ export class ContractHost extends ReadyResource {
   }
 
   /**
-   * Runs calls in order against one drive batch, then commits them together.
+   * Runs calls in order, each call's writes flushed to the drive as one
+   * batch, then appends all their records in one log append (group commit).
    * Stops early after a call that hit a limit (the sandbox must be rebuilt).
    * @returns the calls not run
    */
@@ -269,34 +271,44 @@ export class ContractHost extends ReadyResource {
     const sandbox = this.sandbox
     if (!drive || !sandbox) throw VmsError.CLOSED('contract is not open')
     const oracle = this.genesis.oracles ? { mode: 'record' as const } : { mode: 'off' as const }
-    const files = drive.batch()
-    const view = new DriveFiles(files)
+    const view = new DriveFiles(drive)
     const done: Array<{ p: Pending, rec: CallRecord }> = []
     let marked = false
     let i = 0
-    try {
-      for (; i < batch.length && sandbox.usable; i++) {
-        const p = batch[i]
-        const timestamp = this.lastTimestamp = Math.max(this.lastTimestamp, Date.now())
-        const seed = randomBytes(32)
-        const filesBefore = files.version
-        const out = await sandbox.call({
-          method: p.req.method,
-          argsJson: p.req.args,
-          callerId: formatKey(p.req.caller),
-          timestamp,
-          seed,
-          files: view,
-          oracle
-        })
-        if (out.ok && out.writes.length > 0) {
-          if (!marked) {
-            await log.beginBatch(drive.version)
-            marked = true
-          }
-          await applyWrites(files, out.writes)
+    for (; i < batch.length && sandbox.usable; i++) {
+      const p = batch[i]
+      const timestamp = this.lastTimestamp = Math.max(this.lastTimestamp, Date.now())
+      const seed = randomBytes(32)
+      const filesBefore = drive.version
+      const out = await sandbox.call({
+        method: p.req.method,
+        argsJson: p.req.args,
+        callerId: formatKey(p.req.caller),
+        timestamp,
+        seed,
+        files: view,
+        oracle
+      })
+      if (out.ok && out.writes.length > 0) {
+        if (!marked) {
+          await log.beginBatch(drive.version)
+          marked = true
         }
-        const rec: CallRecord = {
+        // One drive batch per call: Hyperbee only writes a complete tree
+        // index in the last block of a batch, so only per-call flushes make
+        // every recorded version a valid checkout for replays.
+        const files = drive.batch()
+        try {
+          await applyWrites(files, out.writes)
+          await files.flush()
+        } catch (err) {
+          await files.close().catch(() => {})
+          throw err
+        }
+      }
+      done.push({
+        p,
+        rec: {
           version: RECORD_VERSION,
           request: p.req,
           timestamp,
@@ -304,15 +316,10 @@ export class ContractHost extends ReadyResource {
           oracles: out.oracles,
           outcome: toOutcome(out),
           filesBefore,
-          filesAfter: files.version,
+          filesAfter: drive.version,
           filesHash: Buffer.alloc(32)
         }
-        done.push({ p, rec })
-      }
-      await files.flush()
-    } catch (err) {
-      await files.close().catch(() => {})
-      throw err
+      })
     }
     await this.commit(done)
     return batch.slice(i)
