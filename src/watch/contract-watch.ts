@@ -1,0 +1,459 @@
+/**
+ * Following one contract: replicate its call log and files drive, judge
+ * every call in order (judge.ts), keep the host's signed root statements and
+ * notice forks (fork.ts), and persist how far it got (state.ts) so that a
+ * restart resumes instead of starting over.
+ *
+ * Events: `verdict` (Verdict) when the judged length advances or a root
+ * statement confirms it; `fault` (Verdict) once, the first fault (final);
+ * `warning` (Error).
+ */
+
+import ReadyResource from 'ready-resource'
+import type Corestore from 'corestore'
+import type { GenesisRecord, RootStatement } from '../../protocol/index.js'
+import { VmsError } from '../errors.js'
+import { formatKey } from '../keys.js'
+import { ContractLog, decodeBlock } from '../log/contract-log.js'
+import type { SandboxFactory } from '../runtime/types.js'
+import { checkGenesis, type ExpectedContract, type FaultDraft } from './audit.js'
+import { RootBook, RootSources, conflictFault, mismatchFault, truncationFault, type RootSource } from './fork.js'
+import { CallJudge, type WatchStats } from './judge.js'
+import { StateFile, initialState, type WatchState } from './state.js'
+import { blockEvidence, emptyEvidence, hex, statementToJSON, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
+
+export type { WatchStats } from './judge.js'
+export { replayLimits } from './judge.js'
+
+export type { RootSource } from './fork.js'
+
+/** Options for {@link ContractWatch}. */
+export interface ContractWatchOptions {
+  key: Buffer
+  store: Corestore
+  sandboxFactory: SandboxFactory
+  /** Our runtime fingerprint (in every verdict). */
+  runtime: string
+  /** Folder of the state files, or null to keep state in memory. */
+  stateDir: string | null
+  expected?: ExpectedContract
+  /** ms to wait for a block or an answer before giving up (one-shot audits); 0 = wait forever. */
+  timeout?: number
+  /** ms between root statement requests while following (default 1,000). */
+  rootInterval?: number
+  /** ms a host has to answer a root request (default 10,000). */
+  requestTimeout?: number
+}
+
+const SAVE_EVERY = 500
+
+/** One followed contract. Use {@link Watcher.watch} (or construct and `ready()`). */
+export class ContractWatch extends ReadyResource {
+  readonly key: Buffer
+  readonly log: ContractLog
+  readonly stats: WatchStats = { judged: 0, warmup: 0, replayed: 0, rebuildReplays: 0, rebuilds: 0, skipped: 0, resumedFrom: 0 }
+  /** The latest verdict (null until the genesis is judged). */
+  verdict: Verdict | null = null
+  genesis: GenesisRecord | null = null
+  private readonly opts: ContractWatchOptions
+  private readonly stateFile: StateFile
+  private state: WatchState
+  private genesisRaw: Buffer | null = null
+  private book: RootBook | null = null
+  private judge: CallJudge | null = null
+  private audited = 0
+  private fault: Fault | null = null
+  private forked: { to: number, fork: number } | null = null
+  private error: Error | null = null
+  private pumping: Promise<void> | null = null
+  private dirty = false
+  private started = false
+  private lastEmitted = -1
+  private sinceSave = 0
+  private readonly roots = new RootSources()
+  private stopAt = Infinity
+  private readonly checked = new WeakSet<RootStatement>()
+  private rootTimer: NodeJS.Timeout | null = null
+  private readonly waiters = new Set<() => void>()
+  private readonly downloads: Array<{ destroy (): void }> = []
+
+  /** @param opts see {@link ContractWatchOptions} */
+  constructor (opts: ContractWatchOptions) {
+    super()
+    this.opts = opts
+    this.key = opts.key
+    this.log = new ContractLog(opts.store, { key: opts.key })
+    this.stateFile = new StateFile(opts.stateDir, opts.key.toString('hex'))
+    this.state = initialState(opts.key.toString('hex'))
+  }
+
+  /** Blocks judged so far (genesis included). */
+  get length (): number {
+    return this.audited
+  }
+
+  /** The fault found, if any (final). */
+  get faulted (): Fault | null {
+    return this.fault
+  }
+
+  /** Kept root statements (host-signed). */
+  get statements (): readonly RootStatement[] {
+    return this.book ? this.book.statements : []
+  }
+
+  protected override async _open (): Promise<void> {
+    await this.log.ready()
+    this.state = this.stateFile.load() ?? this.state
+    const core = this.log.core
+    core.on('append', () => this.kick())
+    core.on('truncate', (to: number, fork: number) => {
+      if (!this.forked) this.forked = { to, fork }
+      this.kick()
+    })
+    this.downloads.push(core.download({ start: 0, end: -1 }))
+  }
+
+  protected override async _close (): Promise<void> {
+    if (this.rootTimer) clearTimeout(this.rootTimer)
+    this.rootTimer = null
+    this.started = false
+    const pumping = this.pumping
+    if (pumping) await Promise.race([pumping, new Promise((resolve) => setTimeout(resolve, 2000))])
+    if (!this.pumping) await this.save().catch(() => {})
+    for (const d of this.downloads) d.destroy()
+    this.wake()
+    if (this.judge) await this.judge.close()
+    await this.log.close()
+  }
+
+  /** Starts judging (live: keeps following appends). */
+  start (): void {
+    this.started = true
+    this.kick()
+  }
+
+  /** Adds a way to ask the host for root statements. @returns a function that removes it */
+  addRootSource (source: RootSource): () => void {
+    const remove = this.roots.add(source)
+    if (this.started && this.audited > 0) this.scheduleRoot(0)
+    this.wake()
+    return remove
+  }
+
+  /** Whether a host answered root requests. */
+  get connected (): boolean {
+    return this.roots.size > 0
+  }
+
+  /**
+   * One-shot audit: asks the host for its signed root, then judges the log up
+   * to that length.
+   * @param timeout ms to find a host and for each block to arrive
+   * @returns the verdict at the host's length (or the first fault)
+   * @throws VmsError NOT_FOUND (no host answered), REQUEST_TIMEOUT (blocks stopped coming)
+   */
+  async auditOnce (timeout: number): Promise<Verdict> {
+    if (!this.opened) await this.ready()
+    await this.waitFor(() => this.roots.size > 0, timeout, () => VmsError.NOT_FOUND(`no host of ${formatKey(this.key)} answered within ${timeout} ms`))
+    const s = await this.roots.fetch(timeout)
+    if (!s) throw VmsError.NOT_FOUND('the host did not give a root statement')
+    const target = s.length
+    this.stopAt = target
+    this.start()
+    await this.waitFor(() => this.book !== null || this.fault !== null || this.error !== null, 0)
+    if (this.book && !this.fault) await this.onStatement(s)
+    await this.waitFor(() => this.fault !== null || this.error !== null || (this.audited >= target && this.pumping === null), 0)
+    if (this.error && !this.fault) throw this.error
+    return await this.makeVerdict()
+  }
+
+  /** Resolves once `length` blocks are judged (or a fault is found). */
+  async until (length: number, timeout = 0): Promise<Verdict> {
+    await this.waitFor(() => this.fault !== null || (this.audited >= length && this.verdict !== null && this.verdict.length >= length), timeout)
+    return this.verdict ?? await this.makeVerdict()
+  }
+
+  private kick (): void {
+    this.dirty = true
+    if (!this.started || this.pumping || this.closing) return
+    if (this.audited >= this.stopAt && !this.forked) return
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null
+      this.wake()
+      if (this.dirty && this.started && !this.fault && !this.error) this.kick()
+    })
+  }
+
+  private async pump (): Promise<void> {
+    try {
+      while (this.dirty && this.started && !this.fault) {
+        this.dirty = false
+        if (!this.genesis) await this.openGenesis()
+        if (this.fault) break
+        if (this.stats.resumedFrom === 0) await this.resume()
+        while (this.started && !this.fault) {
+          if (this.forked) { await this.forkFault(); break }
+          if (this.audited >= Math.min(this.log.core.length, this.stopAt)) break
+          const i = this.audited
+          const d = await this.judge!.judge(i)
+          if (d) {
+            await this.fail(d.draft, i, d.cause, d.blocks, d.extra)
+            break
+          }
+          this.audited = i + 1
+          this.state.judgedTotal++
+          if (++this.sinceSave >= SAVE_EVERY) await this.save()
+        }
+        if (this.fault || !this.started) break
+        await this.checkPending()
+        await this.save()
+        await this.emitVerdict()
+        if (this.audited >= this.stopAt) break
+        this.scheduleRoot()
+      }
+    } catch (err) {
+      if (process.env.VMS_DEBUG) process.stderr.write(`watch ${formatKey(this.key)}: ${String((err as Error).stack ?? err)}\n`)
+      if (this.forked && !this.fault && this.started) {
+        await this.forkFault().catch((e) => this.warn(e))
+      } else if (this.started && !this.fault) {
+        this.error = VmsError.from(err)
+        if (this.opts.timeout) return
+        this.warn(this.error)
+        this.error = null
+        await sleep(1000)
+        this.dirty = true
+      }
+    }
+  }
+
+  private async openGenesis (): Promise<void> {
+    const raw = await this.log.core.get(0, this.waitOpts())
+    if (!raw) throw VmsError.BAD_RECORD('block 0 is not available')
+    this.genesisRaw = raw
+    let g: GenesisRecord
+    try {
+      const b = decodeBlock(raw, 0)
+      if (b.type !== 'genesis') throw VmsError.BAD_RECORD('block 0 is not a genesis record')
+      g = b.genesis
+    } catch (err) {
+      await this.fail({ kind: 'malformed', message: (err as Error).message, expected: {}, observed: {} }, 0, 'host', [0])
+      return
+    }
+    const manifest = this.log.core.manifest as { signers?: Array<{ publicKey?: Uint8Array }> } | null
+    const signer = manifest && manifest.signers && manifest.signers.length === 1 ? manifest.signers[0]!.publicKey ?? null : null
+    const d = checkGenesis(g, signer, this.opts.expected)
+    this.genesis = g
+    this.book = new RootBook(this.key, g.signer, this.state.statements)
+    if (d) {
+      await this.fail(d, 0, 'host', [0])
+      return
+    }
+    const drive = await this.log.openFiles()
+    this.judge = new CallJudge({
+      key: this.key,
+      log: this.log,
+      genesis: g,
+      drive,
+      sandboxFactory: this.opts.sandboxFactory,
+      stats: this.stats,
+      timeout: this.opts.timeout ?? 0,
+      warn: (err) => this.warn(err)
+    })
+    this.downloads.push(drive.core.download({ start: 0, end: -1 }))
+    drive.getBlobs().then((blobs) => {
+      if (!this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
+    }, () => {})
+  }
+
+  /** Picks up a stored state: a stored fault stays; otherwise re-executes the judged calls. */
+  private async resume (): Promise<void> {
+    const s = this.state
+    const core = this.log.core
+    if (s.verdict && s.verdict.verdict === 'fault' && s.verdict.fault) {
+      this.fault = s.verdict.fault
+      this.audited = s.verdict.length
+      this.verdict = s.verdict
+      this.stats.resumedFrom = s.audited
+      this.emit('fault', s.verdict)
+      return
+    }
+    if (s.audited <= 1) {
+      this.audited = 1
+      this.stats.resumedFrom = 1
+      return
+    }
+    this.stats.resumedFrom = s.audited
+    this.audited = s.audited
+    if (core.fork !== s.fork || core.length < s.audited || (s.treeHash && !(await core.treeHash(s.audited)).equals(Buffer.from(s.treeHash, 'hex')))) {
+      this.forked = { to: Math.min(core.length, s.audited), fork: core.fork }
+      return
+    }
+    await this.judge!.warmup(s.audited, s.filesVersion, s.filesHash ? Buffer.from(s.filesHash, 'hex') : null)
+  }
+
+  /** Builds the fault, stops judging, saves and emits. */
+  private async fail (d: FaultDraft, index: number, cause: FaultCause, blocks: number[], extra: Partial<Evidence> = {}): Promise<void> {
+    if (this.fault) return
+    const evidence = emptyEvidence(this.key, this.genesisRaw)
+    evidence.expected = d.expected
+    evidence.observed = d.observed
+    for (const b of blocks) evidence.records.push(await blockEvidence(this.log.core, b))
+    Object.assign(evidence, extra)
+    this.fault = { kind: d.kind, index, cause, message: d.message, evidence }
+    const v = await this.makeVerdict()
+    this.verdict = v
+    await this.save().catch((err) => this.warn(err))
+    this.emit('fault', v)
+    this.wake()
+  }
+
+  /** The log was truncated (hypercore fork): fault with the host's signed statements before and after. */
+  private async forkFault (): Promise<void> {
+    const f = this.forked!
+    const book = this.book
+    let before = book ? book.latest() : null
+    let after: RootStatement | null = null
+    if (book) {
+      after = await this.roots.fetch(this.opts.requestTimeout ?? 10_000)
+      const r = after ? book.add(after) : null
+      if (r && r.status === 'conflict') before = r.with
+    }
+    const ff = truncationFault(f.to, f.fork, before, after, this.audited)
+    await this.fail(ff.draft, ff.index, 'host', [], { statements: ff.statements })
+  }
+
+  /** Handles a root statement from the host. */
+  private async onStatement (s: RootStatement): Promise<void> {
+    const book = this.book
+    if (!book || this.fault) return
+    const r = book.add(s)
+    if (r.status === 'invalid') {
+      this.warn(VmsError.BAD_RECORD(`ignored a root statement: ${r.reason}`))
+      return
+    }
+    if (r.status === 'conflict') {
+      const ff = conflictFault(r.with, s, r.kind)
+      await this.fail(ff.draft, ff.index, 'host', [], { statements: ff.statements })
+      return
+    }
+    await this.checkPending()
+    await this.save()
+    await this.emitVerdict(true)
+  }
+
+  /** Compares kept statements of our fork with the replicated log's tree hash. */
+  private async checkPending (): Promise<void> {
+    const book = this.book
+    const core = this.log.core
+    if (!book || this.fault) return
+    for (const s of book.statements) {
+      if (this.checked.has(s) || s.fork !== core.fork || s.length > core.length || s.length > this.audited || s.length === 0) continue
+      const local = await core.treeHash(s.length)
+      this.checked.add(s)
+      if (!local.equals(s.treeHash)) {
+        const ff = mismatchFault(s, local)
+        await this.fail(ff.draft, ff.index, 'host', [ff.index], { statements: ff.statements })
+        return
+      }
+    }
+  }
+
+  private scheduleRoot (delay?: number): void {
+    if (this.rootTimer || this.fault || !this.started || this.roots.size === 0) return
+    const interval = this.opts.rootInterval ?? 1000
+    const wait = delay ?? Math.max(0, this.roots.lastAt + interval - Date.now())
+    this.rootTimer = setTimeout(() => {
+      this.rootTimer = null
+      const latest = this.book?.latest()
+      if (latest && latest.length === this.log.core.length && latest.fork === this.log.core.fork) return
+      this.roots.fetch(this.opts.requestTimeout ?? 10_000).then((s) => s ? this.onStatement(s) : undefined).catch((err) => this.warn(err))
+    }, wait)
+  }
+
+  /** The verdict as it stands now. */
+  async makeVerdict (): Promise<Verdict> {
+    const core = this.log.core
+    const length = this.fault ? Math.min(this.audited, this.fault.index) : this.audited
+    let treeHash: string | null = null
+    if (!this.fault && core.opened && !core.closed && length > 0 && length <= core.length) {
+      treeHash = hex(await core.treeHash(length))
+    }
+    const stmt = this.book ? this.book.at(length, core.fork) : null
+    return {
+      contract: formatKey(this.key),
+      verdict: this.fault ? 'fault' : 'ok',
+      length,
+      fork: core.fork,
+      treeHash,
+      filesVersion: this.judge ? this.judge.filesAfter : (this.genesis ? this.genesis.filesVersion : 0),
+      filesHash: this.judge && this.judge.filesHash ? hex(this.judge.filesHash) : null,
+      runtime: this.opts.runtime,
+      hostRuntime: this.genesis ? this.genesis.runtime : null,
+      oracles: this.genesis ? this.genesis.oracles : null,
+      statement: stmt && treeHash && hex(stmt.treeHash) === treeHash ? statementToJSON(stmt) : null,
+      time: Date.now(),
+      fault: this.fault
+    }
+  }
+
+  private async emitVerdict (force = false): Promise<void> {
+    if (this.fault || this.audited === 0) return
+    if (!force && this.audited === this.lastEmitted) return
+    this.lastEmitted = this.audited
+    this.verdict = await this.makeVerdict()
+    this.emit('verdict', this.verdict)
+    this.wake()
+  }
+
+  private async save (): Promise<void> {
+    this.sinceSave = 0
+    const core = this.log.core
+    const s = this.state
+    s.audited = this.audited
+    if (!this.forked) {
+      // never record a rewritten history as the one judged
+      s.fork = core.fork
+      if (this.audited > 0 && this.audited <= core.length && core.opened && !core.closed) s.treeHash = hex(await core.treeHash(this.audited))
+    }
+    if (this.judge) {
+      s.filesVersion = this.judge.filesAfter
+      s.filesHash = this.judge.filesHash ? hex(this.judge.filesHash) : null
+    }
+    s.verdict = this.fault ? (this.verdict ?? await this.makeVerdict()) : null
+    s.statements = this.book ? this.book.toJSON() : s.statements
+    this.stateFile.save(s)
+  }
+
+  private waitOpts (): { wait: boolean, timeout?: number } {
+    return this.opts.timeout ? { wait: true, timeout: this.opts.timeout } : { wait: true }
+  }
+
+  private warn (err: unknown): void {
+    if (this.listenerCount('warning') > 0) this.emit('warning', VmsError.from(err))
+  }
+
+  private wake (): void {
+    for (const w of [...this.waiters]) w()
+  }
+
+  /** Waits until `cond()` holds (checked whenever state changes). */
+  private waitFor (cond: () => boolean, timeout: number, onTimeout: () => Error = () => VmsError.REQUEST_TIMEOUT(`waited ${timeout} ms`)): Promise<void> {
+    if (cond()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const timer = timeout > 0 ? setTimeout(() => { this.waiters.delete(check); reject(onTimeout()) }, timeout) : null
+      const check = (): void => {
+        if (!cond() && !this.closing) return
+        this.waiters.delete(check)
+        if (timer) clearTimeout(timer)
+        if (this.closing && !cond()) reject(VmsError.CLOSED('watcher closed'))
+        else resolve()
+      }
+      this.waiters.add(check)
+    })
+  }
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,238 @@
+/**
+ * Fork detection from the host's signed root statements. Hypercore keeps
+ * only the latest tree signature, so a watcher keeps the (length, fork, tree
+ * hash) statements the host signed for it, verified with the genesis
+ * `signer`. Two of them prove a fork offline, with nothing but the signer key:
+ * - equivocation: same length, different tree hashes;
+ * - truncation: different fork ids (hypercore raises the fork id only when
+ *   the log is truncated, and a call log is append-only).
+ */
+
+import b4a from 'b4a'
+import type { RootStatement } from '../../protocol/index.js'
+import type { FaultDraft } from './audit.js'
+import { hex, statementFromJSON, statementToJSON, verifyStatement, type StatementJSON } from './verdict.js'
+
+/** Most statements kept per contract (the first of each fork is always kept). */
+const MAX_KEPT = 64
+
+/** Why two statements prove a fork, or null when they do not. */
+export function forkProof (a: RootStatement, b: RootStatement): 'equivocation' | 'truncation' | null {
+  if (!b4a.equals(a.contract, b.contract)) return null
+  if (a.fork !== b.fork) return 'truncation'
+  if (a.length === b.length && !b4a.equals(a.treeHash, b.treeHash)) return 'equivocation'
+  return null
+}
+
+/**
+ * Checks fork evidence offline: both statements are signed by `signer`, for
+ * `contract`, and they conflict.
+ * @returns the kind of conflict, or null when the evidence proves nothing
+ */
+export function checkForkEvidence (a: StatementJSON, b: StatementJSON, signer: Uint8Array, contract: Uint8Array): 'equivocation' | 'truncation' | null {
+  let sa: RootStatement
+  let sb: RootStatement
+  try {
+    sa = statementFromJSON(a)
+    sb = statementFromJSON(b)
+  } catch {
+    return null
+  }
+  if (!b4a.equals(sa.contract, contract) || !b4a.equals(sb.contract, contract)) return null
+  if (!verifyStatement(sa, signer) || !verifyStatement(sb, signer)) return null
+  return forkProof(sa, sb)
+}
+
+/** What {@link RootBook.add} found. */
+export type AddResult =
+  | { status: 'invalid', reason: string }
+  | { status: 'kept' }
+  | { status: 'conflict', with: RootStatement, kind: 'equivocation' | 'truncation' }
+
+/** The root statements a watcher keeps for one contract. */
+export class RootBook {
+  private readonly contract: Uint8Array
+  private readonly signer: Uint8Array
+  private readonly kept: RootStatement[] = []
+
+  /**
+   * @param contract contract key
+   * @param signer the genesis `signer` key
+   * @param saved statements from the watcher's storage (re-verified)
+   */
+  constructor (contract: Uint8Array, signer: Uint8Array, saved: StatementJSON[] = []) {
+    this.contract = contract
+    this.signer = signer
+    for (const j of saved) {
+      try {
+        const s = statementFromJSON(j)
+        if (this.valid(s) === null) this.kept.push(s)
+      } catch {}
+    }
+  }
+
+  /** Statements kept, oldest first. */
+  get statements (): readonly RootStatement[] {
+    return this.kept
+  }
+
+  /** The statement with the highest fork, then the highest length. */
+  latest (): RootStatement | null {
+    let best: RootStatement | null = null
+    for (const s of this.kept) {
+      if (!best || s.fork > best.fork || (s.fork === best.fork && s.length > best.length)) best = s
+    }
+    return best
+  }
+
+  /** The kept statement of fork `fork` at exactly `length`, if any. */
+  at (length: number, fork: number): RootStatement | null {
+    for (let i = this.kept.length - 1; i >= 0; i--) {
+      const s = this.kept[i]!
+      if (s.length === length && s.fork === fork) return s
+    }
+    return null
+  }
+
+  /**
+   * Verifies a statement and compares it with every kept one.
+   * A conflicting statement is not kept (the fault carries it).
+   */
+  add (s: RootStatement): AddResult {
+    const reason = this.valid(s)
+    if (reason !== null) return { status: 'invalid', reason }
+    for (const k of this.kept) {
+      const kind = forkProof(k, s)
+      if (kind !== null) return { status: 'conflict', with: k, kind }
+    }
+    if (this.kept.some((k) => k.length === s.length && k.fork === s.fork)) return { status: 'kept' }
+    this.kept.push(s)
+    this.trim()
+    return { status: 'kept' }
+  }
+
+  /** JSON of the kept statements, for the watcher's storage. */
+  toJSON (): StatementJSON[] {
+    return this.kept.map(statementToJSON)
+  }
+
+  private valid (s: RootStatement): string | null {
+    if (!b4a.equals(s.contract, this.contract)) return 'statement names another contract'
+    if (!verifyStatement(s, this.signer)) return 'statement signature does not verify with the genesis signer'
+    return null
+  }
+
+  /** Drops the oldest statements past MAX_KEPT, keeping the first of each fork. */
+  private trim (): void {
+    while (this.kept.length > MAX_KEPT) {
+      const firsts = new Set<number>()
+      let drop = -1
+      for (let i = 0; i < this.kept.length; i++) {
+        const f = this.kept[i]!.fork
+        if (!firsts.has(f)) { firsts.add(f); continue }
+        drop = i
+        break
+      }
+      if (drop === -1) return
+      this.kept.splice(drop, 1)
+    }
+  }
+}
+
+/** A fork fault before the watcher adds cause and evidence records. */
+export interface ForkFault {
+  draft: FaultDraft
+  /** First block whose history is in doubt. */
+  index: number
+  statements: StatementJSON[]
+}
+
+/** Two kept statements that conflict (see {@link forkProof}), oldest fork first. */
+export function conflictFault (x: RootStatement, y: RootStatement, kind: 'equivocation' | 'truncation'): ForkFault {
+  const [a, b] = x.fork <= y.fork ? [x, y] : [y, x]
+  return {
+    draft: {
+      kind: 'fork',
+      message: kind === 'equivocation'
+        ? `the host signed two roots for length ${a.length} with different tree hashes`
+        : `the host signed roots under fork ${a.fork} and fork ${b.fork}: it truncated its call log`,
+      expected: { treeHash: hex(a.treeHash), fork: a.fork, length: a.length },
+      observed: { treeHash: hex(b.treeHash), fork: b.fork, length: b.length }
+    },
+    index: Math.min(a.length, b.length),
+    statements: [statementToJSON(a), statementToJSON(b)]
+  }
+}
+
+/**
+ * The replicated log was truncated to `to` under fork `fork`: the statement
+ * kept from before (`before`) and the host's statement after (`after`).
+ */
+export function truncationFault (to: number, fork: number, before: RootStatement | null, after: RootStatement | null, judged: number): ForkFault {
+  const statements = [before, after].filter((s): s is RootStatement => s !== null).map(statementToJSON)
+  return {
+    draft: {
+      kind: 'fork',
+      message: `the host truncated its call log to ${to} blocks and rewrote it (fork ${fork})${statements.length < 2 ? '; no earlier signed root was kept to prove it' : ''}`,
+      expected: { fork: before ? before.fork : null, length: before ? before.length : judged },
+      observed: { fork, truncatedTo: to }
+    },
+    index: Math.max(0, Math.min(to, judged)),
+    statements
+  }
+}
+
+/** The host signed a root whose tree hash is not the replicated log's at that length. */
+export function mismatchFault (s: RootStatement, local: Uint8Array): ForkFault {
+  return {
+    draft: {
+      kind: 'fork',
+      message: `the host signed a root for length ${s.length} that is not the log it serves`,
+      expected: { treeHash: hex(local) },
+      observed: { treeHash: hex(s.treeHash) }
+    },
+    index: s.length - 1,
+    statements: [statementToJSON(s)]
+  }
+}
+
+/** Asks a host for its signed root now. */
+export type RootSource = (timeout: number) => Promise<RootStatement>
+
+/** The hosts (RPC channels) a watcher can ask for root statements; one request at a time. */
+export class RootSources {
+  /** When a host last answered, ms since the epoch. */
+  lastAt = 0
+  private readonly sources = new Set<RootSource>()
+  private busy: Promise<RootStatement | null> | null = null
+
+  /** Number of hosts known. */
+  get size (): number {
+    return this.sources.size
+  }
+
+  /** @returns a function that removes `source` */
+  add (source: RootSource): () => void {
+    this.sources.add(source)
+    return () => { this.sources.delete(source) }
+  }
+
+  /** The first answer of any host (a request in flight is shared); null when none answered. */
+  fetch (timeout: number): Promise<RootStatement | null> {
+    if (!this.busy) {
+      this.busy = this.ask(timeout).finally(() => { this.busy = null })
+    }
+    return this.busy
+  }
+
+  private async ask (timeout: number): Promise<RootStatement | null> {
+    for (const source of [...this.sources]) {
+      try {
+        const s = await source(timeout)
+        this.lastAt = Date.now()
+        return s
+      } catch {}
+    }
+    return null
+  }
+}

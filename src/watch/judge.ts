@@ -1,0 +1,254 @@
+/**
+ * Judging the calls of one log in order, with the state that takes: the
+ * replay sandbox, the nonce table, the files version the previous call left,
+ * and checkouts of the replicated drive. `judge(i)` either passes call `i`
+ * (and moves that state) or returns the divergence, classified:
+ *
+ * decode -> log rules (signature, nonce, files versions, limit records) ->
+ * replay at `filesBefore` -> outcome -> files -> files hash. A limit record
+ * is checked but not replayed, and the sandbox is rebuilt from the calls
+ * before the next one, as the host does. When a replay diverges, the call is
+ * replayed once more in a fresh sandbox rebuilt to that point: two different
+ * replays mean the contract is nondeterministic; two equal ones, that the
+ * host's record is wrong.
+ */
+
+import type Hyperdrive from 'hyperdrive'
+import type { CallRecord, GenesisRecord } from '../../protocol/index.js'
+import { VmsError } from '../errors.js'
+import type { ContractLog } from '../log/contract-log.js'
+import { decodeBlock } from '../log/contract-log.js'
+import { DriveFiles } from '../log/drive-files.js'
+import { NonceTable } from '../host/nonces.js'
+import { isLimitRecord, replayContext, replayRange } from '../host/replay.js'
+import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
+import { Checkouts, changedPaths, checkFiles, checkRecord, compareOutcome, type FaultDraft } from './audit.js'
+import { replayToJSON, sameReplay, type Evidence, type FaultCause } from './verdict.js'
+
+/** Counters of one contract watch (this run). */
+export interface WatchStats {
+  /** Call records judged this run (limit records included: they are checked, not replayed). */
+  judged: number
+  /** Calls re-executed without judging to rebuild state after a restart. */
+  warmup: number
+  /** Replays done to judge calls. */
+  replayed: number
+  /** Replays done to rebuild the sandbox (after limits) or to re-check a divergence. */
+  rebuildReplays: number
+  /** Sandbox rebuilds. */
+  rebuilds: number
+  /** Limit records seen (not replayed). */
+  skipped: number
+  /** Block judging resumed from (1 on a fresh start). */
+  resumedFrom: number
+}
+
+/** A call that did not pass: the divergence, who is to blame, the blocks to put in evidence. */
+export interface Divergence {
+  draft: FaultDraft
+  cause: FaultCause
+  blocks: number[]
+  extra: Partial<Evidence>
+}
+
+/** Limits of a watcher's replays: results and writes as on the host, more time and memory. */
+export function replayLimits (l: Limits): Limits {
+  return { ...l, timeoutMs: Math.max(l.timeoutMs * 5, l.timeoutMs + 5000), memoryMb: l.memoryMb * 2 }
+}
+
+/** Options of {@link CallJudge}. */
+export interface CallJudgeOptions {
+  key: Uint8Array
+  log: ContractLog
+  genesis: GenesisRecord
+  drive: Hyperdrive
+  sandboxFactory: SandboxFactory
+  stats: WatchStats
+  /** ms to wait for a block (0: forever). */
+  timeout: number
+  warn: (err: unknown) => void
+}
+
+/** Judges the calls of one log, in order. */
+export class CallJudge {
+  /** `filesAfter` of the last passed call (the genesis version before any). */
+  filesAfter: number
+  /** `filesHash` of the last passed call. */
+  filesHash: Uint8Array | null = null
+  private readonly opts: CallJudgeOptions
+  private readonly nonces = new NonceTable()
+  private readonly checkouts: Checkouts
+  private readonly hashes = new Map<number, Buffer>()
+  private sandbox: Sandbox | null = null
+  private needsRebuild = false
+
+  /** @param opts see {@link CallJudgeOptions} */
+  constructor (opts: CallJudgeOptions) {
+    this.opts = opts
+    this.filesAfter = opts.genesis.filesVersion
+    this.checkouts = new Checkouts(opts.drive)
+    // a host undoing an interrupted batch truncates its drive: drop views of the old history
+    opts.drive.core.on('truncate', () => this.forget())
+  }
+
+  /**
+   * Resumes after blocks [1, upTo) were judged in an earlier run: re-executes
+   * them without judging (warm-up) to rebuild the contract's memory and nonces.
+   */
+  async warmup (upTo: number, filesAfter: number, filesHash: Uint8Array | null): Promise<void> {
+    this.filesAfter = filesAfter
+    this.filesHash = filesHash
+    const sb = await this.newSandbox()
+    const st = await replayRange(sb, this.opts.log, 1, upTo, (rec) => this.nonces.observe(rec.request.caller, rec.request.nonce))
+    this.sandbox = sb
+    this.opts.stats.warmup += st.replayed
+    this.needsRebuild = !sb.usable
+    if (st.mismatches.length > 0) this.opts.warn(VmsError.INTERNAL(`warm-up replays of calls ${st.mismatches.slice(0, 5).join(', ')} differed from the log: the contract is nondeterministic`))
+  }
+
+  /**
+   * Judges block `i`. State moves only when it passes, so a call whose
+   * judging failed for lack of data can be judged again.
+   * @returns null when it passed, else the divergence
+   * @throws on missing data (REQUEST_TIMEOUT, closed sessions)
+   */
+  async judge (i: number): Promise<Divergence | null> {
+    try {
+      return await this.judgeCall(i)
+    } catch (err) {
+      this.forget()
+      throw err
+    }
+  }
+
+  private async judgeCall (i: number): Promise<Divergence | null> {
+    const { log, stats } = this.opts
+    const raw = await log.core.get(i, this.waitOpts())
+    if (!raw) throw VmsError.BAD_RECORD(`block ${i} is not available`)
+    let rec: CallRecord
+    try {
+      const b = decodeBlock(raw, i)
+      if (b.type !== 'call') throw VmsError.BAD_RECORD(`block ${i} is not a call record`)
+      rec = b.call
+    } catch (err) {
+      return { draft: { kind: 'malformed', message: (err as Error).message, expected: {}, observed: {} }, cause: 'host', blocks: [i], extra: {} }
+    }
+    const d = checkRecord(rec, { contract: this.opts.key, genesis: this.opts.genesis, nonces: this.nonces, prevFilesAfter: this.filesAfter })
+    if (d) {
+      if (d.kind === 'files' && rec.filesBefore > this.filesAfter) d.observed.unloggedChanges = await this.unlogged(this.filesAfter, rec.filesBefore)
+      return { draft: d, cause: 'host', blocks: i > 1 ? [i - 1, i] : [i], extra: {} }
+    }
+    if (isLimitRecord(rec)) {
+      stats.skipped++
+      this.needsRebuild = true
+      this.pass(rec)
+      return null
+    }
+    if (this.needsRebuild || !this.sandbox || !this.sandbox.usable) await this.rebuild(i)
+    const drive = this.opts.drive
+    if (rec.filesAfter > 0 && (drive.core.length < rec.filesAfter || !(await drive.core.has(rec.filesAfter - 1)))) {
+      await drive.core.get(rec.filesAfter - 1, this.waitOpts())
+    }
+    const before = this.checkouts.at(rec.filesBefore)
+    const sandbox = this.sandbox!
+    const out = await sandbox.call(replayContext(rec, new DriveFiles(before)))
+    stats.replayed++
+    if (out.limit || !sandbox.usable) this.needsRebuild = true
+    let diverged = compareOutcome(rec, out)
+    if (!diverged) {
+      const after = this.checkouts.at(rec.filesAfter)
+      diverged = await checkFiles(rec, out.writes, before, after, await this.filesTreeHash(rec.filesAfter), { timeout: this.opts.timeout || undefined })
+    }
+    if (diverged) return await this.classify(diverged, i, rec, out)
+    this.pass(rec)
+    return null
+  }
+
+  /** Disposes the sandbox and closes checkouts. */
+  async close (): Promise<void> {
+    await this.checkouts.close()
+    if (this.sandbox) await this.sandbox.close()
+    this.sandbox = null
+  }
+
+  /** Drops cached checkouts and tree hashes (after a drive truncation or a failed read). */
+  private forget (): void {
+    this.hashes.clear()
+    this.checkouts.close().catch(() => {})
+  }
+
+  private pass (rec: CallRecord): void {
+    this.nonces.observe(rec.request.caller, rec.request.nonce)
+    this.opts.stats.judged++
+    this.filesAfter = rec.filesAfter
+    this.filesHash = rec.filesHash
+  }
+
+  /** Replays call `i` once more in a fresh sandbox to tell nondeterminism from a lying host. */
+  private async classify (d: FaultDraft, i: number, rec: CallRecord, first: CallOutcome): Promise<Divergence> {
+    let second: CallOutcome | null = null
+    let cause: FaultCause = 'unknown'
+    try {
+      const fresh = await this.newSandbox()
+      try {
+        const st = await replayRange(fresh, this.opts.log, 1, i)
+        this.opts.stats.rebuildReplays += st.replayed + 1
+        second = await fresh.call(replayContext(rec, new DriveFiles(this.checkouts.at(rec.filesBefore))))
+      } finally {
+        await fresh.close()
+      }
+      if (!sameReplay(first, second)) cause = 'nondeterministic'
+      else cause = first.limit ? 'unknown' : 'host'
+    } catch (err) {
+      this.opts.warn(err)
+    }
+    const replays = [replayToJSON('long-lived', first)]
+    if (second) replays.push(replayToJSON('fresh', second))
+    const message = cause === 'nondeterministic'
+      ? `${d.message}; a second replay in a fresh sandbox gave another outcome: the contract is nondeterministic`
+      : cause === 'host' ? `${d.message}; a second replay in a fresh sandbox agreed with the first: the host's record is wrong` : d.message
+    return { draft: { ...d, message }, cause, blocks: [i], extra: { replays } }
+  }
+
+  /** A new sandbox holding the state after blocks [1, upTo) (a rebuild unless it is the first one). */
+  private async rebuild (upTo: number): Promise<void> {
+    const first = this.sandbox === null && !this.needsRebuild
+    if (this.sandbox) await this.sandbox.close()
+    this.sandbox = null
+    const sb = await this.newSandbox()
+    const st = await replayRange(sb, this.opts.log, 1, upTo)
+    this.sandbox = sb
+    if (!first) this.opts.stats.rebuilds++
+    this.opts.stats.rebuildReplays += st.replayed
+    this.needsRebuild = !sb.usable
+  }
+
+  private async newSandbox (): Promise<Sandbox> {
+    const g = this.opts.genesis
+    return await this.opts.sandboxFactory(g.source, { limits: replayLimits(g.limits), filename: g.name + '.js' })
+  }
+
+  private async filesTreeHash (version: number): Promise<Buffer> {
+    let h = this.hashes.get(version)
+    if (!h) {
+      h = await this.opts.drive.core.treeHash(version)
+      if (this.hashes.size > 8) this.hashes.clear()
+      this.hashes.set(version, h)
+    }
+    return h
+  }
+
+  /** Paths an edit outside the log changed between two drive versions (best effort). */
+  private async unlogged (from: number, to: number): Promise<unknown> {
+    try {
+      await this.opts.drive.core.get(to - 1, { wait: true, timeout: this.opts.timeout || 5000 })
+      return await changedPaths(this.opts.drive, from, to)
+    } catch {
+      return null
+    }
+  }
+
+  private waitOpts (): { wait: boolean, timeout?: number } {
+    return this.opts.timeout ? { wait: true, timeout: this.opts.timeout } : { wait: true }
+  }
+}

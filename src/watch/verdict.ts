@@ -1,0 +1,222 @@
+/**
+ * What a watcher concludes about a contract, in plain JSON: a {@link Verdict}
+ * per contract and log length (`ok`, or `fault` with the first diverging
+ * call), and for a fault the {@link Evidence} a third party needs to re-check
+ * it offline (the genesis and the log blocks involved, raw, with hypercore
+ * proofs when available; the host's signed root statements; the expected and
+ * observed values). Byte strings are hex; keys in `contract` are z-base32.
+ */
+
+import b4a from 'b4a'
+import type Hypercore from 'hypercore'
+import { rootSignable, type RootStatement } from '../../protocol/index.js'
+import { verify } from '../crypto.js'
+import { formatKey, parseKey } from '../keys.js'
+import type { CallOutcome, FileOp } from '../runtime/types.js'
+
+/**
+ * Kinds of divergence:
+ * - `malformed`: a log block that does not decode or breaks the record rules;
+ * - `signature`: a call whose caller signature does not verify, that names
+ *   another contract, or whose nonce is not above the caller's previous one;
+ * - `genesis`: block 0 is not the contract claimed (source hash, signer, or
+ *   the source/hash the user expected);
+ * - `files`: the drive changed outside the log, or its version/content/hash
+ *   after a call is not what the replay wrote;
+ * - `result` / `error`: the replayed outcome differs from the recorded one;
+ * - `fork`: the host truncated and rewrote its log (fork id went up, or two
+ *   signed roots disagree).
+ */
+export type FaultKind = 'malformed' | 'signature' | 'genesis' | 'files' | 'result' | 'error' | 'fork'
+
+/**
+ * Who is to blame: `host` (the log or drive says something a correct host
+ * never writes), `nondeterministic` (two replays of the same call on this
+ * runtime disagree: the contract's fault, not the host's), `unknown`.
+ */
+export type FaultCause = 'host' | 'nondeterministic' | 'unknown'
+
+/** A host root statement in JSON form. */
+export interface StatementJSON {
+  contract: string
+  length: number
+  fork: number
+  treeHash: string
+  signature: string
+}
+
+/** One log block in evidence: its raw bytes and, when available, a hypercore proof. */
+export interface EvidenceRecord {
+  index: number
+  /** The block as stored in the log (hex). */
+  block: string
+  /** A hypercore proof of the block up to a signed length (hex buffers), or null. */
+  proof: unknown
+}
+
+/** A replay of the diverging call, summarised. */
+export interface ReplayJSON {
+  /** `long-lived` sandbox (the one that followed the log) or `fresh` (rebuilt for the check). */
+  sandbox: 'long-lived' | 'fresh'
+  ok: boolean
+  result: string | null
+  error: { code: string, message: string } | null
+  limit: string | null
+  oracles: string[]
+  writes: Array<{ op: string, path: string, data?: string }>
+}
+
+/** What a third party needs to re-check a fault offline. */
+export interface Evidence {
+  contract: string
+  /** Block 0 (hex): source, signer, files key, limits. */
+  genesis: string | null
+  records: EvidenceRecord[]
+  expected: Record<string, unknown>
+  observed: Record<string, unknown>
+  /** Host-signed root statements involved (for forks: the two that conflict). */
+  statements: StatementJSON[]
+  replays: ReplayJSON[]
+}
+
+/** The first divergence found in a log. */
+export interface Fault {
+  kind: FaultKind
+  /** Log block index of the first diverging record (0 for the genesis). */
+  index: number
+  cause: FaultCause
+  message: string
+  evidence: Evidence
+}
+
+/** A watcher's verdict on one contract. */
+export interface Verdict {
+  /** Contract key, z-base32. */
+  contract: string
+  verdict: 'ok' | 'fault'
+  /** `ok`: blocks judged (genesis included); `fault`: blocks judged before the fault. */
+  length: number
+  /** Hypercore fork id of the log judged. */
+  fork: number
+  /** Log tree hash at `length` (hex), when known. */
+  treeHash: string | null
+  /** Files drive version and tree hash after the last judged call (hex). */
+  filesVersion: number
+  filesHash: string | null
+  /** The watcher's runtime fingerprint (vms-node, isolated-vm, V8, Node versions). */
+  runtime: string
+  /** The runtime the host wrote in its genesis. */
+  hostRuntime: string | null
+  /** Whether the contract uses host oracles (then it is trusted, not trustless); null before the genesis. */
+  oracles?: boolean | null
+  /** The host's signed root statement at `length`, when the watcher got one. */
+  statement: StatementJSON | null
+  /** When the verdict was reached, ms since the epoch. */
+  time: number
+  fault: Fault | null
+}
+
+/** JSON form of a root statement. */
+export function statementToJSON (s: RootStatement): StatementJSON {
+  return {
+    contract: formatKey(s.contract),
+    length: s.length,
+    fork: s.fork,
+    treeHash: hex(s.treeHash),
+    signature: hex(s.signature)
+  }
+}
+
+/** A root statement from its JSON form. @throws VmsError BAD_KEY on a bad contract key */
+export function statementFromJSON (j: StatementJSON): RootStatement {
+  return {
+    contract: parseKey(j.contract),
+    length: j.length,
+    fork: j.fork,
+    treeHash: Buffer.from(j.treeHash, 'hex'),
+    signature: Buffer.from(j.signature, 'hex')
+  }
+}
+
+/** True when `s` is signed by `signer` (the genesis `signer` key). */
+export function verifyStatement (s: RootStatement, signer: Uint8Array): boolean {
+  return verify(rootSignable(s), s.signature, signer)
+}
+
+/** A replay outcome in JSON form (file contents hex). */
+export function replayToJSON (sandbox: ReplayJSON['sandbox'], out: CallOutcome): ReplayJSON {
+  return {
+    sandbox,
+    ok: out.ok,
+    result: out.ok ? (out.resultJson ?? null) : null,
+    error: out.ok ? null : (out.error ?? null),
+    limit: out.limit ?? null,
+    oracles: out.oracles,
+    writes: out.writes.map(opToJSON)
+  }
+}
+
+/** A file op in JSON form (content hex). */
+export function opToJSON (w: FileOp): { op: string, path: string, data?: string } {
+  return w.op === 'put' ? { op: w.op, path: w.path, data: hex(w.data) } : { op: w.op, path: w.path }
+}
+
+/** True when two replays of one call did exactly the same (outcome, oracles, writes). */
+export function sameReplay (a: CallOutcome, b: CallOutcome): boolean {
+  return JSON.stringify(replayToJSON('fresh', a)) === JSON.stringify(replayToJSON('fresh', b))
+}
+
+/** An empty evidence object for `contract`. */
+export function emptyEvidence (contract: Uint8Array, genesis: Uint8Array | null): Evidence {
+  return {
+    contract: formatKey(contract),
+    genesis: genesis ? hex(genesis) : null,
+    records: [],
+    expected: {},
+    observed: {},
+    statements: [],
+    replays: []
+  }
+}
+
+/** One line of text for a verdict, for people. */
+export function describeVerdict (v: Verdict): string {
+  if (v.verdict === 'ok') return `ok ${v.contract} up to length ${v.length}`
+  const f = v.fault
+  if (!f) return `fault ${v.contract}`
+  return `FAULT ${v.contract} at block ${f.index}: ${f.kind} (${f.cause}): ${f.message}`
+}
+
+/**
+ * A log block for evidence: its raw bytes and a hypercore proof of it up to
+ * the replica's signed length (null when the replica cannot make one).
+ */
+export async function blockEvidence (core: Hypercore, index: number): Promise<EvidenceRecord> {
+  const raw = await core.get(index, { wait: false }).catch(() => null)
+  let proof: unknown = null
+  try {
+    const prover = core as unknown as { proof (opts: unknown): Promise<unknown> }
+    const p = await prover.proof({ block: { index, nodes: 0 }, upgrade: { start: 0, length: core.length } }) as { block?: { value?: unknown } }
+    if (p.block) delete p.block.value // the same bytes as `block`
+    proof = toJSONable(p)
+  } catch {}
+  return { index, block: raw ? hex(raw) : '', proof }
+}
+
+/** Buffers to hex, recursively. */
+function toJSONable (x: unknown): unknown {
+  if (x === null || x === undefined) return null
+  if (b4a.isBuffer(x) || x instanceof Uint8Array) return hex(x as Uint8Array)
+  if (Array.isArray(x)) return x.map(toJSONable)
+  if (typeof x === 'object') {
+    const o: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(x as Record<string, unknown>)) o[k] = toJSONable(v)
+    return o
+  }
+  return x
+}
+
+/** Lower-case hex of bytes. */
+export function hex (b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+}

@@ -1,0 +1,173 @@
+/**
+ * A watcher node: one Corestore (its own, under `--storage`, or borrowed from
+ * a client), one swarm, and any number of followed contracts. It finds each
+ * host by the contract's discovery key (as a client), replicates the call
+ * log and files drive over every connection, and asks hosts for their signed
+ * root statements over the host RPC.
+ *
+ * Storage layout under `storage`: `corestore/` (replicated cores), `watch/`
+ * (one state file per contract, see state.ts).
+ *
+ * ```js
+ * const watcher = new Watcher({ storage: './watcher', bootstrap })
+ * const contract = await watcher.watch(key)
+ * contract.on('verdict', (v) => console.log(v.verdict, v.length))
+ * contract.on('fault', (v) => console.log(v.fault.kind, v.fault.index))
+ * ```
+ */
+
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import ReadyResource from 'ready-resource'
+import Corestore from 'corestore'
+import type Hyperswarm from 'hyperswarm'
+import type { SwarmConnection } from 'hyperswarm'
+import { discoveryKey } from '../crypto.js'
+import { parseKey } from '../keys.js'
+import { RpcClient } from '../net/rpc.js'
+import { createSwarm, type NetOptions } from '../net/swarm.js'
+import { createSandbox, runtimeFingerprint } from '../runtime/sandbox.js'
+import type { SandboxFactory } from '../runtime/types.js'
+import type { ExpectedContract } from './audit.js'
+import { ContractWatch, type RootSource } from './contract-watch.js'
+
+/** Options for {@link Watcher}. */
+export interface WatcherOptions extends NetOptions {
+  /** Folder for the replicated cores and the watch state (default: a temporary folder removed on close). */
+  storage?: string
+  /** Use this Corestore instead of opening one (not closed by the watcher); state is then kept in memory unless `stateDir` is set. */
+  store?: Corestore
+  /** Use this swarm (not destroyed by the watcher); with `store` and no swarm the owner replicates and `rootSource` gives roots. */
+  swarm?: Hyperswarm
+  /** Folder of the watch state files (default `<storage>/watch`; none with a borrowed store). */
+  stateDir?: string | null
+  /** Builds replay sandboxes (default: the isolated-vm runtime). */
+  sandboxFactory?: SandboxFactory
+  /** Runtime fingerprint put in verdicts (default: this process's). */
+  runtime?: string
+  /** ms to wait for peers, blocks and answers in one-shot audits, and for root requests (default 10,000). */
+  timeout?: number
+  /** ms between root statement requests while following (default 1,000). */
+  rootInterval?: number
+}
+
+/** Options for {@link Watcher.watch}. */
+export interface WatchOptions {
+  /** What the contract is expected to be (a genesis fault otherwise). */
+  expected?: ExpectedContract
+  /** Judge only up to the host's length at the time of asking, with timeouts (verify). */
+  oneShot?: boolean
+  /** Where root statements come from when the watcher does no networking itself. */
+  rootSource?: RootSource
+  /** Start judging at once (default true; one-shot audits start on `auditOnce`). */
+  start?: boolean
+}
+
+/**
+ * Follows contracts and judges their hosts.
+ * Events: `contract` (ContractWatch) when one is added.
+ */
+export class Watcher extends ReadyResource {
+  readonly store: Corestore
+  swarm: Hyperswarm | null = null
+  readonly contracts = new Map<string, ContractWatch>()
+  readonly storage: string
+  private readonly opts: WatcherOptions
+  private readonly tmpdir: string | null
+  private readonly ownsStore: boolean
+  private readonly ownsSwarm: boolean
+  private readonly stateDir: string | null
+
+  /** @param opts see {@link WatcherOptions} */
+  constructor (opts: WatcherOptions = {}) {
+    super()
+    this.opts = opts
+    this.ownsStore = !opts.store
+    this.ownsSwarm = !opts.store && !opts.swarm
+    this.tmpdir = opts.store || opts.storage ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'vms-watch-'))
+    this.storage = opts.storage ?? this.tmpdir ?? ''
+    this.store = opts.store ?? new Corestore(path.join(this.storage, 'corestore'))
+    this.swarm = opts.swarm ?? null
+    this.stateDir = opts.stateDir !== undefined ? opts.stateDir : (opts.store ? null : path.join(this.storage, 'watch'))
+  }
+
+  protected override async _open (): Promise<void> {
+    await this.store.ready()
+    if (this.ownsSwarm) this.swarm = createSwarm(this.opts)
+    if (this.swarm && (this.ownsSwarm || this.ownsStore)) {
+      this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
+    }
+  }
+
+  protected override async _close (): Promise<void> {
+    for (const c of [...this.contracts.values()].reverse()) await c.close()
+    if (this.swarm && this.ownsSwarm) await this.swarm.destroy()
+    if (this.ownsStore) await this.store.close()
+    if (this.tmpdir) fs.rmSync(this.tmpdir, { recursive: true, force: true })
+  }
+
+  /**
+   * Starts following a contract (or returns the one already followed).
+   * @param key contract key, z-base32 or hex
+   * @throws VmsError BAD_KEY
+   */
+  async watch (key: string | Uint8Array, opts: WatchOptions = {}): Promise<ContractWatch> {
+    if (!this.opened) await this.ready()
+    const k = parseKey(key)
+    const id = k.toString('hex')
+    const existing = this.contracts.get(id)
+    if (existing) return existing
+    const cw = new ContractWatch({
+      key: k,
+      store: this.store,
+      sandboxFactory: this.opts.sandboxFactory ?? createSandbox,
+      runtime: this.opts.runtime ?? runtimeFingerprint(),
+      stateDir: this.stateDir,
+      expected: opts.expected,
+      timeout: opts.oneShot ? (this.opts.timeout ?? 10_000) : 0,
+      rootInterval: this.opts.rootInterval,
+      requestTimeout: this.opts.timeout
+    })
+    this.contracts.set(id, cw)
+    try {
+      await cw.ready()
+    } catch (err) {
+      this.contracts.delete(id)
+      await cw.close().catch(() => {})
+      throw err
+    }
+    if (opts.rootSource) cw.addRootSource(opts.rootSource)
+    const swarm = this.swarm
+    if (swarm && (this.ownsSwarm || this.ownsStore)) {
+      for (const conn of swarm.connections) this.attach(conn, cw)
+      const done = cw.log.core.findingPeers()
+      swarm.join(discoveryKey(k), { server: false, client: true })
+      swarm.flush().then(done, done)
+    }
+    this.emit('contract', cw)
+    if (opts.start !== false && !opts.oneShot) cw.start()
+    return cw
+  }
+
+  private onconnection (conn: SwarmConnection): void {
+    this.store.replicate(conn)
+    for (const cw of this.contracts.values()) this.attach(conn, cw)
+  }
+
+  /** Opens the host RPC of `cw` on `conn`; once the host answers, it gives root statements. */
+  private attach (conn: SwarmConnection, cw: ContractWatch): void {
+    let rpc: RpcClient
+    try {
+      rpc = new RpcClient(conn, cw.key)
+    } catch {
+      return
+    }
+    let remove: (() => void) | null = null
+    rpc.rpc.on('close', () => { if (remove) remove() })
+    rpc.rpc.fullyOpened().then(() => {
+      if (cw.closing || rpc.rpc.closed) return
+      remove = cw.addRootSource((timeout) => rpc.root(timeout))
+    }, () => {})
+  }
+}
