@@ -4,3 +4,4 @@
  */
 export * from './constants.js'
 export * from './messages.js'
+export * from './attestation.js'

@@ -30,6 +30,13 @@ import { canonicalArgs } from './json.js'
 import { parseKey } from './keys.js'
 import { RpcClient } from './net/rpc.js'
 import { createSwarm, type NetOptions } from './net/swarm.js'
+import { Gossip } from './net/gossip.js'
+import { AttestationStore } from './attest/store.js'
+import { assertNoFault, waitForQuorum } from './attest/quorum.js'
+import type { SandboxFactory } from './runtime/types.js'
+import type { ContractWatch } from './watch/contract-watch.js'
+import type { Verdict } from './watch/verdict.js'
+import type { Watcher } from './watch/watcher.js'
 
 /** Options for {@link VmsClient.connect}. */
 export interface ClientOptions extends NetOptions {
@@ -39,6 +46,22 @@ export interface ClientOptions extends NetOptions {
   timeout?: number
   /** Folder for the client's Corestore (default: a temporary folder removed on close). */
   storage?: string
+  /**
+   * Trust policy: resolve a call only after this many distinct watchers
+   * attested ok at or beyond its receipt's log length (default 0: don't wait).
+   * Calls to a contract with a verified fault are refused either way.
+   */
+  quorum?: number
+  /** How long a call waits for its quorum, ms (default 30,000). */
+  quorumTimeout?: number
+  /**
+   * Replay and judge the contract in the background (a watcher on this
+   * client's store and connection): see `client.verdict` and the
+   * `verdict`/`fault` events of `client.auditor`.
+   */
+  audit?: boolean
+  /** Sandbox factory of the background audit (default: the isolated-vm runtime). */
+  sandboxFactory?: SandboxFactory
 }
 
 /** What the host signed for the last call: the call's place in the log. */
@@ -64,6 +87,9 @@ export class VmsClient {
   /** Receipt of the last call that ran. */
   lastReceipt: Receipt | null = null
   readonly store: Corestore
+  /** Attestations gossiped by peers (latest per watcher, verified faults). */
+  readonly attestations: AttestationStore
+  readonly gossip: Gossip
   readonly swarm: Hyperswarm
   /** The replicated call log. */
   readonly core: Hypercore
@@ -74,6 +100,11 @@ export class VmsClient {
   private waiting: Array<(rpc: RpcClient) => void> = []
   private drive: Hyperdrive | null = null
   private closed = false
+  private readonly quorum: number
+  private readonly quorumTimeout: number
+  private watcher: Watcher | null = null
+  /** The background audit (with `audit: true`): emits `verdict` and `fault` (a Verdict). */
+  auditor: ContractWatch | null = null
 
   private constructor (key: Buffer, opts: ClientOptions) {
     this.key = key
@@ -84,6 +115,10 @@ export class VmsClient {
     this.store = new Corestore(opts.storage ?? (this.tmpdir as string))
     this.core = this.store.get({ key })
     this.swarm = createSwarm(opts)
+    this.attestations = new AttestationStore({ file: opts.storage ? path.join(opts.storage, 'attestations.json') : undefined })
+    this.gossip = new Gossip(this.attestations)
+    this.quorum = opts.quorum ?? 0
+    this.quorumTimeout = opts.quorumTimeout ?? 30_000
     this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
   }
 
@@ -99,11 +134,23 @@ export class VmsClient {
       client.swarm.join(discoveryKey(client.key), { server: false, client: true })
       const rpc = await client.channel()
       client.info = await rpc.info(client.timeout)
+      if (opts.audit) await client.startAudit(opts.sandboxFactory)
     } catch (err) {
       await client.close()
       throw err
     }
     return client.proxy()
+  }
+
+  /** The background audit's latest verdict (null without `audit: true` or before the first). */
+  get verdict (): Verdict | null {
+    return this.auditor ? this.auditor.verdict : null
+  }
+
+  private async startAudit (sandboxFactory?: SandboxFactory): Promise<void> {
+    const { Watcher } = await import('./watch/watcher.js')
+    this.watcher = new Watcher({ store: this.store, sandboxFactory })
+    this.auditor = await this.watcher.watch(this.key, { rootSource: async (timeout) => await (await this.channel()).root(timeout) })
   }
 
   /** Method names of the contract. */
@@ -116,10 +163,13 @@ export class VmsClient {
    * @returns the method's JSON result (undefined when it returned nothing)
    * @throws VmsError with the recorded code when the call ran and failed
    *   (CONTRACT_ERROR, ENOENT, TIMEOUT, MEMORY_LIMIT...), or the rejection code
-   *   (BAD_SIGNATURE, UNKNOWN_METHOD, ARGS_TOO_LARGE...), REQUEST_TIMEOUT, CLOSED
+   *   (BAD_SIGNATURE, UNKNOWN_METHOD, ARGS_TOO_LARGE...), REQUEST_TIMEOUT, CLOSED;
+   *   CONTRACT_FAULTY when a verified fault is known, QUORUM_TIMEOUT when `quorum`
+   *   watchers did not attest the call's log length in time
    */
   async call (method: string, ...args: unknown[]): Promise<unknown> {
     const argsJson = canonicalArgs(args)
+    assertNoFault(this.attestations, this.key)
     for (let attempt = 0; ; attempt++) {
       const rpc = await this.channel()
       const req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
@@ -131,6 +181,7 @@ export class VmsClient {
       }
       const { outcome, index, root } = reply.response
       this.lastReceipt = { index, root }
+      if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, root.length, this.quorum, this.quorumTimeout)
       if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
       return outcome.result === null ? undefined : JSON.parse(outcome.result)
     }
@@ -153,7 +204,10 @@ export class VmsClient {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    if (this.watcher) await this.watcher.close()
     if (this.rpc) this.rpc.close()
+    this.gossip.close()
+    this.attestations.flush()
     await this.swarm.destroy()
     if (this.drive) await this.drive.close()
     await this.core.close()
@@ -163,6 +217,7 @@ export class VmsClient {
 
   private onconnection (conn: SwarmConnection): void {
     this.store.replicate(conn)
+    this.gossip.attach(conn)
     const rpc = new RpcClient(conn, this.key)
     rpc.rpc.on('close', () => { if (this.rpc === rpc) this.rpc = null })
     rpc.rpc.fullyOpened().then(() => {

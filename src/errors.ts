@@ -44,6 +44,9 @@ export const ERROR_CODES = {
   NOT_FOUND: 'no peer serving that contract was found in time',
   REQUEST_TIMEOUT: 'the host did not answer in time (ms)',
   CLOSED: 'the node or connection is closed',
+  // trust policy
+  QUORUM_TIMEOUT: 'fewer than the asked number of watchers attested ok in time',
+  CONTRACT_FAULTY: 'a verified fault or split view is known for the contract',
   INTERNAL: 'an unexpected failure inside vms-node'
 } as const
 

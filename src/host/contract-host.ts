@@ -129,10 +129,15 @@ export class ContractHost extends ReadyResource {
     }
   }
 
-  /** The host's signed root statement of the log as it is now (the `root` RPC). */
-  async root (): Promise<RootStatement> {
+  /**
+   * The host's signed root statement of the log at `length` (the `root` RPC).
+   * @param length blocks; 0 (default) for the current length
+   * @throws VmsError BAD_ARGUMENT when `length` is past the log
+   */
+  async root (length = 0): Promise<RootStatement> {
     if (!this.opened) await this.ready()
-    return await this.log.signRoot()
+    if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
+    return await this.log.signRoot(length || this.log.length)
   }
 
   protected override async _open (): Promise<void> {

@@ -4,7 +4,11 @@
  * Corestore (call logs and files drives) and serves the host RPC.
  *
  * Storage layout under `storage`: `corestore/` (all cores), `identity.json`
- * (the operator's caller key pair, who `init` runs as).
+ * (the operator's caller key pair, who `init` runs as), `attestations.json`
+ * (the latest attestations gossiped about any contract).
+ *
+ * Hosts take part in attestation gossip like every node: they keep and
+ * forward what watchers sign, so clients can ask any peer for them.
  */
 
 import path from 'node:path'
@@ -16,6 +20,8 @@ import { VmsError } from '../errors.js'
 import { loadIdentity, type Identity } from '../identity.js'
 import { createSwarm, type NetOptions } from '../net/swarm.js'
 import { serveRpc } from '../net/rpc.js'
+import { Gossip } from '../net/gossip.js'
+import { AttestationStore } from '../attest/store.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import { ContractHost } from './contract-host.js'
 
@@ -57,6 +63,8 @@ export class HostNode extends ReadyResource {
   swarm: Hyperswarm | null = null
   readonly contracts = new Map<string, ContractHost>()
   readonly peers = new Map<string, PeerInfo>()
+  readonly attestations: AttestationStore
+  readonly gossip: Gossip
   private readonly opts: HostNodeOptions
 
   /** @param opts see {@link HostNodeOptions} */
@@ -65,6 +73,8 @@ export class HostNode extends ReadyResource {
     this.opts = opts
     this.store = new Corestore(path.join(opts.storage, 'corestore'))
     this.identity = loadIdentity(opts.identityFile ?? path.join(opts.storage, 'identity.json'))
+    this.attestations = new AttestationStore({ file: path.join(opts.storage, 'attestations.json') })
+    this.gossip = new Gossip(this.attestations)
   }
 
   protected override async _open (): Promise<void> {
@@ -75,8 +85,10 @@ export class HostNode extends ReadyResource {
   }
 
   protected override async _close (): Promise<void> {
+    this.gossip.close()
     if (this.swarm) await this.swarm.destroy()
     for (const host of [...this.contracts.values()].reverse()) await host.close()
+    this.attestations.flush()
     await this.store.close()
   }
 
@@ -130,5 +142,6 @@ export class HostNode extends ReadyResource {
     })
     this.store.replicate(conn)
     serveRpc(conn, (key) => this.contracts.get(key.toString('hex')) ?? null)
+    this.gossip.attach(conn)
   }
 }

@@ -4,9 +4,9 @@
  * lazily when a peer asks for one of their contracts (protomux `pair`), so a
  * host of many contracts pays nothing for the ones a peer does not use.
  *
- * Methods: `info` (empty -> ContractInfo), `root` (empty -> RootStatement,
- * the host's signed statement of its log's current length, fork and tree
- * hash: what watchers keep to prove forks) and `call` (CallRequest ->
+ * Methods: `info` (empty -> ContractInfo), `root` (uint length, 0 for the
+ * current one -> RootStatement: the host's signed statement of its log's
+ * length, fork and tree hash, what watchers keep to prove forks) and `call` (CallRequest ->
  * CallReply). Requests are decoded by the handler itself, so a malformed
  * frame gets a BAD_REQUEST reply and the channel keeps serving.
  */
@@ -21,8 +21,11 @@ import { VmsError } from '../errors.js'
 export interface RpcTarget {
   info (): ContractInfo
   call (req: CallRequest): Promise<CallResponse>
-  /** The host's signed root statement of its log as it is now. */
-  root (): Promise<RootStatement>
+  /**
+   * The host's signed root statement of its log at `length` (0: as it is now).
+   * @throws VmsError BAD_ARGUMENT when `length` is past the log
+   */
+  root (length?: number): Promise<RootStatement>
 }
 
 /**
@@ -47,7 +50,15 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget): void {
     return // a channel for this contract is already open on this connection
   }
   rpc.respond('info', { requestEncoding: c.raw, responseEncoding: contractInfo }, () => target.info())
-  rpc.respond('root', { requestEncoding: c.raw, responseEncoding: rootStatement }, () => target.root())
+  rpc.respond('root', { requestEncoding: c.raw, responseEncoding: rootStatement }, (raw: Uint8Array) => {
+    let length = 0
+    try {
+      if (raw.byteLength > 0) length = c.decode(c.uint, raw)
+    } catch {
+      throw VmsError.BAD_REQUEST('root request does not decode')
+    }
+    return target.root(length)
+  })
   rpc.respond('call', { requestEncoding: c.raw, responseEncoding: callReply }, async (raw: Uint8Array): Promise<CallReply> => {
     let req: CallRequest
     try {
@@ -87,12 +98,13 @@ export class RpcClient {
   }
 
   /**
-   * Asks for the host's signed root statement of its log now.
+   * Asks for the host's signed root statement of its log.
    * @param timeout ms
-   * @throws VmsError REQUEST_TIMEOUT, CLOSED
+   * @param length the log length to sign (default 0: the current length)
+   * @throws VmsError REQUEST_TIMEOUT, CLOSED, or the host's error (e.g. BAD_ARGUMENT)
    */
-  async root (timeout: number): Promise<RootStatement> {
-    return await this.request<RootStatement>('root', Buffer.alloc(0), rootStatement, timeout)
+  async root (timeout: number, length = 0): Promise<RootStatement> {
+    return await this.request<RootStatement>('root', c.encode(c.uint, length), rootStatement, timeout)
   }
 
   /**
@@ -109,7 +121,10 @@ export class RpcClient {
     try {
       return await this.rpc.request<T>(method, value, { requestEncoding: c.raw, responseEncoding: enc, timeout })
     } catch (err) {
-      const e = err as { code?: string, message?: string }
+      const e = err as { code?: string, message?: string, cause?: { code?: string, message?: string } }
+      if (e.code === 'REQUEST_ERROR' && e.cause && typeof e.cause.code === 'string' && typeof e.cause.message === 'string') {
+        throw VmsError.from(e.cause) // the host's own error, as it threw it
+      }
       if (e.code === 'TIMEOUT_EXCEEDED') throw VmsError.REQUEST_TIMEOUT(`no answer to ${method} in ${timeout} ms`)
       if (e.code === 'CHANNEL_CLOSED' || e.code === 'CHANNEL_DESTROYED') throw VmsError.CLOSED('connection to the host closed')
       throw VmsError.from(err)

@@ -1,0 +1,187 @@
+/**
+ * Attestation gossip: a protomux channel `vms/gossip/v1` on every swarm
+ * connection (hosts, watchers and clients alike). A new valid attestation is
+ * stored and forwarded once to every other peer (dedup by hash); a peer that
+ * connects gets everything the store holds (catch-up). Bad input costs the
+ * sender: an undecodable frame, a bad signature or forged evidence is a
+ * strike, and so is passing the per-peer rate limit; at `maxStrikes` the
+ * connection is dropped. Frames over `maxFrameBytes` are strikes too.
+ */
+
+import { EventEmitter } from 'node:events'
+import Protomux from 'protomux'
+import type { ProtomuxChannel, ProtomuxMessage } from 'protomux'
+import c from 'compact-encoding'
+import { GOSSIP_PROTOCOL, gossipFrame, type Attestation } from '../../protocol/index.js'
+import { attestationId } from '../attest/attestation.js'
+import type { AttestationStore } from '../attest/store.js'
+
+/** Options for {@link Gossip}. */
+export interface GossipOptions {
+  /** Largest frame accepted, bytes (default 256 KiB). */
+  maxFrameBytes?: number
+  /** Attestations per second a peer may send on average (default 200). */
+  rate?: number
+  /** Attestations a peer may send in a burst (default 1000). */
+  burst?: number
+  /** Strikes before a peer is dropped (default 3). */
+  maxStrikes?: number
+  /** Ids remembered for dedup (default 100,000). */
+  maxSeen?: number
+}
+
+/** Per-connection counters (also shown by the TUI). */
+export interface GossipPeer {
+  /** Remote noise public key. */
+  publicKey: Buffer
+  received: number
+  sent: number
+  strikes: number
+  tokens: number
+  lastRefill: number
+}
+
+interface Link {
+  peer: GossipPeer
+  channel: ProtomuxChannel
+  message: ProtomuxMessage
+  stream: { destroy (err?: Error): void }
+}
+
+/**
+ * Events: `attestation` (Attestation, from: Buffer | null) for every fresh
+ * valid attestation; `strike` (GossipPeer, reason: string); `drop` (GossipPeer).
+ */
+export class Gossip extends EventEmitter {
+  readonly store: AttestationStore
+  private readonly links = new Set<Link>()
+  private readonly seen = new Set<string>()
+  private readonly opts: Required<GossipOptions>
+
+  /**
+   * @param store where attestations are checked and kept
+   * @param opts limits, see {@link GossipOptions}
+   */
+  constructor (store: AttestationStore, opts: GossipOptions = {}) {
+    super()
+    this.store = store
+    this.opts = {
+      maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024,
+      rate: opts.rate ?? 200,
+      burst: opts.burst ?? 1000,
+      maxStrikes: opts.maxStrikes ?? 3,
+      maxSeen: opts.maxSeen ?? 100_000
+    }
+  }
+
+  /** Connected gossip peers. */
+  get peers (): GossipPeer[] {
+    return [...this.links].map((l) => l.peer)
+  }
+
+  /**
+   * Opens the gossip channel on a swarm connection.
+   * @param stream the connection (noise stream with `remotePublicKey`)
+   */
+  attach (stream: { remotePublicKey: Buffer, destroy (err?: Error): void, on (ev: string, fn: () => void): unknown }): void {
+    const mux = Protomux.from(stream)
+    const peer: GossipPeer = { publicKey: stream.remotePublicKey, received: 0, sent: 0, strikes: 0, tokens: this.opts.burst, lastRefill: Date.now() }
+    let link: Link | null = null
+    const channel = mux.createChannel({
+      protocol: GOSSIP_PROTOCOL,
+      unique: true,
+      onopen: () => {
+        if (!link) return
+        this.links.add(link)
+        this.sendTo(link, this.store.all())
+      },
+      onclose: () => { if (link) this.links.delete(link) }
+    })
+    if (!channel) return
+    const message = channel.addMessage({ encoding: c.raw, onmessage: (raw: Uint8Array) => { if (link) this.onframe(link, raw) } })
+    link = { peer, channel, message, stream }
+    channel.open()
+  }
+
+  /**
+   * Stores a local attestation and sends it to every peer.
+   * @returns false when the store rejected it (invalid)
+   */
+  publish (a: Attestation): boolean {
+    const res = this.store.add(a)
+    if (!res.valid) return false
+    this.seen.add(attestationId(a))
+    this.broadcast([a], null)
+    return true
+  }
+
+  /** Closes every gossip channel. */
+  close (): void {
+    for (const l of this.links) l.channel.close()
+    this.links.clear()
+  }
+
+  private onframe (link: Link, raw: Uint8Array): void {
+    const peer = link.peer
+    if (raw.byteLength > this.opts.maxFrameBytes) return this.strike(link, `frame of ${raw.byteLength} bytes`)
+    let list: Attestation[]
+    try {
+      list = c.decode(gossipFrame, raw).attestations
+    } catch {
+      return this.strike(link, 'undecodable frame')
+    }
+    const now = Date.now()
+    peer.tokens = Math.min(this.opts.burst, peer.tokens + (now - peer.lastRefill) * this.opts.rate / 1000)
+    peer.lastRefill = now
+    if (list.length > peer.tokens) return this.strike(link, 'rate limit')
+    peer.tokens -= list.length
+    const fresh: Attestation[] = []
+    for (const a of list) {
+      peer.received++
+      const id = attestationId(a)
+      if (this.seen.has(id)) continue
+      const res = this.store.add(a)
+      if (!res.valid) {
+        this.strike(link, 'invalid attestation')
+        if (link.channel.closed) return
+        continue
+      }
+      this.remember(id)
+      if (res.fresh) {
+        fresh.push(a)
+        this.emit('attestation', a, peer.publicKey)
+      }
+    }
+    if (fresh.length > 0) this.broadcast(fresh, link)
+  }
+
+  private broadcast (list: Attestation[], from: Link | null): void {
+    for (const l of this.links) if (l !== from) this.sendTo(l, list)
+  }
+
+  private sendTo (link: Link, list: Attestation[]): void {
+    for (let i = 0; i < list.length; i += 16) {
+      const chunk = list.slice(i, i + 16)
+      link.message.send(c.encode(gossipFrame, { attestations: chunk }))
+      link.peer.sent += chunk.length
+    }
+  }
+
+  private strike (link: Link, reason: string): void {
+    link.peer.strikes++
+    this.emit('strike', link.peer, reason)
+    if (link.peer.strikes >= this.opts.maxStrikes) {
+      this.links.delete(link)
+      this.emit('drop', link.peer)
+      link.stream.destroy(new Error('gossip peer dropped: ' + reason))
+    }
+  }
+
+  private remember (id: string): void {
+    this.seen.add(id)
+    if (this.seen.size > this.opts.maxSeen) {
+      const first = this.seen.values().next().value
+      if (first !== undefined) this.seen.delete(first)
+    }
+  }
+}
