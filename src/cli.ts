@@ -17,6 +17,11 @@ import { runDevnet } from './commands/devnet.js'
 import { runHost } from './commands/host.js'
 import { runCall, runInfo } from './commands/call.js'
 import { runRepl } from './commands/repl.js'
+import { runCheck } from './commands/check.js'
+import { runHostTui, runWatchTui, wantsTui } from './commands/host-tui.js'
+import { runVerify } from './commands/verify.js'
+import { runWatch } from './commands/watch.js'
+import { runAttestations } from './commands/attestations.js'
 import { VERSION } from './version.js'
 
 interface CommonFlags {
@@ -55,6 +60,20 @@ function withCaller (cmd: Command): Command {
     .option('--identity <file>', 'caller key pair file, created on first use (default: ~/.vms-node/identity.json)')
     .option('--timeout <ms>', 'connect and call timeout in ms', int('--timeout'), 5000)
     .option('--storage <dir>', 'keep the replicated log and files here (default: a temporary folder)')
+}
+
+function withAudit (cmd: Command): Command {
+  return withNetwork(cmd)
+    .option('--storage <dir>', 'watcher storage: replicated cores, judged positions, attestations (default: a temporary folder)')
+    .option('--timeout <ms>', 'ms to find a host, for each block to arrive, and for root requests', int('--timeout'), 10000)
+    .option('--source <file>', 'contract source the log must run (genesis fault otherwise)')
+    .option('--source-hash <hex>', 'BLAKE2b-256 of the contract source the log must run')
+}
+
+type AuditFlags = CommonFlags & { source?: string, sourceHash?: string, tui?: boolean }
+
+function auditOptions (flags: AuditFlags) {
+  return { ...net(flags), storage: flags.storage, timeout: flags.timeout, source: flags.source, sourceHash: flags.sourceHash }
 }
 
 function fail (err: unknown): never {
@@ -100,7 +119,7 @@ withNetwork(program.command('host'))
   .option('--max-result-bytes <n>', 'largest result, bytes', int('--max-result-bytes'))
   .option('--max-write-bytes <n>', 'largest total written by one call, bytes', int('--max-write-bytes'))
   .addOption(new Option('--no-tui', 'plain output even on a terminal'))
-  .action((file: string, flags: CommonFlags & { storage: string, name?: string, oracles?: boolean, timeoutMs?: number, memoryMb?: number, maxArgsBytes?: number, maxResultBytes?: number, maxWriteBytes?: number }) => action(async () => {
+  .action((file: string, flags: CommonFlags & { storage: string, name?: string, oracles?: boolean, tui?: boolean, timeoutMs?: number, memoryMb?: number, maxArgsBytes?: number, maxResultBytes?: number, maxWriteBytes?: number }) => action(async () => {
     const limits = Object.fromEntries(Object.entries({
       timeoutMs: flags.timeoutMs,
       memoryMb: flags.memoryMb,
@@ -108,7 +127,13 @@ withNetwork(program.command('host'))
       maxResultBytes: flags.maxResultBytes,
       maxWriteBytes: flags.maxWriteBytes
     }).filter(([, v]) => v !== undefined))
-    const { node } = await runHost(path.resolve(file), { ...net(flags), storage: flags.storage, name: flags.name, oracles: !!flags.oracles, limits }, processOutput(!!flags.json))
+    const hostOpts = { ...net(flags), storage: flags.storage, name: flags.name, oracles: !!flags.oracles, limits }
+    if (wantsTui(flags)) {
+      // the UI handles q, ctrl+c and signals itself: it closes the node, restores the terminal, then exits
+      await runHostTui(path.resolve(file), hostOpts, { exit: (code) => process.exit(code) })
+      return
+    }
+    const { node } = await runHost(path.resolve(file), hostOpts, processOutput(!!flags.json))
     goodbye(() => node.close())
   }))
 
@@ -117,8 +142,10 @@ withCaller(program.command('call'))
   .argument('<key>', 'contract key (z-base32 or hex)')
   .argument('<method>', 'method name')
   .argument('[args...]', 'arguments')
-  .action((key: string, method: string, args: string[], flags: CommonFlags) => action(async () => {
-    await runCall(key, method, args, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage }, processOutput(!!flags.json))
+  .option('--quorum <k>', 'return only once k watchers attested ok at the call\'s log length', int('--quorum'), 0)
+  .option('--quorum-timeout <ms>', 'how long to wait for the quorum, ms', int('--quorum-timeout'), 30_000)
+  .action((key: string, method: string, args: string[], flags: CommonFlags & { quorum: number, quorumTimeout: number }) => action(async () => {
+    await runCall(key, method, args, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, quorum: flags.quorum, quorumTimeout: flags.quorumTimeout }, processOutput(!!flags.json))
   }))
 
 withCaller(program.command('info'))
@@ -134,6 +161,43 @@ withCaller(program.command('repl'))
   .option('--exec <code>', 'evaluate one expression (e.g. "client.RSVP(\'bob\', false)") and exit')
   .action((key: string, flags: CommonFlags & { exec?: string }) => action(async () => {
     await runRepl(key, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, exec: flags.exec }, processOutput(!!flags.json))
+  }))
+
+withAudit(program.command('verify'))
+  .description("audit a contract's whole call log once: exit 0 ok, 1 fault, 2 could not audit")
+  .argument('<key>', 'contract key (z-base32 or hex)')
+  .action((key: string, flags: AuditFlags) => action(async () => {
+    process.exitCode = await runVerify(key, auditOptions(flags), processOutput(!!flags.json))
+  }))
+
+withAudit(program.command('watch'))
+  .description('follow contracts live: replay every call, print verdicts and faults')
+  .argument('<keys...>', 'contract keys (z-base32 or hex)')
+  .addOption(new Option('--no-tui', 'plain output even on a terminal'))
+  .action((keys: string[], flags: AuditFlags) => action(async () => {
+    if (wantsTui(flags)) {
+      await runWatchTui(keys, auditOptions(flags), { exit: (code) => process.exit(code) })
+      return
+    }
+    const { watcher } = await runWatch(keys, auditOptions(flags), processOutput(!!flags.json))
+    goodbye(() => watcher.close())
+  }))
+
+withCaller(program.command('attestations'))
+  .description('who attested what about a contract: watchers, lengths, verdicts')
+  .argument('<key>', 'contract key (z-base32 or hex)')
+  .option('--wait <ms>', 'how long to collect gossip after connecting, ms', int('--wait'), 2000)
+  .action((key: string, flags: CommonFlags & { wait: number }) => action(async () => {
+    await runAttestations(key, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, wait: flags.wait }, processOutput(!!flags.json))
+  }))
+
+program.command('check')
+  .description('check fault evidence offline (no network); exit 0 valid, 1 invalid')
+  .argument('<evidence.json>', 'split-view evidence, or an attestation/verdict carrying it')
+  .option('--json', 'print one JSON object')
+  .action((file: string, flags: { json?: boolean }) => action(async () => {
+    const result = runCheck(file, processOutput(!!flags.json))
+    process.exitCode = result.valid ? 0 : 1
   }))
 
 program.parseAsync(process.argv).catch(fail)
