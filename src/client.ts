@@ -33,6 +33,9 @@ import { createSwarm, type NetOptions } from './net/swarm.js'
 import { Gossip } from './net/gossip.js'
 import { AttestationStore } from './attest/store.js'
 import { assertNoFault, waitForQuorum } from './attest/quorum.js'
+import { reportSplitViews } from './attest/attester.js'
+import { signerOf } from './attest/signer.js'
+import { VERSION } from './version.js'
 import type { SandboxFactory } from './runtime/types.js'
 import type { ContractWatch } from './watch/contract-watch.js'
 import type { Verdict } from './watch/verdict.js'
@@ -101,6 +104,7 @@ export class VmsClient {
   private drive: Hyperdrive | null = null
   private closed = false
   private readonly quorum: number
+  private readonly stopSplitViews: () => void
   private readonly quorumTimeout: number
   private watcher: Watcher | null = null
   /** The background audit (with `audit: true`): emits `verdict` and `fault` (a Verdict). */
@@ -118,6 +122,7 @@ export class VmsClient {
     this.attestations = new AttestationStore({ file: opts.storage ? path.join(opts.storage, 'attestations.json') : undefined })
     this.gossip = new Gossip(this.attestations)
     this.quorum = opts.quorum ?? 0
+    this.stopSplitViews = reportSplitViews(this.attestations, this.gossip, this.identity, `vms-node/${VERSION}`)
     this.quorumTimeout = opts.quorumTimeout ?? 30_000
     this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
   }
@@ -149,7 +154,7 @@ export class VmsClient {
 
   private async startAudit (sandboxFactory?: SandboxFactory): Promise<void> {
     const { Watcher } = await import('./watch/watcher.js')
-    this.watcher = new Watcher({ store: this.store, sandboxFactory })
+    this.watcher = new Watcher({ store: this.store, sandboxFactory, gossip: this.gossip, identity: this.identity })
     this.auditor = await this.watcher.watch(this.key, { rootSource: async (timeout) => await (await this.channel()).root(timeout) })
   }
 
@@ -181,6 +186,8 @@ export class VmsClient {
       }
       const { outcome, index, root } = reply.response
       this.lastReceipt = { index, root }
+      const signer = signerOf(this.core)
+      if (signer) this.attestations.addStatement(root, signer) // a receipt is a signed root too: check it for split views
       if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, root.length, this.quorum, this.quorumTimeout)
       if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
       return outcome.result === null ? undefined : JSON.parse(outcome.result)
@@ -206,6 +213,7 @@ export class VmsClient {
     this.closed = true
     if (this.watcher) await this.watcher.close()
     if (this.rpc) this.rpc.close()
+    this.stopSplitViews()
     this.gossip.close()
     this.attestations.flush()
     await this.swarm.destroy()

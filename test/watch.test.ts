@@ -233,8 +233,10 @@ test('fork: a host that truncates and rewrites its log is caught with two signed
   t.ok(cw.verdict?.statement, 'the ok verdict carries the host-signed root at its length')
 
   await host.log.core.truncate(3)
-  await client.increment()
-  await client.increment()
+  // the host rewrites history in-process (a client would refuse once the watcher's fault attestation reaches it)
+  const rewriter = identity()
+  await host.call(signCall(rewriter, host.key, 1, 'increment', '[]'))
+  await host.call(signCall(rewriter, host.key, 2, 'increment', '[]'))
   const v = await nextFault(cw)
   t.is(v.fault?.kind, 'fork', v.fault?.message)
   t.is(v.fault?.cause, 'host')

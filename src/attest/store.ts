@@ -42,6 +42,8 @@ interface ContractEntry {
   latest: Map<string, Attestation>
   statements: Map<number, RootStatement>
   faults: Map<string, Attestation>
+  /** Lengths whose split view was already reported (each is reported once). */
+  splits: Set<number>
 }
 
 /**
@@ -71,7 +73,7 @@ export class AttestationStore extends EventEmitter {
     let entry = this.contracts.get(cid)
     if (!entry) {
       if (this.contracts.size >= this.opts.maxContracts) return { valid: true, fresh: false, splitView: null }
-      entry = { latest: new Map(), statements: new Map(), faults: new Map() }
+      entry = { latest: new Map(), statements: new Map(), faults: new Map(), splits: new Set() }
       this.contracts.set(cid, entry)
     }
     const splitView = this.checkStatement(entry, rootOf(a), a.signer)
@@ -106,7 +108,7 @@ export class AttestationStore extends EventEmitter {
     let entry = this.contracts.get(cid)
     if (!entry) {
       if (this.contracts.size >= this.opts.maxContracts) return null
-      entry = { latest: new Map(), statements: new Map(), faults: new Map() }
+      entry = { latest: new Map(), statements: new Map(), faults: new Map(), splits: new Set() }
       this.contracts.set(cid, entry)
     }
     const sv = this.checkStatement(entry, s, signer)
@@ -158,9 +160,11 @@ export class AttestationStore extends EventEmitter {
   private checkStatement (entry: ContractEntry, s: RootStatement, signer: SignerRecord): AddResult['splitView'] {
     const known = entry.statements.get(s.length)
     if (known) {
-      if (Buffer.from(known.treeHash).equals(s.treeHash)) return null
+      if (Buffer.from(known.treeHash).equals(s.treeHash) || entry.splits.has(s.length)) return null
       const evidence = splitViewEvidence(known, s, signer)
-      return evidence ? { evidence, signer, statement: s } : null
+      if (!evidence) return null
+      entry.splits.add(s.length)
+      return { evidence, signer, statement: s }
     }
     entry.statements.set(s.length, s)
     if (entry.statements.size > this.opts.maxStatements) {

@@ -24,6 +24,8 @@ export interface NetOptions {
   bindHost?: string
   /** Whether the DHT node says it is firewalled (default true; hosts pass false so peers can reach them). */
   firewalled?: boolean
+  /** Return true to refuse a connection from this remote noise public key (default: accept all). */
+  firewall?: (remotePublicKey: Buffer) => boolean
 }
 
 /**
@@ -59,7 +61,7 @@ export function createSwarm (opts: NetOptions = {}, keyPair?: { publicKey: Buffe
     host: opts.bindHost ?? '127.0.0.1',
     firewalled: opts.firewalled ?? true
   })
-  const swarm = new Hyperswarm(keyPair ? { dht, keyPair } : { dht })
+  const swarm = new Hyperswarm({ dht, ...(keyPair ? { keyPair } : {}), ...(opts.firewall ? { firewall: opts.firewall } : {}) })
   swarm.on('connection', (conn: SwarmConnection) => {
     conn.on('error', () => {})
   })

@@ -6,7 +6,11 @@
  * root statements over the host RPC.
  *
  * Storage layout under `storage`: `corestore/` (replicated cores), `watch/`
- * (one state file per contract, see state.ts).
+ * (one state file per contract, see state.ts), `identity.json` (the key pair
+ * that signs its attestations), `attestations.json` (gossiped attestations).
+ *
+ * The watcher signs attestations of its verdicts and gossips them to every
+ * peer (src/attest/attester.ts), and reports split views it notices.
  *
  * ```js
  * const watcher = new Watcher({ storage: './watcher', bootstrap })
@@ -31,6 +35,11 @@ import { createSandbox, runtimeFingerprint } from '../runtime/sandbox.js'
 import type { SandboxFactory } from '../runtime/types.js'
 import type { ExpectedContract } from './audit.js'
 import { ContractWatch, type RootSource } from './contract-watch.js'
+import { AttestationStore } from '../attest/store.js'
+import { Attester, reportSplitViews, type AttesterOptions } from '../attest/attester.js'
+import { Gossip } from '../net/gossip.js'
+import { keyPair, type KeyPair } from '../crypto.js'
+import { loadIdentity } from '../identity.js'
 
 /** Options for {@link Watcher}. */
 export interface WatcherOptions extends NetOptions {
@@ -50,6 +59,12 @@ export interface WatcherOptions extends NetOptions {
   timeout?: number
   /** ms between root statement requests while following (default 1,000). */
   rootInterval?: number
+  /** Use this gossip (and its store) instead of owning one (not closed by the watcher). */
+  gossip?: Gossip
+  /** Key pair that signs attestations (default `<storage>/identity.json`, or a new one). */
+  identity?: KeyPair
+  /** Attestation batching, or false to sign none (default: see AttesterOptions). */
+  attest?: AttesterOptions | false
 }
 
 /** Options for {@link Watcher.watch}. */
@@ -73,6 +88,12 @@ export class Watcher extends ReadyResource {
   swarm: Hyperswarm | null = null
   readonly contracts = new Map<string, ContractWatch>()
   readonly storage: string
+  /** The key pair that signs this watcher's attestations. */
+  readonly identity: KeyPair
+  readonly gossip: Gossip
+  private readonly attester: Attester | null
+  private readonly ownsGossip: boolean
+  private stopSplitViews: (() => void) | null = null
   private readonly opts: WatcherOptions
   private readonly tmpdir: string | null
   private readonly ownsStore: boolean
@@ -90,10 +111,15 @@ export class Watcher extends ReadyResource {
     this.store = opts.store ?? new Corestore(path.join(this.storage, 'corestore'))
     this.swarm = opts.swarm ?? null
     this.stateDir = opts.stateDir !== undefined ? opts.stateDir : (opts.store ? null : path.join(this.storage, 'watch'))
+    this.identity = opts.identity ?? (opts.storage ? loadIdentity(path.join(opts.storage, 'identity.json')) : keyPair())
+    this.ownsGossip = !opts.gossip
+    this.gossip = opts.gossip ?? new Gossip(new AttestationStore({ file: opts.storage ? path.join(opts.storage, 'attestations.json') : undefined }))
+    this.attester = opts.attest === false ? null : new Attester(this.gossip, this.identity, opts.attest || {})
   }
 
   protected override async _open (): Promise<void> {
     await this.store.ready()
+    if (this.attester) this.stopSplitViews = reportSplitViews(this.gossip.store, this.gossip, this.identity, this.opts.runtime ?? runtimeFingerprint())
     if (this.ownsSwarm) this.swarm = createSwarm(this.opts)
     if (this.swarm && (this.ownsSwarm || this.ownsStore)) {
       this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
@@ -101,8 +127,12 @@ export class Watcher extends ReadyResource {
   }
 
   protected override async _close (): Promise<void> {
+    if (this.attester) this.attester.close()
+    if (this.stopSplitViews) this.stopSplitViews()
+    if (this.ownsGossip) this.gossip.close()
     for (const c of [...this.contracts.values()].reverse()) await c.close()
     if (this.swarm && this.ownsSwarm) await this.swarm.destroy()
+    if (this.ownsGossip) this.gossip.store.flush()
     if (this.ownsStore) await this.store.close()
     if (this.tmpdir) fs.rmSync(this.tmpdir, { recursive: true, force: true })
   }
@@ -145,6 +175,7 @@ export class Watcher extends ReadyResource {
       swarm.join(discoveryKey(k), { server: false, client: true })
       swarm.flush().then(done, done)
     }
+    if (this.attester && !opts.oneShot) this.attester.follow(cw)
     this.emit('contract', cw)
     if (opts.start !== false && !opts.oneShot) cw.start()
     return cw
@@ -152,6 +183,7 @@ export class Watcher extends ReadyResource {
 
   private onconnection (conn: SwarmConnection): void {
     this.store.replicate(conn)
+    if (this.ownsGossip) this.gossip.attach(conn)
     for (const cw of this.contracts.values()) this.attach(conn, cw)
   }
 

@@ -1,0 +1,127 @@
+// Watchers sign attestations of their verdicts and gossip them to every node;
+// clients wait for a quorum of them; a host that shows two logs under one key
+// is caught by the signed statements alone.
+
+import test from 'brittle'
+import fs from 'node:fs'
+import path from 'node:path'
+import { VmsClient } from '../src/client.js'
+import { Watcher } from '../src/watch/watcher.js'
+import { HostNode } from '../src/host/host-node.js'
+import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import { signCall } from '../src/caller.js'
+import { checkEvidence } from '../src/attest/evidence.js'
+import { VERDICT_EQUIVOCATION, VERDICT_OK } from '../protocol/index.js'
+import type { AttestationStore } from '../src/attest/store.js'
+import { example, hostNode, identity, testnet, tmpdir } from './helpers.js'
+import type { T } from './helpers.js'
+import type { Testnet } from 'hyperdht/testnet.js'
+
+async function watcher (t: T, net: Testnet, key: Uint8Array, opts: { firewallOf?: never } = {}): Promise<Watcher> {
+  const w = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 200, attest: { everyCalls: 10, everyMs: 200 }, ...opts })
+  t.teardown(() => w.close())
+  await w.watch(key)
+  return w
+}
+
+async function client (t: T, net: Testnet, key: Uint8Array, opts: { quorum?: number, quorumTimeout?: number } = {}) {
+  const c = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000, ...opts })
+  t.teardown(() => c.close())
+  return c
+}
+
+async function until (fn: () => boolean, ms = 20_000): Promise<boolean> {
+  const end = Date.now() + ms
+  while (!fn()) {
+    if (Date.now() > end) return false
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  return true
+}
+
+function okAt (store: AttestationStore, key: Uint8Array, length: number): number {
+  return store.latest(key).filter((a) => a.verdict === VERDICT_OK && a.length >= length).length
+}
+
+test('attestations: host + 3 watchers + 1 client; every node ends up with all 3 watchers\' latest ok attestations, a late node catches up', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('rsvp.js'), { name: 'rsvp' })
+  const watchers = [await watcher(t, net, host.key), await watcher(t, net, host.key), await watcher(t, net, host.key)]
+  const c = await client(t, net, host.key)
+  for (let i = 0; i < 25; i++) await c.RSVP('guest ' + i, i % 2 === 0)
+  const final = host.log.length
+
+  const stores = [node.attestations, c.attestations, ...watchers.map((w) => w.gossip.store)]
+  t.ok(await until(() => stores.every((s) => okAt(s, host.key, final) === 3)), 'host, client and every watcher hold three ok attestations at the final length')
+  const latest = c.attestations.latest(host.key)
+  t.alike(new Set(latest.map((a) => Buffer.from(a.watcher).toString('hex'))).size, 3, 'from three distinct watchers')
+  t.ok(latest.every((a) => a.runtime.startsWith('vms-node/') && !a.trusted), 'runtime fingerprint, trustless')
+
+  const late = await client(t, net, host.key)
+  t.ok(await until(() => okAt(late.attestations, host.key, final) === 3), 'a client that joins later catches up')
+
+  // quorum with real watchers
+  const q = await client(t, net, host.key, { quorum: 2, quorumTimeout: 20_000 })
+  await q.RSVP('quorum guest', true)
+  t.ok(okAt(q.attestations, host.key, q.lastReceipt!.root.length) >= 2, 'the call returned once two watchers attested its log length')
+  const q4 = await client(t, net, host.key, { quorum: 4, quorumTimeout: 2000 })
+  await t.exception(q4.RSVP('too strict', true), /QUORUM_TIMEOUT: 3 of 4 watchers/, 'with three watchers a quorum of four times out clearly')
+})
+
+test('split view: one key, two stores serving two logs to two watchers; equivocation detected from signed statements and gossiped to every node', async (t) => {
+  const net = await testnet(t)
+  const dirA = tmpdir(t)
+  const dirB = tmpdir(t)
+  const operator = identity()
+  fs.writeFileSync(path.join(dirA, 'identity.json'), JSON.stringify({ publicKey: operator.publicKey.toString('hex'), secretKey: operator.secretKey.toString('hex') }))
+
+  // build a log, then copy the whole storage: two hosts with one key pair
+  const first = new HostNode({ storage: dirA, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap })
+  const h0 = await first.deploy(example('counter.js'), { name: 'counter' })
+  const caller = identity()
+  await h0.call(signCall(caller, h0.key, 1, 'increment', '[]'))
+  await first.close()
+  fs.cpSync(dirA, dirB, { recursive: true })
+  fs.rmSync(path.join(dirB, 'corestore', 'CORESTORE')) // the store's device file refuses copies: the operator deletes it
+
+  const blockedByA = new Set<string>()
+  const blockedByB = new Set<string>()
+  const open = async (dir: string, blocked: Set<string>): Promise<HostNode> => {
+    const n = new HostNode({ storage: dir, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap, firewall: (k) => blocked.has(k.toString('hex')) })
+    t.teardown(() => n.close())
+    return n
+  }
+  const nodeA = await open(dirA, blockedByA)
+  const nodeB = await open(dirB, blockedByB)
+  const hostA = await nodeA.deploy(example('counter.js'), { name: 'counter' })
+  const hostB = await nodeB.deploy(example('counter.js'), { name: 'counter' })
+  t.alike(hostA.key, hostB.key, 'same contract key')
+  // the two copies diverge: same length, different calls
+  await hostA.call(signCall(caller, hostA.key, 2, 'increment', '[]'))
+  await hostB.call(signCall(identity(), hostB.key, 2, 'increment', '[]'))
+  t.is(hostA.log.length, hostB.log.length)
+
+  // watcher 1 only ever reaches A, watcher 2 only B
+  const w1 = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 200, attest: { everyCalls: 1, everyMs: 100 } })
+  const w2 = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 200, attest: { everyCalls: 1, everyMs: 100 } })
+  t.teardown(() => w1.close())
+  t.teardown(() => w2.close())
+  await w1.ready()
+  await w2.ready()
+  blockedByB.add(w1.swarm!.keyPair.publicKey.toString('hex'))
+  blockedByA.add(w2.swarm!.keyPair.publicKey.toString('hex'))
+  await w1.watch(hostA.key)
+  await w2.watch(hostB.key)
+  t.ok(await until(() => okAt(w1.gossip.store, hostA.key, hostA.log.length) >= 1 && okAt(w2.gossip.store, hostB.key, hostB.log.length) >= 1), 'each watcher judged its host ok')
+
+  // a client that reaches both hosts carries the two views across; someone notices the split
+  const c = await client(t, net, hostA.key)
+  const sawFault = (s: AttestationStore): boolean => s.faults(hostA.key).some((a) => a.verdict === VERDICT_EQUIVOCATION)
+  t.ok(await until(() => [c.attestations, w1.gossip.store, w2.gossip.store, nodeA.attestations, nodeB.attestations].every(sawFault)), 'an equivocation fault reached the client, both watchers and both hosts')
+  const fault = c.attestations.faults(hostA.key).find((a) => a.verdict === VERDICT_EQUIVOCATION)!
+  const evidence = JSON.parse(fault.fault!.evidence)
+  t.is(evidence.type, 'equivocation')
+  t.ok(checkEvidence(evidence).valid, 'the evidence is exactly two valid, distinct host statements')
+  await t.exception(c.increment(), /CONTRACT_FAULTY/, 'the client refuses the contract')
+})
