@@ -4,6 +4,8 @@
 // client's `audit: true` option.
 
 import test from 'brittle'
+import fs from 'node:fs'
+import path from 'node:path'
 import Corestore from 'corestore'
 import { VmsClient } from '../src/client.js'
 import { NonceClock, signCall } from '../src/caller.js'
@@ -20,7 +22,7 @@ import { RootBook, checkForkEvidence } from '../src/watch/fork.js'
 import { Watcher } from '../src/watch/watcher.js'
 import type { ContractWatch } from '../src/watch/contract-watch.js'
 import { statementToJSON, type Verdict } from '../src/watch/verdict.js'
-import { example, hostNode, identity, testnet, tmpdir } from './helpers.js'
+import { cliRun, example, hostNode, identity, testnet, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
 
 const ECHO = `
@@ -245,6 +247,15 @@ test('fork: a host that truncates and rewrites its log is caught with two signed
   t.ok(a && b, 'two signed statements')
   const genesis = host.genesis
   t.is(checkForkEvidence(a!, b!, genesis.signer, host.key), 'truncation', 'the two statements prove the fork offline')
+
+  const file = path.join(tmpdir(t), 'fork.json')
+  fs.writeFileSync(file, JSON.stringify(v))
+  const checked = await cliRun(['check', file, '--json'])
+  t.is(checked.code, 0, 'vms-node check accepts the verdict file offline: ' + checked.stdout)
+  t.is(JSON.parse(checked.stdout).kind, 'fork')
+  const forged = { ...v, fault: { ...v.fault, evidence: { ...v.fault!.evidence, statements: [a, a] } } }
+  fs.writeFileSync(file, JSON.stringify(forged))
+  t.is((await cliRun(['check', file])).code, 1, 'the same statement twice proves nothing')
 })
 
 test('client audit option: VmsClient.connect(key, { audit: true }) judges in the background', async (t) => {

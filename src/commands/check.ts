@@ -1,14 +1,47 @@
 /**
  * `vms-node check <evidence.json>`: verifies fault evidence offline, with no
  * network. Accepts split-view evidence (two conflicting signed root
- * statements: equivocation or fork), or an attestation in JSON whose fault
- * carries such evidence.
+ * statements: equivocation or fork), a watcher's fork fault evidence (from
+ * `verify --json` or an attestation), or an attestation or verdict in JSON
+ * whose fault carries such evidence. Faults found by replay (result, files,
+ * ...) need the files state to re-check and are not checked offline yet.
  */
 
 import fs from 'node:fs'
 import { checkEvidence, type EvidenceCheck } from '../attest/evidence.js'
+import { signerMatches } from '../attest/signer.js'
 import { VmsError } from '../errors.js'
+import { parseKey } from '../keys.js'
+import { decodeBlock } from '../log/contract-log.js'
+import { checkForkEvidence } from '../watch/fork.js'
+import type { StatementJSON } from '../watch/verdict.js'
 import type { Output } from './output.js'
+
+/** hypercore's default manifest namespace (hypercore/lib/caps.js DEFAULT_NAMESPACE): the one corestore cores use. */
+const DEFAULT_NAMESPACE = Buffer.from('4144eea531e483d54e0c14f4ca68e0644f355343ff6fcb0f005200e12cd747cb', 'hex')
+
+/**
+ * Checks a watcher's fork evidence (src/watch/verdict.ts `Evidence` with two
+ * root statements and the genesis block): the genesis signer must be the key
+ * the contract key was made from, and both statements must be signed by it
+ * and conflict (two forks, or two tree hashes for one length).
+ */
+export function checkWatcherEvidence (ev: { contract?: string, genesis?: string | null, statements?: StatementJSON[] }): EvidenceCheck | null {
+  if (!ev || typeof ev.contract !== 'string' || !Array.isArray(ev.statements) || typeof ev.genesis !== 'string') return null
+  if (ev.statements.length !== 2) return null
+  try {
+    const contract = parseKey(ev.contract)
+    const block = decodeBlock(Buffer.from(ev.genesis, 'hex'), 0)
+    if (block.type !== 'genesis') return { valid: false, kind: null, reason: 'the evidence genesis is not a genesis record' }
+    const signer = block.genesis.signer
+    if (!signerMatches(contract, { version: 1, publicKey: signer, namespace: DEFAULT_NAMESPACE })) return { valid: false, kind: null, reason: 'the genesis signer is not the key of this contract' }
+    const kind = checkForkEvidence(ev.statements[0], ev.statements[1], signer, contract)
+    if (!kind) return { valid: false, kind: null, reason: 'the two statements are not both signed by the contract\'s signer, or do not conflict' }
+    return { valid: true, kind: kind === 'truncation' ? 'fork' : kind, reason: kind === 'truncation' ? 'the host signed roots of two forks of its log: history rewritten' : 'the host signed two different logs of one length' }
+  } catch (err) {
+    return { valid: false, kind: null, reason: 'malformed evidence: ' + (err as Error).message }
+  }
+}
 
 /**
  * Reads and checks an evidence file.
@@ -27,7 +60,10 @@ export function runCheck (file: string, out: Output): EvidenceCheck {
   let evidence: unknown = json
   const inner = j.fault?.evidence ?? j.evidence
   if (inner !== undefined) evidence = typeof inner === 'string' ? JSON.parse(inner) : inner
-  const result = checkEvidence(evidence)
+  const e = evidence as { type?: string }
+  const result = e && (e.type === 'equivocation' || e.type === 'fork')
+    ? checkEvidence(evidence)
+    : (checkWatcherEvidence(evidence as Parameters<typeof checkWatcherEvidence>[0]) ?? { valid: false, kind: null, reason: 'not evidence this version checks offline: split-view evidence, or a watcher fork fault with two signed statements and the genesis block' })
   if (out.json) out.object({ valid: result.valid, kind: result.kind, reason: result.reason })
   else out.line(`${result.valid ? 'VALID' : 'INVALID'}: ${result.reason}`)
   return result
