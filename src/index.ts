@@ -4,6 +4,8 @@
  * - {@link VmsClient}: call a contract by key.
  * - {@link HostNode} / {@link ContractHost}: host contracts.
  * - {@link ContractLog}: read a call log and its files.
+ * - {@link Watcher}: follow contracts, replay and judge every call.
+ * - {@link AttestationStore} / {@link Gossip}: signed attestations and their gossip.
  * - {@link VmsError}: the one error class (check `err.code`).
  */
 export { VmsClient } from './client.js'
@@ -24,3 +26,14 @@ export { createSandbox, runtimeFingerprint } from './runtime/sandbox.js'
 export { DEFAULT_LIMITS } from './runtime/types.js'
 export type { Limits, Sandbox, SandboxFactory, FilesView, FileOp, CallContext, CallOutcome } from './runtime/types.js'
 export { VERSION } from './version.js'
+export { Watcher } from './watch/watcher.js'
+export type { WatcherOptions, WatchOptions } from './watch/watcher.js'
+export { ContractWatch } from './watch/contract-watch.js'
+export type { WatchStats } from './watch/contract-watch.js'
+export { checkForkEvidence } from './watch/fork.js'
+export type { Verdict, Fault, Evidence, FaultKind, FaultCause } from './watch/verdict.js'
+export { AttestationStore } from './attest/store.js'
+export { checkEvidence } from './attest/evidence.js'
+export type { SplitViewEvidence, EvidenceCheck } from './attest/evidence.js'
+export { verifyAttestation } from './attest/attestation.js'
+export { Gossip } from './net/gossip.js'
