@@ -5,7 +5,6 @@
 import test from 'brittle'
 import fs from 'node:fs'
 import path from 'node:path'
-import { VmsClient } from '../src/client.js'
 import { Watcher } from '../src/watch/watcher.js'
 import { HostNode } from '../src/host/host-node.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
@@ -13,7 +12,7 @@ import { signCall } from '../src/caller.js'
 import { checkEvidence } from '../src/attest/evidence.js'
 import { VERDICT_EQUIVOCATION, VERDICT_OK } from '../protocol/index.js'
 import type { AttestationStore } from '../src/attest/store.js'
-import { example, hostNode, identity, testnet, tmpdir } from './helpers.js'
+import { connectClient, example, hostNode, identity, testnet, tmpdir, until } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 
@@ -24,20 +23,7 @@ async function watcher (t: T, net: Testnet, key: Uint8Array, opts: { firewallOf?
   return w
 }
 
-async function client (t: T, net: Testnet, key: Uint8Array, opts: { quorum?: number, quorumTimeout?: number } = {}) {
-  const c = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000, ...opts })
-  t.teardown(() => c.close())
-  return c
-}
-
-async function until (fn: () => boolean, ms = 20_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (!fn()) {
-    if (Date.now() > end) return false
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  return true
-}
+const client = connectClient
 
 function okAt (store: AttestationStore, key: Uint8Array, length: number): number {
   return store.latest(key).filter((a) => a.verdict === VERDICT_OK && a.length >= length).length

@@ -10,7 +10,6 @@ import path from 'node:path'
 import c from 'compact-encoding'
 import Protomux from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
-import { VmsClient } from '../src/client.js'
 import { signAttestation } from '../src/attest/attestation.js'
 import { signerOf } from '../src/attest/signer.js'
 import { checkEvidence } from '../src/attest/evidence.js'
@@ -19,9 +18,7 @@ import { discoveryKey, keyPair, sign } from '../src/crypto.js'
 import { GOSSIP_PROTOCOL, gossipFrame, rootSignable, VERDICT_OK, type Attestation, type RootStatement } from '../protocol/index.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import type { KeyPair } from '../src/crypto.js'
-import { cliRun, example, hostNode, identity, testnet, tmpdir } from './helpers.js'
-import type { T } from './helpers.js'
-import type { Testnet } from 'hyperdht/testnet.js'
+import { cliRun, connectClient, example, hostNode, testnet, tmpdir, until } from './helpers.js'
 
 async function okAttestation (host: ContractHost, watcher: KeyPair, length = host.log.length): Promise<Attestation> {
   const root = await host.root(length)
@@ -42,20 +39,7 @@ async function okAttestation (host: ContractHost, watcher: KeyPair, length = hos
   }, watcher)
 }
 
-async function client (t: T, net: Testnet, key: Uint8Array, opts: { quorum?: number, quorumTimeout?: number } = {}) {
-  const cl = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000, ...opts })
-  t.teardown(() => cl.close())
-  return cl
-}
-
-async function until (fn: () => boolean, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (!fn()) {
-    if (Date.now() > end) return false
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return true
-}
+const client = connectClient
 
 test('gossip: an attestation published by one client reaches the host and every other client; late joiners catch up', async (t) => {
   const net = await testnet(t)

@@ -15,6 +15,7 @@ import { HostNode } from '../src/host/host-node.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import { keyPair } from '../src/crypto.js'
 import type { KeyPair } from '../src/crypto.js'
+import { VmsClient, type ClientOptions, type ConnectedClient } from '../src/client.js'
 
 /** The brittle test object, as far as these helpers use it. */
 export interface T {
@@ -150,4 +151,25 @@ export async function cliRun (args: string[], opts: { env?: Record<string, strin
 /** Bootstrap text of a testnet for `--bootstrap`. */
 export function bootstrapArg (net: Testnet): string {
   return net.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
+}
+
+/**
+ * Polls `fn` every 20 ms until it is true.
+ * @param ms give up after this long
+ * @returns whether it became true in time
+ */
+export async function until (fn: () => boolean, ms = 20_000): Promise<boolean> {
+  const end = Date.now() + ms
+  while (!fn()) {
+    if (Date.now() > end) return false
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return true
+}
+
+/** A VmsClient of `key` on `net` with a fresh identity (unless given), closed at teardown. */
+export async function connectClient (t: T, net: Testnet, key: Uint8Array, opts: ClientOptions = {}): Promise<ConnectedClient> {
+  const client = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000, ...opts })
+  t.teardown(() => client.close())
+  return client
 }

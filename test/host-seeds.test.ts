@@ -4,18 +4,15 @@
 import test from 'brittle'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
-import { VmsClient } from '../src/client.js'
 import { createSwarm } from '../src/net/swarm.js'
 import { formatKey } from '../src/keys.js'
-import { example, hostNode, identity, testnet, tmpdir } from './helpers.js'
+import { connectClient, example, hostNode, identity, testnet, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import type { KeyPair } from '../src/crypto.js'
 
 async function connect (t: T, net: Testnet, key: Uint8Array, id: KeyPair = identity()) {
-  const client = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: id, timeout: 15_000 })
-  t.teardown(() => client.close())
-  return client
+  return await connectClient(t, net, key, { identity: id })
 }
 
 test('counter seed: in-memory counter increments over the swarm', async (t) => {

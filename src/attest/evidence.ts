@@ -8,18 +8,10 @@
  * verifying the consistency of certificate logs", 2015).
  */
 
-import { formatKey, parseKey } from '../keys.js'
+import { parseKey } from '../keys.js'
 import type { RootStatement, SignerRecord } from '../../protocol/index.js'
+import { statementFromJSON, statementToJSON, type StatementJSON } from '../watch/verdict.js'
 import { verifyRoot } from './signer.js'
-
-/** A root statement in JSON (hex bytes, z-base32 contract). */
-export interface StatementJSON {
-  contract: string
-  length: number
-  fork: number
-  treeHash: string
-  signature: string
-}
 
 /** The JSON evidence of a split view. */
 export interface SplitViewEvidence {
@@ -42,15 +34,6 @@ function hex (b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
 
-/** JSON form of a root statement. */
-export function statementJSON (s: RootStatement): StatementJSON {
-  return { contract: formatKey(s.contract), length: s.length, fork: s.fork, treeHash: hex(s.treeHash), signature: hex(s.signature) }
-}
-
-function statementFrom (j: StatementJSON): RootStatement {
-  return { contract: parseKey(j.contract), length: j.length, fork: j.fork, treeHash: Buffer.from(j.treeHash, 'hex'), signature: Buffer.from(j.signature, 'hex') }
-}
-
 /**
  * Builds the evidence of two conflicting statements, or null when they do
  * not conflict (other contract or length, same tree hash, or a bad signature).
@@ -58,9 +41,9 @@ function statementFrom (j: StatementJSON): RootStatement {
 export function splitViewEvidence (a: RootStatement, b: RootStatement, signer: SignerRecord): SplitViewEvidence | null {
   const ev: SplitViewEvidence = {
     type: a.fork === b.fork ? 'equivocation' : 'fork',
-    contract: formatKey(a.contract),
+    contract: statementToJSON(a).contract,
     signer: { version: signer.version, publicKey: hex(signer.publicKey), namespace: hex(signer.namespace) },
-    statements: [statementJSON(a), statementJSON(b)]
+    statements: [statementToJSON(a), statementToJSON(b)]
   }
   return checkEvidence(ev).valid ? ev : null
 }
@@ -79,7 +62,7 @@ export function checkEvidence (input: unknown): EvidenceCheck {
     if (!Array.isArray(ev.statements) || ev.statements.length !== 2) return no('evidence needs exactly two statements')
     const contract = parseKey(ev.contract)
     const signer: SignerRecord = { version: Number(ev.signer.version), publicKey: Buffer.from(ev.signer.publicKey, 'hex'), namespace: Buffer.from(ev.signer.namespace, 'hex') }
-    const [a, b] = ev.statements.map(statementFrom)
+    const [a, b] = ev.statements.map(statementFromJSON)
     if (!Buffer.from(a.contract).equals(contract) || !Buffer.from(b.contract).equals(contract)) return no('a statement names another contract')
     if (a.length !== b.length) return no('the statements are for different lengths')
     if (Buffer.from(a.treeHash).equals(b.treeHash)) return no('the statements agree (same tree hash): not distinct')
