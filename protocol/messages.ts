@@ -85,7 +85,11 @@ export interface CallRecord {
   timestamp: number
   /** 32 bytes seeding Math.random for the call. */
   seed: Uint8Array
-  /** JSON of each System.oracle output, in order. */
+  /**
+   * JSON of each System.oracle output, in order. An oracle that failed on the
+   * host is recorded as `!` + JSON `[code, detail]` (never valid JSON), so a
+   * replay fails the same way without running it.
+   */
   oracles: string[]
   outcome: Outcome
   /** Files drive version the call read (before it). */

@@ -155,28 +155,39 @@ function oracle (fn) {
     const idx = oracleNext++
     const text = oracleOutputs[idx]
     MapSet(oracleOut, idx, text)
+    if (text[0] === '!') {
+      // a recorded failure: fail the same way, without running fn
+      let failure
+      try { failure = JSONParse(StringSlice(text, 1, text.length)) } catch (e) { throw doom('ORACLE_MISMATCH', 'recorded oracle failure ' + idx + ' does not decode') }
+      return PromiseReject(doom(failure[0], failure[1]))
+    }
     let value
     try { value = JSONParse(text) } catch (e) { throw doom('ORACLE_MISMATCH', 'recorded oracle output ' + idx + ' is not JSON') }
     return PromiseResolve(value)
   }
   const idx = oracleNext++
+  // a failure is recorded as '!' + JSON [code, detail] (never valid JSON), so replays fail alike
+  function failed (code, detail) {
+    MapSet(oracleOut, idx, '!' + JSONStringify([code, detail]))
+    return doom(code, detail)
+  }
   let value
   realDepth++
   try {
     value = fn()
   } catch (e) {
-    throw doom('CONTRACT_ERROR', 'oracle threw: ' + describe(e))
+    throw failed('CONTRACT_ERROR', 'oracle threw: ' + describe(e))
   } finally {
     realDepth--
   }
   return PromiseThen(PromiseResolve(value), function (v) {
     let text
     try { text = JSONStringify(v) } catch (e) { text = undefined }
-    if (typeof text !== 'string') throw doom('RESULT_NOT_JSON', 'the oracle result is not a JSON value')
+    if (typeof text !== 'string') throw failed('RESULT_NOT_JSON', 'the oracle result is not a JSON value')
     MapSet(oracleOut, idx, text)
     return JSONParse(text)
   }, function (e) {
-    throw doom('CONTRACT_ERROR', 'oracle threw: ' + describe(e))
+    throw failed('CONTRACT_ERROR', 'oracle threw: ' + describe(e))
   })
 }
 

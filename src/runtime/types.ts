@@ -103,7 +103,7 @@ export interface CallOutcome {
   error?: ErrorInfo
   /** The call's file changes, in order; empty when `!ok`. */
   writes: FileOp[]
-  /** JSON of each `System.oracle` output, in call order (recorded on the host, echoed on replay). */
+  /** JSON of each `System.oracle` output, in call order (recorded on the host, echoed on replay); a failed oracle is `!` + JSON `[code, detail]`. */
   oracles: string[]
   /** Set when a wall-clock or memory limit ended the call; the sandbox is then unusable. */
   limit?: LimitHit
