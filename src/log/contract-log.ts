@@ -39,7 +39,11 @@ const pendingMarker = {
 
 /** Options for {@link ContractLog}. */
 export interface ContractLogOptions {
-  /** Key of an existing call log to replicate; omit to open (or create) this store's own log. */
+  /**
+   * Key of an existing call log to open as a replica (never recovered or
+   * written, even when this store could sign it); omit to open (or create)
+   * this store's own log as its host.
+   */
   key?: Uint8Array
   /** Files drive key of a replica; read from the genesis when omitted. */
   filesKey?: Uint8Array
@@ -66,6 +70,7 @@ export class ContractLog extends ReadyResource {
   genesis: GenesisRecord | null = null
   recovery: RecoveryReport = { undoneBlocks: 0, unloggedEdit: false }
   private readonly filesKey: Uint8Array | null
+  private readonly replica: boolean
 
   /**
    * @param store a Corestore (namespaced per contract on a host)
@@ -76,6 +81,7 @@ export class ContractLog extends ReadyResource {
     this.store = store
     this.core = opts.key ? store.get({ key: opts.key }) : store.get({ name: 'call-log' })
     this.filesKey = opts.filesKey ?? null
+    this.replica = !!opts.key
   }
 
   /** Contract key: the call log's key. */
@@ -88,14 +94,14 @@ export class ContractLog extends ReadyResource {
     return this.core.length
   }
 
-  /** Whether this process can append (it is the host). */
+  /** Whether this is the host's own log (it can append). */
   get writable (): boolean {
-    return this.core.writable
+    return !this.replica && this.core.writable
   }
 
   protected override async _open (): Promise<void> {
     await this.core.ready()
-    if (this.core.writable) {
+    if (this.writable) {
       this.drive = new Hyperdrive(this.store.namespace('files'))
       await this.drive.ready()
       if (this.core.length > 0) this.genesis = await this.readGenesis()
