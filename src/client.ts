@@ -35,6 +35,7 @@ import { AttestationStore } from './attest/store.js'
 import { assertNoFault, waitForQuorum } from './attest/quorum.js'
 import { reportSplitViews } from './attest/attester.js'
 import { signerOf } from './attest/signer.js'
+import { checkReceipt, type ReceiptCheck } from './attest/receipt.js'
 import { VERSION } from './version.js'
 import type { SandboxFactory } from './runtime/types.js'
 import type { ContractWatch } from './watch/contract-watch.js'
@@ -192,6 +193,31 @@ export class VmsClient {
       if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
       return outcome.result === null ? undefined : JSON.parse(outcome.result)
     }
+  }
+
+  /**
+   * Checks that a call the host acknowledged is still in its log: the
+   * receipt's root must verify under the contract's log signer, the host's
+   * current log must still have that root as its prefix (its signed root at
+   * the receipt's length, and the replicated log's tree hash there), and
+   * the receipt's block must be a call record. A host that dropped the call
+   * is caught by its own signature: the result names the fault and, when two
+   * host-signed roots conflict, carries evidence `vms-node check` verifies
+   * offline (the conflicting roots also go to the attestation store, which
+   * reports and gossips the split view).
+   * @param receipt a receipt this client got (default: the last call's)
+   * @returns `{ ok: true }`, or `{ ok: false, fault: 'truncated' | 'rewritten', receipt, current, evidence }`
+   * @throws VmsError BAD_ARGUMENT (no receipt, or not one of this contract),
+   *   NOT_FOUND / REQUEST_TIMEOUT / CLOSED when the host could not be asked
+   */
+  async checkReceipt (receipt: Receipt | null = this.lastReceipt): Promise<ReceiptCheck> {
+    if (!receipt) throw VmsError.BAD_ARGUMENT('no receipt to check: make a call first')
+    return await checkReceipt({
+      core: this.core,
+      store: this.attestations,
+      timeout: this.timeout,
+      root: async (length) => await (await this.channel()).root(this.timeout, length)
+    }, receipt)
   }
 
   /**

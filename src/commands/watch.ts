@@ -2,14 +2,16 @@
  * `vms-node watch <key> [<key>...]`: follows contracts live, judging every
  * call as it is appended, keeping its replay position in `--storage` so that
  * a restart resumes instead of starting over. Prints one line (with `--json`
- * one object: `event` = `watching`, `verdict`, `fault`, `warning`) when a
- * verdict advances or a fault is found.
+ * one object: `event` = `watching`, `verdict`, `fault`, `warning`, `stale`)
+ * when a verdict advances, a fault is found, or gossip shows the host signed
+ * a longer log than this watcher can replicate (see src/watch/freshness.ts).
  */
 
 import { formatKey } from '../keys.js'
 import type { ContractWatch } from '../watch/contract-watch.js'
 import { Watcher } from '../watch/watcher.js'
 import { describeVerdict, type Verdict } from '../watch/verdict.js'
+import type { StaleReport } from '../watch/freshness.js'
 import { expectedContract, type AuditCommandOptions } from './verify.js'
 import type { Output } from './output.js'
 
@@ -27,6 +29,10 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
   const expected = expectedContract(opts)
   const watcher = new Watcher(opts)
   const contracts: ContractWatch[] = []
+  watcher.on('stale', (r: StaleReport) => {
+    if (out.json) out.object({ event: 'stale', ...r })
+    else out.note(`warning: ${r.contract}: the host signed ${r.known.length} blocks (seen in gossip) but serves this watcher ${r.servedLength}${r.kind === 'diverged' ? ' with another history' : ''}: its verdicts here may be stale`)
+  })
   try {
     for (const key of keys) {
       const cw = await watcher.watch(key, { expected, start: false })

@@ -21,6 +21,7 @@ import { loadIdentity, type Identity } from '../identity.js'
 import { createSwarm, type NetOptions } from '../net/swarm.js'
 import { serveRpc } from '../net/rpc.js'
 import { Gossip } from '../net/gossip.js'
+import { guardConnection } from '../net/guard.js'
 import { AttestationStore } from '../attest/store.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import { ContractHost } from './contract-host.js'
@@ -132,6 +133,7 @@ export class HostNode extends ReadyResource {
   }
 
   private onconnection (conn: SwarmConnection): void {
+    guardConnection(conn) // first: it must see every frame before protomux does
     const info: PeerInfo = { publicKey: conn.remotePublicKey, since: Date.now() }
     const id = conn.remotePublicKey.toString('hex')
     this.peers.set(id, info)

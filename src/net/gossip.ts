@@ -110,7 +110,7 @@ export class Gossip extends EventEmitter {
   publish (a: Attestation): boolean {
     const res = this.store.add(a)
     if (!res.valid) return false
-    this.seen.add(attestationId(a))
+    this.remember(attestationId(a))
     this.broadcast([a], null)
     return true
   }

@@ -14,7 +14,7 @@ declare module 'brittle' {
     execution (fn: Promise<unknown> | (() => unknown), message?: string): Promise<void>
     plan (n: number): void
     comment (message: string): void
-    teardown (fn: () => unknown, opts?: { order?: number }): void
+    teardown (fn: () => unknown, opts?: { order?: number, force?: boolean }): void
     timeout (ms: number): void
     test (name: string, fn: (t: Test) => unknown): Promise<void>
   }

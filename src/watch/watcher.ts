@@ -38,6 +38,8 @@ import { ContractWatch, type RootSource } from './contract-watch.js'
 import { AttestationStore } from '../attest/store.js'
 import { Attester, reportSplitViews, type AttesterOptions } from '../attest/attester.js'
 import { Gossip } from '../net/gossip.js'
+import { guardConnection } from '../net/guard.js'
+import { FreshnessMonitor, type FreshnessOptions } from './freshness.js'
 import { keyPair, type KeyPair } from '../crypto.js'
 import { loadIdentity } from '../identity.js'
 
@@ -65,6 +67,8 @@ export interface WatcherOptions extends NetOptions {
   identity?: KeyPair
   /** Attestation batching, or false to sign none (default: see AttesterOptions). */
   attest?: AttesterOptions | false
+  /** When a replica lagging behind a root seen in gossip counts as stale (see freshness.ts). */
+  freshness?: FreshnessOptions
 }
 
 /** Options for {@link Watcher.watch}. */
@@ -81,7 +85,9 @@ export interface WatchOptions {
 
 /**
  * Follows contracts and judges their hosts.
- * Events: `contract` (ContractWatch) when one is added.
+ * Events: `contract` (ContractWatch) when one is added; `stale` (StaleReport)
+ * when gossip shows the host signed a longer log than this watcher can get,
+ * `fresh` (contract, z-base32) when such a contract caught up.
  */
 export class Watcher extends ReadyResource {
   readonly store: Corestore
@@ -91,6 +97,8 @@ export class Watcher extends ReadyResource {
   /** The key pair that signs this watcher's attestations. */
   readonly identity: KeyPair
   readonly gossip: Gossip
+  /** Stale-log detection over gossiped roots (see freshness.ts). */
+  readonly freshness: FreshnessMonitor
   private readonly attester: Attester | null
   private readonly ownsGossip: boolean
   private stopSplitViews: (() => void) | null = null
@@ -115,6 +123,9 @@ export class Watcher extends ReadyResource {
     this.ownsGossip = !opts.gossip
     this.gossip = opts.gossip ?? new Gossip(new AttestationStore({ file: opts.storage ? path.join(opts.storage, 'attestations.json') : undefined }))
     this.attester = opts.attest === false ? null : new Attester(this.gossip, this.identity, opts.attest || {})
+    this.freshness = new FreshnessMonitor(this.gossip.store, opts.freshness)
+    this.freshness.on('stale', (r) => this.emit('stale', r))
+    this.freshness.on('fresh', (key) => this.emit('fresh', key))
   }
 
   protected override async _open (): Promise<void> {
@@ -127,6 +138,7 @@ export class Watcher extends ReadyResource {
   }
 
   protected override async _close (): Promise<void> {
+    this.freshness.close()
     if (this.attester) this.attester.close()
     if (this.stopSplitViews) this.stopSplitViews()
     if (this.ownsGossip) this.gossip.close()
@@ -176,12 +188,14 @@ export class Watcher extends ReadyResource {
       swarm.flush().then(done, done)
     }
     if (this.attester && !opts.oneShot) this.attester.follow(cw)
+    if (!opts.oneShot) this.freshness.follow(cw)
     this.emit('contract', cw)
     if (opts.start !== false && !opts.oneShot) cw.start()
     return cw
   }
 
   private onconnection (conn: SwarmConnection): void {
+    guardConnection(conn) // first: it must see every frame before protomux does
     this.store.replicate(conn)
     if (this.ownsGossip) this.gossip.attach(conn)
     for (const cw of this.contracts.values()) this.attach(conn, cw)
