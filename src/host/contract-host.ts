@@ -1,84 +1,58 @@
 /**
  * Hosting one contract: its call log and files, its sandbox, and the call
  * pipeline. Calls run one at a time in the sandbox (the seeds' script-wide
- * lock) but are committed in groups (group commit): each call's file
- * writes are flushed to the drive as one drive batch, the records of all
- * calls that queued up together go into one log append, and each caller is
+ * lock) but are committed in groups (group commit): the file writes of all
+ * calls that queued up together reach the drive in one blobs append and one
+ * database append (drive-group.ts keeps every version a record names a
+ * valid checkout), their records go into one log append, and each caller is
  * answered after the append that holds its record. A call is never
  * acknowledged before its record is durable.
+ *
+ * Idle sandboxes may be evicted by the process's {@link SandboxPool}: the
+ * next call rebuilds the sandbox by replaying the log.
  */
 
 import ReadyResource from 'ready-resource'
-import type Corestore from 'corestore'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
-import type { CallRecord, CallRequest, CallResponse, ContractInfo, GenesisRecord, Outcome, RootStatement } from '../../protocol/index.js'
+import type { CallRequest, CallResponse, ContractInfo, GenesisRecord, RootStatement } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
-import { hash, randomBytes } from '../crypto.js'
-import type { KeyPair } from '../crypto.js'
+import { hash } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
-import { DriveFiles, applyWrites } from '../log/drive-files.js'
-import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
+import { DriveCommitter } from '../log/drive-group.js'
+import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { NonceTable } from './nonces.js'
 import { replayRange } from './replay.js'
-import { checkRequest } from './request-check.js'
+import { OrderedAdmission, checkRequest } from './request-check.js'
+import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.js'
+import { sharedVerifyPool } from './verify-pool.js'
+import { commitGroup, executeGroup, type Done, type Pending } from './group-commit.js'
+import type { ContractHostOptions, HostStats } from './host-options.js'
 
-/** Options for {@link ContractHost}. */
-export interface ContractHostOptions {
-  /** Corestore namespace of this contract. */
-  store: Corestore
-  /** Contract name (shown in info). */
-  name: string
-  /** Contract source; required to deploy, checked against the genesis on restart. */
-  source?: string
-  /** The host operator's identity: signs `init` at deploy. */
-  identity: KeyPair
-  sandboxFactory: SandboxFactory
-  /** Runtime fingerprint written in the genesis. */
-  runtime: string
-  /** Limits for a new deploy (a restart uses the genesis limits). */
-  limits?: Partial<Limits>
-  /** Turn System.oracle on for a new deploy. */
-  oracles?: boolean
-  /** Largest number of calls in one group commit (default 256). */
-  maxBatch?: number
-  /** Largest number of queued calls before HOST_BUSY (default 10,000). */
-  maxQueue?: number
-}
-
-interface Pending {
-  req: CallRequest
-  resolve: (res: CallResponse) => void
-  reject: (err: Error) => void
-}
-
-/** Counters a UI or benchmark reads. */
-export interface HostStats {
-  /** Calls logged since open. */
-  calls: number
-  /** Requests rejected before the sandbox (bad signature, nonce, ...). */
-  rejected: number
-  /** Group commits done. */
-  batches: number
-  /** Sandbox rebuilds after a limit. */
-  rebuilds: number
-  /** Calls replayed to rebuild state at open. */
-  replayedAtOpen: number
-}
+export { toOutcome } from './group-commit.js'
+export type { ContractHostOptions, HostStats } from './host-options.js'
 
 /**
  * One hosted contract. `await host.ready()` deploys it (empty storage) or
  * reopens it (rebuilding in-memory state by replaying the log).
  * Events: `call` ({ index, record }) after each record is durable.
  */
-export class ContractHost extends ReadyResource {
+export class ContractHost extends ReadyResource implements PoolMember {
   readonly log: ContractLog
   readonly name: string
-  readonly stats: HostStats = { calls: 0, rejected: 0, batches: 0, rebuilds: 0, replayedAtOpen: 0 }
+  readonly stats: HostStats = { calls: 0, rejected: 0, batches: 0, rebuilds: 0, replayedAtOpen: 0, evictions: 0 }
   private readonly opts: ContractHostOptions
+  private readonly pool: SandboxPool
   private sandbox: Sandbox | null = null
+  private methodNames: string[] = []
+  private files: DriveCommitter | null = null
+  private readonly admission: OrderedAdmission
+  /** The log commit of the last group, running while the next group executes. */
+  private committing: Promise<void> | null = null
+  /** Files version to truncate back to: a group's writes whose records never reached the log. */
+  private undoTo: number | null = null
   private genesisRecord: GenesisRecord | null = null
   private readonly nonces = new NonceTable()
   private readonly queue: Pending[] = []
@@ -95,6 +69,8 @@ export class ContractHost extends ReadyResource {
     this.log = new ContractLog(opts.store)
     this.maxBatch = opts.maxBatch ?? 256
     this.maxQueue = opts.maxQueue ?? 10_000
+    this.pool = opts.pool ?? sandboxPool
+    this.admission = new OrderedAdmission(opts.verifier ?? sharedVerifyPool())
   }
 
   /** The contract key (z-base32 via `formatKey`). */
@@ -110,7 +86,20 @@ export class ContractHost extends ReadyResource {
 
   /** Method names the contract exports. */
   get methods (): string[] {
-    return this.sandbox ? this.sandbox.methods : []
+    return this.methodNames
+  }
+
+  /**
+   * Disposes the sandbox while no call runs (the pool's eviction); the next
+   * call rebuilds it by replaying the log.
+   * @returns false when busy or closing (kept)
+   */
+  evict (): boolean {
+    if (this.draining || this.closing || !this.opened || !this.sandbox) return false
+    const sb = this.sandbox
+    this.sandbox = null
+    sb.close().catch(() => {})
+    return true
   }
 
   /** What the `info` RPC returns. */
@@ -142,6 +131,7 @@ export class ContractHost extends ReadyResource {
 
   protected override async _open (): Promise<void> {
     await this.log.ready()
+    if (this.log.drive) this.files = new DriveCommitter(this.log.drive)
     if (this.log.length === 0) await this.deploy()
     else await this.reopen()
   }
@@ -149,6 +139,7 @@ export class ContractHost extends ReadyResource {
   protected override async _close (): Promise<void> {
     if (this.draining) await this.draining
     for (const p of this.queue.splice(0)) p.reject(VmsError.CLOSED('host is closing'))
+    this.pool.release(this)
     if (this.sandbox) await this.sandbox.close()
     await this.log.close()
   }
@@ -158,6 +149,8 @@ export class ContractHost extends ReadyResource {
     if (source === undefined) throw VmsError.BAD_ARGUMENT('no contract source to deploy')
     const limits: Limits = { ...DEFAULT_LIMITS, ...this.opts.limits }
     this.sandbox = await this.opts.sandboxFactory(source, { limits, filename: this.name + '.js' })
+    this.methodNames = this.sandbox.methods
+    this.pool.use(this)
     const filesVersion = await this.log.initFiles()
     const kp = this.log.core.keyPair
     if (!this.log.drive?.key || !kp) throw VmsError.INTERNAL('log or files not writable')
@@ -196,8 +189,12 @@ export class ContractHost extends ReadyResource {
   private async rebuild (): Promise<void> {
     const g = this.genesis
     if (this.sandbox) await this.sandbox.close()
-    this.sandbox = await this.opts.sandboxFactory(g.source, { limits: g.limits, filename: g.name + '.js' })
-    const stats = await replayRange(this.sandbox, this.log, 1, this.log.length, (rec) => {
+    this.sandbox = null
+    const sandbox = await this.opts.sandboxFactory(g.source, { limits: g.limits, filename: g.name + '.js' })
+    this.sandbox = sandbox
+    this.methodNames = sandbox.methods
+    this.pool.use(this)
+    const stats = await replayRange(sandbox, this.log, 1, this.log.length, (rec) => {
       this.nonces.observe(rec.request.caller, rec.request.nonce)
       this.lastTimestamp = Math.max(this.lastTimestamp, rec.timestamp)
     })
@@ -216,13 +213,21 @@ export class ContractHost extends ReadyResource {
     if (!this.opened) await this.ready()
     try {
       if (this.closing) throw VmsError.CLOSED('host is closing')
-      checkRequest(req, this.key, this.methods, this.genesis.limits)
+      checkRequest(req, this.key, this.methods, this.genesis.limits, { signature: false })
       if (this.queue.length >= this.maxQueue) throw VmsError.HOST_BUSY(`${this.queue.length} calls queued`)
     } catch (err) {
       this.stats.rejected++
       throw err
     }
-    return await this.enqueue(req)
+    // the signature is checked off this thread, then the nonce check and the queue, in arrival order
+    const { done } = await this.admission.admit(req, () => {
+      if (this.closing) throw VmsError.CLOSED('host is closing')
+      return { done: this.enqueue(req) }
+    }).catch((err: VmsError) => {
+      if (err.code === 'BAD_SIGNATURE') this.stats.rejected++
+      throw err
+    })
+    return await done
   }
 
   /** The last nonce the log holds for `caller` (0 when none). */
@@ -245,118 +250,131 @@ export class ContractHost extends ReadyResource {
 
   private async drain (): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch)
-        try {
-          const rest = await this.runBatch(batch)
-          if (rest.length > 0) this.queue.unshift(...rest)
-        } catch (err) {
-          const e = VmsError.from(err)
-          for (const p of batch) p.reject(e)
-        }
-        if (this.sandbox && !this.sandbox.usable) {
-          this.stats.rebuilds++
-          await this.rebuild()
-        }
-      }
+      do {
+        await this.drainQueue()
+        // calls queued while the last commit finished are this drain's too
+        await this.previous().catch(async () => await this.settleAndRebuild())
+      } while (this.queue.length > 0)
     } finally {
       this.draining = null
     }
   }
 
+  private async drainQueue (): Promise<void> {
+    while (this.queue.length > 0) {
+      if (!this.sandbox) {
+        // evicted by the pool while idle: rebuild it by replaying the log
+        this.stats.evictions++
+        this.pool.rebuilds++
+        if (!(await this.settleAndRebuild())) continue
+      }
+      const batch = this.queue.splice(0, this.maxBatch)
+      let failed = false
+      try {
+        const rest = await this.runBatch(batch)
+        if (rest.length > 0) this.queue.unshift(...rest)
+      } catch (err) {
+        failed = true
+        const e = VmsError.from(err)
+        for (const p of batch) p.reject(e)
+      }
+      if (failed || (this.sandbox && !this.sandbox.usable)) {
+        // after a limit, or calls that ran but were never logged: memory must follow the log again
+        this.stats.rebuilds++
+        await this.settleAndRebuild()
+      } else {
+        this.pool.use(this)
+      }
+    }
+  }
+
+  /** Waits for the log commit of the previous group. @throws its failure */
+  private previous (): Promise<void> {
+    const p = this.committing ?? Promise.resolve()
+    this.committing = null
+    return p
+  }
+
   /**
-   * Runs calls in order, each call's writes flushed to the drive as one
-   * batch, then appends all their records in one log append (group commit).
-   * Stops early after a call that hit a limit (the sandbox must be rebuilt).
+   * Lets the last group reach the log (or undoes its files when it could
+   * not), then rebuilds the sandbox from the log; when that fails, every
+   * queued call is rejected with the reason.
+   */
+  private async settleAndRebuild (): Promise<boolean> {
+    try {
+      await this.previous().catch(() => {})
+      if (this.undoTo !== null) await this.undoFiles(this.undoTo)
+      await this.rebuild()
+      return true
+    } catch (err) {
+      const e = VmsError.from(err)
+      for (const p of this.queue.splice(0)) p.reject(e)
+      this.emit('warning', e)
+      return false
+    }
+  }
+
+  /**
+   * Executes one group (group-commit.ts) and starts its log commit without
+   * waiting for it: the next group executes meanwhile. Stops early after a
+   * call that hit a limit.
    * @returns the calls not run
+   * @throws when the group (or the one before it) could not be made
+   *   durable; nothing of it is then left in the drive, and none of its calls
+   *   is acknowledged
    */
   private async runBatch (batch: Pending[]): Promise<Pending[]> {
     const log = this.log
-    const drive = log.drive
     const sandbox = this.sandbox
-    if (!drive || !sandbox) throw VmsError.CLOSED('contract is not open')
-    const oracle = this.genesis.oracles ? { mode: 'record' as const } : { mode: 'off' as const }
-    const view = new DriveFiles(drive)
-    const done: Array<{ p: Pending, rec: CallRecord }> = []
+    const files = this.files
+    if (!files || !sandbox) throw VmsError.CLOSED('contract is not open')
     let marked = false
-    let i = 0
-    for (; i < batch.length && sandbox.usable; i++) {
-      const p = batch[i]
-      const timestamp = this.lastTimestamp = Math.max(this.lastTimestamp, Date.now())
-      const seed = randomBytes(32)
-      const filesBefore = drive.version
-      const out = await sandbox.call({
-        method: p.req.method,
-        argsJson: p.req.args,
-        callerId: formatKey(p.req.caller),
-        timestamp,
-        seed,
-        files: view,
-        oracle
-      })
-      if (out.ok && out.writes.length > 0) {
-        if (!marked) {
-          await log.beginBatch(drive.version)
-          marked = true
-        }
-        // One drive batch per call: Hyperbee only writes a complete tree
-        // index in the last block of a batch, so only per-call flushes make
-        // every recorded version a valid checkout for replays.
-        const files = drive.batch()
-        try {
-          await applyWrites(files, out.writes)
-          await files.flush()
-        } catch (err) {
-          await files.close().catch(() => {})
-          throw err
-        }
-      }
-      done.push({
-        p,
-        rec: {
-          version: RECORD_VERSION,
-          request: p.req,
-          timestamp,
-          seed,
-          oracles: out.oracles,
-          outcome: toOutcome(out),
-          filesBefore,
-          filesAfter: drive.version,
-          filesHash: Buffer.alloc(32)
-        }
-      })
+    const group = files.begin(async () => {
+      // the drive is about to change: the previous group's records first, then the marker
+      await this.previous()
+      await log.beginBatch(group.startVersion)
+      marked = true
+    })
+    const oracle = this.genesis.oracles ? { mode: 'record' as const } : { mode: 'off' as const }
+    const clock = (): number => (this.lastTimestamp = Math.max(this.lastTimestamp, Date.now()))
+    let result: { done: Done[], ran: number }
+    try {
+      result = await executeGroup({ sandbox, group, oracle, clock }, batch)
+      await this.previous()
+    } catch (err) {
+      await group.discard()
+      if (marked) await this.undoFiles(group.startVersion)
+      throw err
     }
-    await this.commit(done)
-    return batch.slice(i)
+    const { done, ran } = result
+    if (done.length > 0) {
+      const logLength = log.length
+      this.committing = commitGroup(log, done, (index, record) => {
+        this.stats.calls++
+        this.emit('call', { index, record })
+      }).then(() => {
+        this.stats.batches++
+      }, (err) => {
+        // never logged: its writes must leave the drive before anything else happens
+        if (marked && log.length === logLength) this.undoTo = group.startVersion
+        const e = VmsError.from(err)
+        for (const d of done) d.p.reject(e)
+        throw err
+      })
+      this.committing.catch(noop)
+    }
+    return batch.slice(ran)
   }
 
-  private async commit (done: Array<{ p: Pending, rec: CallRecord }>): Promise<void> {
-    if (done.length === 0) return
-    const hashes = new Map<number, Buffer>()
-    for (const { rec } of done) {
-      let h = hashes.get(rec.filesAfter)
-      if (!h) hashes.set(rec.filesAfter, h = (await this.log.filesState(rec.filesAfter)).hash)
-      rec.filesHash = h
-    }
-    const start = await this.log.appendCalls(done.map((d) => d.rec))
-    const root = await this.log.signRoot()
-    this.stats.batches++
-    for (let k = 0; k < done.length; k++) {
-      const { p, rec } = done[k]
-      this.stats.calls++
-      this.emit('call', { index: start + k, record: rec })
-      p.resolve({ outcome: rec.outcome, index: start + k, root })
-    }
+  /** Takes the drive back to `version` after a group whose records never reached the log. */
+  private async undoFiles (version: number): Promise<void> {
+    this.undoTo = null
+    const drive = this.log.drive
+    if (!drive || !this.files) return
+    if (drive.version > version) await drive.truncate(version)
+    this.files.reset()
+    await this.log.appendCalls([]) // clears the pending marker
   }
 }
 
-/** The recorded form of a sandbox outcome. */
-export function toOutcome (out: CallOutcome): Outcome {
-  return {
-    ok: out.ok,
-    result: out.ok && out.resultJson !== undefined ? out.resultJson : null,
-    error: out.ok ? null : (out.error ?? { code: 'INTERNAL', message: 'INTERNAL: no error given' }),
-    limit: out.limit ?? null
-  }
-}
-
+function noop (): void {}

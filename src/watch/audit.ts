@@ -70,6 +70,8 @@ export interface RecordEnv {
   nonces: NonceTable
   /** `filesAfter` of the previous record (the genesis `filesVersion` before the first call). */
   prevFilesAfter: number
+  /** The caller signature was already found valid (e.g. checked ahead in worker threads). */
+  signatureVerified?: boolean
 }
 
 /**
@@ -81,7 +83,7 @@ export function checkRecord (rec: CallRecord, env: RecordEnv): FaultDraft | null
   if (!b4a.equals(req.contract, env.contract)) {
     return draft('signature', 'the call request was signed for another contract', { contract: hex(env.contract) }, { contract: hex(req.contract) })
   }
-  if (!verifyCall(req)) {
+  if (env.signatureVerified !== true && !verifyCall(req)) {
     return draft('signature', 'the caller signature does not verify', {}, { caller: hex(req.caller), signature: hex(req.signature) })
   }
   const last = env.nonces.get(req.caller)

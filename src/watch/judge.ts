@@ -24,6 +24,9 @@ import { isLimitRecord, replayContext, replayRange } from '../host/replay.js'
 import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
 import { Checkouts, changedPaths, checkFiles, checkRecord, compareOutcome, type FaultDraft } from './audit.js'
 import { replayToJSON, sameReplay, type Evidence, type FaultCause } from './verdict.js'
+import { sharedVerifyPool, type SignatureVerifier } from '../host/verify-pool.js'
+import { BlocksAhead, DriveHashes } from './judge-ahead.js'
+import { FilesMirror } from './mirror.js'
 
 /** Counters of one contract watch (this run). */
 export interface WatchStats {
@@ -41,6 +44,8 @@ export interface WatchStats {
   skipped: number
   /** Block judging resumed from (1 on a fresh start). */
   resumedFrom: number
+  /** Calls whose files the local mirror confirmed block for block (the rest took the full check). */
+  mirrored?: number
 }
 
 /** A call that did not pass: the divergence, who is to blame, the blocks to put in evidence. */
@@ -67,6 +72,8 @@ export interface CallJudgeOptions {
   /** ms to wait for a block (0: forever). */
   timeout: number
   warn: (err: unknown) => void
+  /** Checks caller signatures ahead of judging (default: the process's worker pool). */
+  verifier?: SignatureVerifier
 }
 
 /** Judges the calls of one log, in order. */
@@ -81,14 +88,26 @@ export class CallJudge {
   private readonly hashes = new Map<number, Buffer>()
   private sandbox: Sandbox | null = null
   private needsRebuild = false
+  private readonly ahead: BlocksAhead
+  private readonly driveHashes: DriveHashes
+  private mirror: FilesMirror | null = null
+  /** Failures to open or sync the mirror; past a few, judging goes without it. */
+  private mirrorErrors = 0
 
   /** @param opts see {@link CallJudgeOptions} */
   constructor (opts: CallJudgeOptions) {
     this.opts = opts
     this.filesAfter = opts.genesis.filesVersion
     this.checkouts = new Checkouts(opts.drive)
+    this.ahead = new BlocksAhead(opts.log.core, opts.verifier ?? sharedVerifyPool())
+    this.driveHashes = new DriveHashes(opts.drive.core)
     // a host undoing an interrupted batch truncates its drive: drop views of the old history
     opts.drive.core.on('truncate', () => this.forget())
+    opts.log.core.on('truncate', () => this.ahead.clear())
+    // small blocks: ask peers for many at a time, as Hyperbee does for its own core
+    widenRequests(opts.log.core)
+    widenRequests(opts.drive.core)
+    opts.drive.getBlobs().then((b) => widenRequests(b.core), () => {})
   }
 
   /**
@@ -123,7 +142,8 @@ export class CallJudge {
 
   private async judgeCall (i: number): Promise<Divergence | null> {
     const { log, stats } = this.opts
-    const raw = await log.core.get(i, this.waitOpts())
+    const pre = this.ahead.take(i)
+    const raw = (pre ? await pre.block : null) ?? await log.core.get(i, this.waitOpts())
     if (!raw) throw VmsError.BAD_RECORD(`block ${i} is not available`)
     let rec: CallRecord
     try {
@@ -133,7 +153,8 @@ export class CallJudge {
     } catch (err) {
       return { draft: { kind: 'malformed', message: (err as Error).message, expected: {}, observed: {} }, cause: 'host', blocks: [i], extra: {} }
     }
-    const d = checkRecord(rec, { contract: this.opts.key, genesis: this.opts.genesis, nonces: this.nonces, prevFilesAfter: this.filesAfter })
+    const signatureVerified = pre !== null && await pre.ok
+    const d = checkRecord(rec, { contract: this.opts.key, genesis: this.opts.genesis, nonces: this.nonces, prevFilesAfter: this.filesAfter, signatureVerified })
     if (d) {
       if (d.kind === 'files' && rec.filesBefore > this.filesAfter) d.observed.unloggedChanges = await this.unlogged(this.filesAfter, rec.filesBefore)
       return { draft: d, cause: 'host', blocks: i > 1 ? [i - 1, i] : [i], extra: {} }
@@ -149,15 +170,27 @@ export class CallJudge {
     if (rec.filesAfter > 0 && (drive.core.length < rec.filesAfter || !(await drive.core.has(rec.filesAfter - 1)))) {
       await drive.core.get(rec.filesAfter - 1, this.waitOpts())
     }
-    const before = this.checkouts.at(rec.filesBefore)
     const sandbox = this.sandbox!
-    const out = await sandbox.call(replayContext(rec, new DriveFiles(before)))
+    const mirror = await this.mirrorAt(rec.filesBefore)
+    const view = mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore))
+    const theirs = mirror ? mirror.hostBlocks(rec) : null // read while the replay runs
+    const out = await sandbox.call(replayContext(rec, view))
     stats.replayed++
     if (out.limit || !sandbox.usable) this.needsRebuild = true
     let diverged = compareOutcome(rec, out)
     if (!diverged) {
+      // fast: the host's blocks are exactly those the replayed writes make
+      const blocks = mirror && theirs ? await mirror.confirm(rec, out.writes, theirs) : null
+      if (blocks) this.driveHashes.push(rec.filesBefore, blocks)
+      const hash = await this.treeHashFor(rec)
+      if (blocks && hash.equals(rec.filesHash)) {
+        stats.mirrored = (stats.mirrored ?? 0) + 1
+        this.pass(rec)
+        return null
+      }
+      const before = this.checkouts.at(rec.filesBefore)
       const after = this.checkouts.at(rec.filesAfter)
-      diverged = await checkFiles(rec, out.writes, before, after, await this.filesTreeHash(rec.filesAfter), { timeout: this.opts.timeout || undefined })
+      diverged = await checkFiles(rec, out.writes, before, after, hash, { timeout: this.opts.timeout || undefined })
     }
     if (diverged) return await this.classify(diverged, i, rec, out)
     this.pass(rec)
@@ -166,6 +199,10 @@ export class CallJudge {
 
   /** Disposes the sandbox and closes checkouts. */
   async close (): Promise<void> {
+    const m = this.mirror
+    this.mirror = null
+    this.mirrorErrors = Infinity
+    if (m) await m.close().catch(() => {})
     await this.checkouts.close()
     if (this.sandbox) await this.sandbox.close()
     this.sandbox = null
@@ -174,6 +211,8 @@ export class CallJudge {
   /** Drops cached checkouts and tree hashes (after a drive truncation or a failed read). */
   private forget (): void {
     this.hashes.clear()
+    this.driveHashes.reset()
+    if (this.mirror) this.mirror.dirty = true
     this.checkouts.close().catch(() => {})
   }
 
@@ -228,6 +267,36 @@ export class CallJudge {
     return await this.opts.sandboxFactory(g.source, { limits: replayLimits(g.limits), filename: g.name + '.js' })
   }
 
+  /** The files mirror brought to `version`, or null to judge without it (mirror.ts). */
+  private async mirrorAt (version: number): Promise<FilesMirror | null> {
+    if (this.mirrorErrors >= 3) return null
+    try {
+      if (!this.mirror) {
+        this.mirror = await FilesMirror.open(this.opts.log.store, Buffer.from(this.opts.key).toString('hex'), this.opts.drive, version, this.waitOpts())
+        if (!this.mirror) this.mirrorErrors = Infinity
+      } else if (this.mirror.dirty || this.mirror.version !== version) {
+        await this.mirror.sync(version)
+      }
+      return this.mirror
+    } catch (err) {
+      if (++this.mirrorErrors >= 3) this.opts.warn(err)
+      if (this.mirror) this.mirror.dirty = true
+      return null
+    }
+  }
+
+  /**
+   * The drive's tree hash at `rec.filesAfter`: worked out from the drive
+   * blocks when that confirms the record, else read from the drive's tree.
+   */
+  private async treeHashFor (rec: CallRecord): Promise<Buffer> {
+    try {
+      const fast = await this.driveHashes.at(rec.filesAfter, this.waitOpts())
+      if (fast.equals(rec.filesHash)) return fast
+    } catch {}
+    return await this.filesTreeHash(rec.filesAfter)
+  }
+
   private async filesTreeHash (version: number): Promise<Buffer> {
     let h = this.hashes.get(version)
     if (!h) {
@@ -251,4 +320,10 @@ export class CallJudge {
   private waitOpts (): { wait: boolean, timeout?: number } {
     return this.opts.timeout ? { wait: true, timeout: this.opts.timeout } : { wait: true }
   }
+}
+
+/** Lets the replication of `core` keep more block requests in flight per peer (256..512 instead of 16..512). */
+function widenRequests (core: unknown): void {
+  const r = (core as { replicator?: { setInflightRange?: (min: number, max: number) => void } }).replicator
+  if (r && typeof r.setInflightRange === 'function') r.setInflightRange(256, 512)
 }

@@ -1,0 +1,67 @@
+/**
+ * Benchmark child: a host node on the benchmark's DHT serving copies of the
+ * benchmark contract. Emits `ready` with the contract keys (hex by name),
+ * then answers commands: `stats` (RSS and heap in bytes, per-contract call
+ * and group-commit counts, live sandboxes) and `exit`.
+ *
+ * Config: `{ bootstrap, storage, names?: string[], scale?: number, maxLive?: number }`:
+ * `names` deploys one contract per name; `scale` deploys that many more
+ * (`s0`, `s1`, ...) and reports `deployed` progress events.
+ */
+
+import path from 'node:path'
+import type { Attestation } from '../protocol/index.js'
+import { attestationId } from '../src/attest/attestation.js'
+import { HostNode } from '../src/host/host-node.js'
+import { sandboxPool } from '../src/host/sandbox-pool.js'
+import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import type { BootstrapNode } from '../src/net/swarm.js'
+import { BENCH_CONTRACT, childIO, now } from './bench-lib.js'
+
+interface Config {
+  bootstrap: BootstrapNode[]
+  storage: string
+  names?: string[]
+  scale?: number
+  maxLive?: number
+  /** Report every attestation the host's gossip receives (`received` events). */
+  gossipEvents?: boolean
+}
+
+let node: HostNode | null = null
+
+const { config, emit } = childIO<Config>(async (cmd) => {
+  if (cmd.cmd === 'stats') {
+    const mem = process.memoryUsage()
+    const contracts: Record<string, { calls: number, batches: number, length: number }> = {}
+    for (const h of node ? node.contracts.values() : []) {
+      if (h.name.startsWith('s')) continue
+      contracts[h.name] = { calls: h.stats.calls, batches: h.stats.batches, length: h.log.length }
+    }
+    const cpu = process.cpuUsage()
+    emit({ event: 'stats', cpuMs: (cpu.user + cpu.system) / 1000, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, contracts, live: sandboxPool.live, evictions: sandboxPool.evictions, rebuilds: sandboxPool.rebuilds })
+  } else if (cmd.cmd === 'exit') {
+    if (node) await node.close()
+    process.exit(0)
+  }
+})
+
+if (config.maxLive !== undefined) sandboxPool.max = config.maxLive
+node = new HostNode({ storage: config.storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: config.bootstrap })
+await node.ready()
+if (config.gossipEvents) node.gossip.on('attestation', (a: Attestation) => emit({ event: 'received', t: now(), id: attestationId(a) }))
+const keys: Record<string, string> = {}
+for (const name of config.names ?? []) {
+  const host = await node.deploy(BENCH_CONTRACT, { name })
+  keys[name] = host.key.toString('hex')
+}
+const scaleKeys: string[] = []
+if (config.scale) {
+  const t0 = now()
+  for (let i = 0; i < config.scale; i++) {
+    const host = await node.deploy(BENCH_CONTRACT, { name: 's' + i })
+    scaleKeys.push(host.key.toString('hex'))
+    if ((i + 1) % 100 === 0) emit({ event: 'deployed', count: i + 1, seconds: (now() - t0) / 1000, rss: process.memoryUsage().rss })
+  }
+}
+emit({ event: 'ready', keys, scaleKeys, storage: path.basename(config.storage) })

@@ -1,0 +1,79 @@
+/**
+ * Benchmark child: a watcher of one contract, with fresh storage.
+ *
+ * Config: `{ bootstrap, key: hex, mode: 'verify' | 'follow', timeout? }`.
+ * - verify: a cold one-shot audit up to the host's length (download,
+ *   replay, judge), then `{ event: 'verified', seconds, judged, verdict,
+ *   judgingSeconds, replayCallsPerSec, downloadSeconds, cpuMs }` (s, calls/s,
+ *   ms of CPU time of this process);
+ * - follow: judges live and emits `ready`; command `report` answers
+ *   `{ event: 'verdicts', verdicts: [[ms wall clock, length], ...] }` with the
+ *   ok verdicts since the last report.
+ */
+
+import fs from 'node:fs'
+import path from 'node:path'
+import type { BootstrapNode } from '../src/net/swarm.js'
+import { Watcher } from '../src/watch/watcher.js'
+import type { Verdict } from '../src/watch/verdict.js'
+import { childIO, now, tempDir } from './bench-lib.js'
+
+interface Config {
+  bootstrap: BootstrapNode[]
+  key: string
+  mode: 'verify' | 'follow'
+  timeout?: number
+}
+
+const verdicts: Array<[number, number]> = []
+let watcher: Watcher | null = null
+const dir = tempDir('vms-watch-')
+
+const { config, emit } = childIO<Config>(async (cmd) => {
+  if (cmd.cmd === 'report') {
+    emit({ event: 'verdicts', verdicts: verdicts.splice(0) })
+  } else if (cmd.cmd === 'exit') {
+    if (watcher) await watcher.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+    process.exit(0)
+  }
+})
+
+const timeout = config.timeout ?? 120_000
+watcher = new Watcher({ storage: path.join(dir, 'watcher'), bootstrap: config.bootstrap, timeout })
+const t0 = now()
+if (config.mode === 'verify') {
+  const cw = await watcher.watch(config.key, { oneShot: true })
+  let firstJudged = 0
+  let downloaded = 0
+  let target = Infinity
+  const sampler = setInterval(() => {
+    if (firstJudged === 0 && cw.stats.judged > 0) firstJudged = now()
+    if (downloaded === 0 && cw.log.core.contiguousLength >= target) downloaded = now()
+  }, 20)
+  cw.log.core.on('append', () => { target = Math.max(target === Infinity ? 0 : target, cw.log.core.length) })
+  const cpu0 = process.cpuUsage()
+  const v = await cw.auditOnce(timeout)
+  const t1 = now()
+  const cpu = process.cpuUsage(cpu0)
+  clearInterval(sampler)
+  const judged = cw.stats.judged
+  const judgingSeconds = (t1 - (firstJudged || t0)) / 1000
+  emit({
+    event: 'verified',
+    seconds: (t1 - t0) / 1000,
+    judged,
+    length: v.length,
+    verdict: v.verdict,
+    judgingSeconds,
+    replayCallsPerSec: Math.round(judged / judgingSeconds),
+    downloadSeconds: downloaded ? (downloaded - t0) / 1000 : null,
+    cpuMs: (cpu.user + cpu.system) / 1000
+  })
+} else {
+  const cw = await watcher.watch(config.key)
+  cw.on('verdict', (v: Verdict) => {
+    if (v.verdict === 'ok') verdicts.push([now(), v.length])
+  })
+  emit({ event: 'ready' })
+}

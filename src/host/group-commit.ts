@@ -1,0 +1,122 @@
+/**
+ * One group of a host's group commit, in two steps the host overlaps:
+ *
+ * 1. {@link executeGroup}: run the queued calls one at a time in the
+ *    sandbox, each reading the files as the earlier calls left them, and
+ *    flush all their writes as one drive group (drive-group.ts: one blobs
+ *    append, one database append, every version a record names a valid
+ *    checkout); the records get their files versions and tree hashes;
+ * 2. {@link commitGroup}: append all the records in one log append, sign
+ *    the new root, and answer every caller.
+ *
+ * The host starts step 1 of the next group while step 2 of this one runs:
+ * the next group only reads the drive (its writes stay in memory) until
+ * its own flush, which first waits for this group's records to be in the
+ * log, so the pending marker always covers every drive write not yet
+ * logged (see contract-log.ts, crash safety).
+ */
+
+import { RECORD_VERSION } from '../../protocol/index.js'
+import type { CallRecord, CallRequest, CallResponse, Outcome } from '../../protocol/index.js'
+import { randomBytes } from '../crypto.js'
+import { formatKey } from '../keys.js'
+import type { ContractLog } from '../log/contract-log.js'
+import type { DriveGroup } from '../log/drive-group.js'
+import type { CallOutcome, OracleMode, Sandbox } from '../runtime/types.js'
+
+/** A queued call and its caller's answer. */
+export interface Pending {
+  req: CallRequest
+  resolve: (res: CallResponse) => void
+  reject: (err: Error) => void
+}
+
+/** A call that ran, with its record (files hash filled in by the flush). */
+export interface Done {
+  p: Pending
+  rec: CallRecord
+}
+
+/** What {@link executeGroup} needs. */
+export interface GroupContext {
+  sandbox: Sandbox
+  group: DriveGroup
+  oracle: OracleMode
+  /** The call time: ms since the epoch, never going back. */
+  clock: () => number
+}
+
+const NO_HASH = Buffer.alloc(32)
+
+/**
+ * Runs `batch` in order until a call hits a limit (the sandbox is then
+ * unusable), then flushes the group's writes.
+ * @returns the calls that ran with their records, and how many of `batch` ran
+ */
+export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promise<{ done: Done[], ran: number }> {
+  const { sandbox, group } = ctx
+  const done: Done[] = []
+  let i = 0
+  for (; i < batch.length && sandbox.usable; i++) {
+    const p = batch[i]!
+    const timestamp = ctx.clock()
+    const seed = randomBytes(32)
+    const filesBefore = group.version
+    const out = await sandbox.call({
+      method: p.req.method,
+      argsJson: p.req.args,
+      callerId: formatKey(p.req.caller),
+      timestamp,
+      seed,
+      files: group.view,
+      oracle: ctx.oracle
+    })
+    if (out.ok && out.writes.length > 0) await group.apply(out.writes)
+    done.push({
+      p,
+      rec: {
+        version: RECORD_VERSION,
+        request: p.req,
+        timestamp,
+        seed,
+        oracles: out.oracles,
+        outcome: toOutcome(out),
+        filesBefore,
+        filesAfter: group.version,
+        filesHash: NO_HASH
+      }
+    })
+  }
+  if (done.length > 0) {
+    await group.flush()
+    for (const { rec } of done) rec.filesHash = await group.hashAt(rec.filesAfter)
+  }
+  return { done, ran: i }
+}
+
+/**
+ * Appends the records of a group in one log append, signs the new root and
+ * answers the callers in order.
+ * @param onCall called for each record once it is durable (the host's `call` event)
+ * @returns the block index of the first record
+ */
+export async function commitGroup (log: ContractLog, done: Done[], onCall: (index: number, rec: CallRecord) => void): Promise<number> {
+  const start = await log.appendCalls(done.map((d) => d.rec))
+  const root = await log.signRoot()
+  for (let k = 0; k < done.length; k++) {
+    const { p, rec } = done[k]!
+    onCall(start + k, rec)
+    p.resolve({ outcome: rec.outcome, index: start + k, root })
+  }
+  return start
+}
+
+/** The recorded form of a sandbox outcome. */
+export function toOutcome (out: CallOutcome): Outcome {
+  return {
+    ok: out.ok,
+    result: out.ok && out.resultJson !== undefined ? out.resultJson : null,
+    error: out.ok ? null : (out.error ?? { code: 'INTERNAL', message: 'INTERNAL: no error given' }),
+    limit: out.limit ?? null
+  }
+}

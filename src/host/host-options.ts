@@ -1,0 +1,53 @@
+/**
+ * The options and counters of a {@link ContractHost} (contract-host.ts).
+ */
+
+import type Corestore from 'corestore'
+import type { KeyPair } from '../crypto.js'
+import type { Limits, SandboxFactory } from '../runtime/types.js'
+import type { SandboxPool } from './sandbox-pool.js'
+import type { SignatureVerifier } from './verify-pool.js'
+import type { ContractHost } from './contract-host.js'
+
+/** Options for {@link ContractHost}. */
+export interface ContractHostOptions {
+  /** Corestore namespace of this contract. */
+  store: Corestore
+  /** Contract name (shown in info). */
+  name: string
+  /** Contract source; required to deploy, checked against the genesis on restart. */
+  source?: string
+  /** The host operator's identity: signs `init` at deploy. */
+  identity: KeyPair
+  sandboxFactory: SandboxFactory
+  /** Runtime fingerprint written in the genesis. */
+  runtime: string
+  /** Limits for a new deploy (a restart uses the genesis limits). */
+  limits?: Partial<Limits>
+  /** Turn System.oracle on for a new deploy. */
+  oracles?: boolean
+  /** Largest number of calls in one group commit (default 256). */
+  maxBatch?: number
+  /** Largest number of queued calls before HOST_BUSY (default 10,000). */
+  maxQueue?: number
+  /** Bound on live sandboxes shared with other hosts (default: the process's pool). */
+  pool?: SandboxPool
+  /** Checks request signatures (default: the process's worker pool). */
+  verifier?: SignatureVerifier
+}
+
+/** Counters a UI or benchmark reads. */
+export interface HostStats {
+  /** Calls logged since open. */
+  calls: number
+  /** Requests rejected before the sandbox (bad signature, nonce, ...). */
+  rejected: number
+  /** Group commits done. */
+  batches: number
+  /** Sandbox rebuilds after a limit. */
+  rebuilds: number
+  /** Calls replayed to rebuild state at open. */
+  replayedAtOpen: number
+  /** Sandboxes rebuilt after the pool evicted them. */
+  evictions: number
+}

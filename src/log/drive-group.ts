@@ -1,0 +1,387 @@
+/**
+ * Group commit of the files drive: the writes of many calls go to the drive
+ * in one blobs append and one database append, while every version a call
+ * record names stays a valid checkout.
+ *
+ * A stock Hyperbee batch writes a complete tree index only in its last
+ * block (the blocks before it keep just the nodes that no later block
+ * rewrote), so a checkout in the middle of a batch cannot be read. Here the
+ * batch encodes each block as it is made, with the full index a single put
+ * would have written, so the appended blocks are exactly those of one put
+ * after another, and every length in between is a readable version. Blob
+ * contents are staged in memory and appended to the blobs core in one go
+ * before the database blocks. The tree hash of every version of the group
+ * is computed from the appended blocks (Merkle roots updated block by
+ * block) and checked once against the core's own tree hash.
+ *
+ * When the Hyperbee internals this relies on are not what they should be,
+ * the group falls back to one drive batch per call (slower, same records).
+ */
+
+import type Hyperdrive from 'hyperdrive'
+import type { HyperdriveEntry } from 'hyperdrive'
+import { DIR_METADATA } from '../../protocol/index.js'
+import type { FileOp, FileStat, FilesView } from '../runtime/types.js'
+import { DriveFiles, applyWrites } from './drive-files.js'
+import { FilesCache, ancestors, statOfEntry, type EntryValue } from './files-cache.js'
+import { addLeaf, currentRoots, treeHashOf, type MerkleNode } from './merkle.js'
+import { groupsAppendOnce, makeEager, type BeeBatch } from './bee-eager.js'
+
+type BlobId = NonNullable<HyperdriveEntry['value']['blob']>
+
+export { blobOfBlock, groupsAppendOnce } from './bee-eager.js'
+
+/** The parts of a Hyperblobs this module uses. */
+export interface Blobs {
+  core: { length: number, byteLength: number, append (blocks: Uint8Array[]): Promise<unknown> }
+  blockSize: number
+  get (id: BlobId): Promise<Buffer | null>
+}
+
+/** Blobs of another drive (see {@link DriveCommitterOptions.foreignBlobs}). */
+export interface ForeignBlobs {
+  /** The other drive's blobs (read by id; `blockSize` splits new content). */
+  blobs: Blobs
+  /** Where the next blob starts in them: blocks and bytes. */
+  base: () => { length: number, byteLength: number }
+}
+
+/** Options of {@link DriveCommitter}. */
+export interface DriveCommitterOptions {
+  /**
+   * For a copy of another drive's database (a watcher's mirror of a host's
+   * drive): blobs are the other drive's; new blob ids are numbered from
+   * `base()`, contents are read from there, and staged content is never
+   * appended anywhere.
+   */
+  foreignBlobs?: ForeignBlobs
+}
+
+/** A new blob a call wrote: its id and content. */
+export interface StagedBlob {
+  id: BlobId
+  data: Uint8Array
+}
+
+/**
+ * The drive of one host, committed group by group. Keeps the Merkle roots
+ * of the drive's database core between groups, and the last tree hash.
+ */
+export class DriveCommitter {
+  readonly drive: Hyperdrive
+  /** See {@link DriveCommitterOptions.foreignBlobs}. */
+  readonly foreign: ForeignBlobs | null
+  /** What recent calls read, valid for the drive as flushed. */
+  readonly cache: FilesCache
+  /** Groups flushed; those that wrote call by call (fallback); those whose tree hashes were read from storage. */
+  readonly stats = { groups: 0, perCall: 0, slowHashes: 0 }
+  private roots: { length: number, roots: MerkleNode[] } | null = null
+  private last: { version: number, hash: Buffer } | null = null
+
+  /**
+   * @param drive the host's writable files drive
+   * @param opts see {@link DriveCommitterOptions}
+   */
+  constructor (drive: Hyperdrive, opts: DriveCommitterOptions = {}) {
+    this.drive = drive
+    this.foreign = opts.foreignBlobs ?? null
+    this.cache = new FilesCache(drive, {}, this.foreign ? this.foreign.blobs : null)
+  }
+
+  /**
+   * Starts a group; nothing touches the drive before its flush (or, when
+   * writing call by call, before its first write).
+   * @param beforeWrite awaited once, right before the group first writes to the drive
+   */
+  begin (beforeWrite?: () => Promise<void>): DriveGroup {
+    return new DriveGroup(this, beforeWrite ?? null)
+  }
+
+  /** Tree hash of the drive's database core at `version` (cached for the latest). */
+  async hashAt (version: number): Promise<Buffer> {
+    if (this.last && this.last.version === version) return this.last.hash
+    const hash = await this.drive.core.treeHash(version)
+    if (version === this.drive.core.length) this.last = { version, hash }
+    return hash
+  }
+
+  /** Forgets cached roots and hashes (after the drive was truncated). */
+  reset (): void {
+    this.roots = null
+    this.last = null
+    this.cache.clear()
+  }
+
+  /** Roots at the current length, when known without reading storage. @internal */
+  startRoots (): MerkleNode[] | null {
+    const length = this.drive.core.length
+    if (this.roots && this.roots.length === length) return this.roots.roots.slice()
+    return currentRoots(this.drive.core)
+  }
+
+  /** Remembers the roots and hash after a group. @internal */
+  remember (length: number, roots: MerkleNode[] | null, hash: Buffer): void {
+    this.roots = roots ? { length, roots } : null
+    this.last = { version: length, hash }
+  }
+}
+
+/**
+ * The files side of one group commit: apply each call's writes, read the
+ * files as the next call must see them (`view`), then `flush` and ask the
+ * tree hash of any version the group passed through.
+ */
+export class DriveGroup {
+  /** Drive version before the group. */
+  readonly startVersion: number
+  /** What the next call reads: the drive with every write applied so far. */
+  readonly view: FilesView
+  private readonly committer: DriveCommitter
+  private readonly drive: Hyperdrive
+  private batch: Hyperdrive | null = null
+  private blobs: Blobs | null = null
+  private eager = groupsAppendOnce()
+  private staged: Uint8Array[] = []
+  private stagedBytes = 0
+  private blobBase = 0
+  private blobBaseBytes = 0
+  private hashes: Map<number, Buffer> | null = null
+  /** Database blocks encoded so far, in order. */
+  private readonly raws: Uint8Array[] = []
+  /** Final entry of every path written and not yet flushed (null: deleted). @internal */
+  readonly pending = new Map<string, EntryValue | null>()
+  /** Paths with a pending put or mkdir below them (so they are directories). @internal */
+  readonly putsBelow = new Set<string>()
+  /** Paths with a pending delete below them (whether they remain directories takes a listing). @internal */
+  readonly delsBelow = new Set<string>()
+
+  private beforeWrite: (() => Promise<void>) | null
+
+  /** Use {@link DriveCommitter.begin}. */
+  constructor (committer: DriveCommitter, beforeWrite: (() => Promise<void>) | null) {
+    this.committer = committer
+    this.beforeWrite = beforeWrite
+    this.drive = committer.drive
+    this.startVersion = this.drive.version
+    this.view = new GroupFiles(this)
+  }
+
+  /** Drive version with every write applied so far. */
+  get version (): number {
+    return this.batch ? this.batch.version : this.drive.version
+  }
+
+  /** The drive (or batch) reads go to now. @internal */
+  current (): Hyperdrive {
+    return this.batch ?? this.drive
+  }
+
+  /** The files cache of the drive as flushed. @internal */
+  get cache (): FilesCache {
+    return this.committer.cache
+  }
+
+  /** Content of a blob, staged or appended. @internal */
+  async blob (id: BlobId): Promise<Uint8Array | null> {
+    if (this.blobs && id.blockOffset >= this.blobBase && this.staged.length > 0) {
+      const from = id.blockOffset - this.blobBase
+      const parts = this.staged.slice(from, from + id.blockLength)
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+    }
+    return await this.committer.cache.blob(id)
+  }
+
+  /**
+   * Applies one call's writes, in order.
+   * @returns the database blocks and the blobs they made (none when writing call by call)
+   */
+  async apply (writes: readonly FileOp[]): Promise<{ blocks: Uint8Array[], blobs: StagedBlob[] }> {
+    const made: { blocks: Uint8Array[], blobs: StagedBlob[] } = { blocks: [], blobs: [] }
+    if (writes.length === 0) return made
+    if (this.eager && !this.batch) await this.open()
+    if (!this.eager) {
+      // fallback: one drive batch per call, every version a complete index
+      await this.touch()
+      const b = this.drive.batch()
+      try {
+        await applyWrites(b, writes)
+        await b.flush()
+      } catch (err) {
+        await b.close().catch(() => {})
+        this.committer.cache.clear()
+        throw err
+      }
+      this.committer.cache.clear()
+      return made
+    }
+    const batch = this.batch!
+    const from = this.raws.length
+    for (const w of writes) {
+      let value: EntryValue | null = null
+      switch (w.op) {
+        case 'put':
+          value = { executable: false, linkname: null, blob: this.stage(w.data), metadata: null }
+          made.blobs.push({ id: value.blob!, data: w.data })
+          await batch.putEntry(w.path, { blob: value.blob })
+          break
+        case 'mkdir':
+          value = { executable: false, linkname: null, blob: null, metadata: DIR_METADATA }
+          await batch.putEntry(w.path, { metadata: DIR_METADATA })
+          break
+        case 'del':
+        case 'rmdir':
+          await batch.del(w.path)
+          break
+      }
+      this.pending.set(w.path, value)
+      for (const a of ancestors(w.path)) (value ? this.putsBelow : this.delsBelow).add(a)
+    }
+    made.blocks = this.raws.slice(from)
+    return made
+  }
+
+  /** Appends the staged blobs, then the database blocks, and works out the tree hashes. */
+  async flush (): Promise<void> {
+    const batch = this.batch
+    if (!batch) {
+      if (!this.eager && this.drive.version !== this.startVersion) this.committer.stats.perCall++
+      return
+    }
+    this.committer.stats.groups++
+    const core = this.drive.core
+    const start = core.length
+    const roots = this.committer.startRoots()
+    try {
+      await this.touch()
+      if (this.staged.length > 0 && !this.committer.foreign) await this.blobs!.core.append(this.staged)
+      this.staged = []
+      const blocks = (batch as unknown as { db: BeeBatch }).db
+      const raws = blocks.length > 0 ? blocks.toBlocks().slice() : []
+      await batch.flush()
+      this.batch = null
+      this.committer.cache.applied(this.pending)
+      this.pending.clear()
+      this.putsBelow.clear()
+      this.delsBelow.clear()
+      await this.computeHashes(start, raws, roots)
+    } catch (err) {
+      await this.discard()
+      throw err
+    }
+  }
+
+  /** Tree hash of the drive at `version` (a version this group passed through, or the current one). */
+  async hashAt (version: number): Promise<Buffer> {
+    return this.hashes?.get(version) ?? await this.committer.hashAt(version)
+  }
+
+  /** Drops whatever was not flushed (the caller truncates the drive back if needed). */
+  async discard (): Promise<void> {
+    const b = this.batch
+    this.batch = null
+    this.staged = []
+    this.pending.clear()
+    this.putsBelow.clear()
+    this.delsBelow.clear()
+    if (b) await b.close().catch(() => {})
+  }
+
+  private async touch (): Promise<void> {
+    const f = this.beforeWrite
+    this.beforeWrite = null
+    if (f) await f()
+  }
+
+  private async open (): Promise<void> {
+    const foreign = this.committer.foreign
+    if (foreign) {
+      this.blobs = foreign.blobs
+      const base = foreign.base()
+      this.blobBase = base.length
+      this.blobBaseBytes = base.byteLength
+    } else {
+      this.blobs = await this.drive.getBlobs() as unknown as Blobs
+      this.blobBase = this.blobs.core.length
+      this.blobBaseBytes = this.blobs.core.byteLength
+    }
+    const batch = this.drive.batch()
+    if (!makeEager((batch as unknown as { db: BeeBatch }).db, this.raws)) {
+      await batch.close().catch(() => {})
+      this.eager = false
+      return
+    }
+    this.batch = batch
+  }
+
+  /** Stages blob content as Hyperblobs would write it; returns its id. */
+  private stage (data: Uint8Array): BlobId {
+    const size = this.blobs!.blockSize
+    // the same object (and key order: entries are JSON) as a Hyperblobs write stream gives
+    const id = { blockOffset: this.blobBase + this.staged.length, byteOffset: this.blobBaseBytes + this.stagedBytes, blockLength: 0, byteLength: 0 }
+    for (let off = 0; off < data.byteLength; off += size) {
+      const blk = data.subarray(off, off + size)
+      this.staged.push(blk)
+      id.blockLength++
+      id.byteLength += blk.byteLength
+      this.stagedBytes += blk.byteLength
+    }
+    return id
+  }
+
+  private async computeHashes (start: number, raws: Uint8Array[], roots: MerkleNode[] | null): Promise<void> {
+    const core = this.drive.core
+    const end = core.length
+    const hashes = new Map<number, Buffer>()
+    if (roots && end === start + raws.length) {
+      hashes.set(start, treeHashOf(roots))
+      for (let k = 0; k < raws.length; k++) {
+        addLeaf(roots, start + k, raws[k]!)
+        hashes.set(start + k + 1, treeHashOf(roots))
+      }
+      const check = await core.treeHash(end)
+      if (check.equals(hashes.get(end)!)) {
+        this.hashes = hashes
+        this.committer.remember(end, roots, check)
+        return
+      }
+    }
+    // slow path: ask the core for each version
+    this.committer.stats.slowHashes++
+    for (let v = start; v <= end; v++) hashes.set(v, await core.treeHash(v))
+    this.hashes = hashes
+    this.committer.remember(end, null, hashes.get(end)!)
+  }
+}
+
+/** The files as the next call of a group sees them: pending writes, then the cache of the flushed drive. */
+class GroupFiles implements FilesView {
+  private readonly group: DriveGroup
+
+  constructor (group: DriveGroup) {
+    this.group = group
+  }
+
+  async read (path: string): Promise<Uint8Array | null> {
+    const g = this.group
+    if (path === '/') return null
+    const pending = g.pending.get(path)
+    const value = pending !== undefined ? pending : await g.cache.entry(path)
+    if (!value || !value.blob) return null
+    return await g.blob(value.blob)
+  }
+
+  async stat (path: string): Promise<FileStat | null> {
+    const g = this.group
+    if (path === '/') return { type: 'directory', size: 0 }
+    const pending = g.pending.get(path)
+    const known = statOfEntry(pending !== undefined ? pending : await g.cache.entry(path))
+    if (known !== undefined) return known
+    if (g.putsBelow.has(path)) return { type: 'directory', size: 0 }
+    if (pending !== undefined || g.delsBelow.has(path)) return await new DriveFiles(g.current()).stat(path)
+    return await g.cache.stat(path)
+  }
+
+  async readdir (path: string): Promise<string[]> {
+    return await new DriveFiles(this.group.current()).readdir(path)
+  }
+}

@@ -1,0 +1,48 @@
+// Signature checks in worker threads, and the host's admission of requests
+// in arrival order whatever order the checks end in.
+
+import test from 'brittle'
+import { callSignable } from '../protocol/index.js'
+import { signCall } from '../src/caller.js'
+import { keyPair, verify } from '../src/crypto.js'
+import { OrderedAdmission } from '../src/host/request-check.js'
+import { VerifyPool, type SignatureVerifier } from '../src/host/verify-pool.js'
+
+test('verify pool: valid and forged signatures, in one batch and across workers', async (t) => {
+  const pool = new VerifyPool({ threads: 2, maxBatch: 7 })
+  t.teardown(() => pool.close())
+  t.ok(pool.threads >= 1, `${pool.threads} worker threads`)
+  const kp = keyPair()
+  const reqs = Array.from({ length: 50 }, (_, i) => signCall(kp, Buffer.alloc(32, 1), i + 1, 'm', '[]'))
+  for (let i = 0; i < reqs.length; i += 5) {
+    const sig = Buffer.from(reqs[i]!.signature)
+    sig[3] ^= 1
+    reqs[i]!.signature = sig
+  }
+  const results = await Promise.all(reqs.map((r) => pool.verify(callSignable(r), r.signature, r.caller)))
+  t.alike(results, reqs.map((_, i) => i % 5 !== 0), 'every fifth (forged) fails, the rest verify')
+  t.is(await pool.verify(Buffer.from('x'), Buffer.alloc(10), kp.publicKey), false, 'malformed input is false, not a throw')
+  await pool.close()
+  const r = reqs[1]!
+  t.is(await pool.verify(callSignable(r), r.signature, r.caller), true, 'after close, checks run here')
+})
+
+test('ordered admission: requests are admitted in arrival order when their checks end out of order', async (t) => {
+  // a verifier whose answers come back in reverse order; request 3 is forged
+  const waiting: Array<() => void> = []
+  const slow: SignatureVerifier = {
+    verify: (msg, sig, pk) => new Promise((resolve) => waiting.push(() => resolve(verify(msg, sig, pk))))
+  }
+  const admission = new OrderedAdmission(slow)
+  const kp = keyPair()
+  const admitted: number[] = []
+  const outcomes = Array.from({ length: 5 }, (_, i) => {
+    const req = signCall(kp, Buffer.alloc(32, 1), i + 1, 'm', '[]')
+    if (req.nonce === 3) req.signature = Buffer.alloc(64, 7)
+    return admission.admit(req, () => { admitted.push(req.nonce); return req.nonce }).then((n) => n, (err: Error & { code?: string }) => err.code)
+  })
+  await new Promise((resolve) => setImmediate(resolve))
+  for (const w of waiting.reverse()) w()
+  t.alike(await Promise.all(outcomes), [1, 2, 'BAD_SIGNATURE', 4, 5])
+  t.alike(admitted, [1, 2, 4, 5], 'in arrival order, the forged one left out')
+})
