@@ -15,9 +15,13 @@ function mount (t: { teardown (fn: () => unknown): void }, state: NodeState, onQ
   const r = render(<App state={state} onQuit={onQuit} width={80} height={23} tickMs={0} throttleMs={20} />)
   t.teardown(() => { r.unmount(); cleanup() })
   const screen = (): string[] => plain(r.lastFrame()).split('\n')
+  // waits for the frame to change (up to 1.5 s: a loaded machine renders late), then lets it settle
   const press = async (key: string): Promise<void> => {
+    const before = r.lastFrame()
     r.stdin.write(key)
-    await sleep(60)
+    const end = Date.now() + 1500
+    while (r.lastFrame() === before && Date.now() < end) await sleep(10)
+    await sleep(40)
   }
   return { r, screen, press }
 }
@@ -29,7 +33,7 @@ function focusedTitle (lines: string[]): string | undefined {
 
 test('tui app: the main screen fits 80x24 with every panel', async (t) => {
   const { screen } = mount(t, fixtureState())
-  await sleep(60)
+  await sleep(250)
   const lines = screen()
   t.is(lines.length, 23, 'one line short of 24, so the renderer never clears the screen')
   t.ok(lines.every((l) => [...l].length <= 80), 'no line wider than 80')
@@ -44,7 +48,7 @@ test('tui app: the main screen fits 80x24 with every panel', async (t) => {
 test('tui app: a narrow, short terminal (60x16) still draws every panel within its width', async (t) => {
   const r = render(<App state={fixtureState()} onQuit={() => {}} width={60} height={15} tickMs={0} throttleMs={20} />)
   t.teardown(() => { r.unmount(); cleanup() })
-  await sleep(60)
+  await sleep(250)
   const lines = plain(r.lastFrame()).split('\n')
   t.is(lines.length, 15)
   t.ok(lines.every((l) => [...l].length <= 60), 'no line wider than 60')
@@ -65,7 +69,7 @@ test('tui app: the layout gives the event log what the lists leave', (t) => {
 
 test('tui app: tab, shift+tab and arrows move the focus; up/down move the selection', async (t) => {
   const { screen, press } = mount(t, fixtureState())
-  await sleep(60)
+  await sleep(250)
   await press(KEY.tab)
   t.ok(focusedTitle(screen())?.includes('Verdicts'), 'tab: next panel')
   await press(KEY.right)
@@ -89,7 +93,7 @@ test('tui app: tab, shift+tab and arrows move the focus; up/down move the select
 
 test('tui app: enter opens the contract detail, esc goes back, ? toggles help', async (t) => {
   const { screen, press } = mount(t, fixtureState())
-  await sleep(60)
+  await sleep(250)
   await press(KEY.enter)
   let text = screen().join('\n')
   t.ok(text.includes('Contract rsvp (host)'), 'detail opened')
@@ -115,14 +119,14 @@ test('tui app: enter opens the contract detail, esc goes back, ? toggles help', 
 test('tui app: q calls onQuit once; ctrl+c too', async (t) => {
   let quits = 0
   const { press } = mount(t, fixtureState(), () => { quits++ })
-  await sleep(60)
+  await sleep(250)
   await press('q')
   await press('q')
   await press('\u0003')
   t.is(quits, 1, 'onQuit called exactly once')
   let again = 0
   const other = mount(t, fixtureState(), () => { again++ })
-  await sleep(60)
+  await sleep(250)
   await other.press('\u0003')
   t.is(again, 1, 'ctrl+c quits the same way')
 })
@@ -130,7 +134,7 @@ test('tui app: q calls onQuit once; ctrl+c too', async (t) => {
 test('tui app: a burst of writes re-renders a few times, not once per write', async (t) => {
   const state = new NodeState({ role: 'host', startedAt: T0 }, { now: () => T0 })
   const { r, screen } = mount(t, state)
-  await sleep(60)
+  await sleep(250)
   const before = r.frames.length
   state.upsertContract(KEYS.contract, { name: 'counter' })
   for (let i = 1; i <= 2000; i++) {
@@ -149,7 +153,7 @@ test('tui app: the node panel shows closing while quitting', async (t) => {
   const state = fixtureState()
   const { screen } = mount(t, state)
   state.setNode({ closing: true })
-  await sleep(60)
+  await sleep(250)
   const lines = screen()
   t.ok(lines[0].includes('closing…'))
   t.ok(lines[22].includes('flushing storage'))
