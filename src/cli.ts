@@ -18,7 +18,7 @@ import { runHost } from './commands/host.js'
 import { runCall, runInfo } from './commands/call.js'
 import { runRepl } from './commands/repl.js'
 import { runCheck } from './commands/check.js'
-import { runHostTui, runWatchTui, wantsTui } from './commands/host-tui.js'
+import { loadTui, wantsTui } from './commands/tui-choice.js'
 import { runVerify } from './commands/verify.js'
 import { runWatch } from './commands/watch.js'
 import { runAttestations } from './commands/attestations.js'
@@ -130,6 +130,7 @@ withNetwork(program.command('host'))
     const hostOpts = { ...net(flags), storage: flags.storage, name: flags.name, oracles: !!flags.oracles, limits }
     if (wantsTui(flags)) {
       // the UI handles q, ctrl+c and signals itself: it closes the node, restores the terminal, then exits
+      const { runHostTui } = await loadTui()
       await runHostTui(path.resolve(file), hostOpts, { exit: (code) => process.exit(code) })
       return
     }
@@ -176,6 +177,7 @@ withAudit(program.command('watch'))
   .addOption(new Option('--no-tui', 'plain output even on a terminal'))
   .action((keys: string[], flags: AuditFlags) => action(async () => {
     if (wantsTui(flags)) {
+      const { runWatchTui } = await loadTui()
       await runWatchTui(keys, auditOptions(flags), { exit: (code) => process.exit(code) })
       return
     }

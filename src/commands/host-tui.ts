@@ -3,7 +3,7 @@
  * runHost / runWatch, but their output goes into the UI's event log (nothing
  * is printed while the UI is up) and the node's state is drawn live. Chosen
  * when stdout is a terminal and neither `--json` nor `--no-tui` was given
- * (see {@link wantsTui}).
+ * (see wantsTui in ./tui-choice.ts, which also loads this module).
  */
 
 import path from 'node:path'
@@ -17,21 +17,6 @@ import { attachHost } from '../../tui/host-adapter.js'
 import { attachGossip } from '../../tui/gossip-adapter.js'
 import { attachWatcher } from '../../tui/watch-adapter.js'
 import { openTui, type TuiHandle } from '../../tui/index.js'
-
-/** Flags that decide between the UI and plain output. */
-export interface TuiFlags {
-  json?: boolean
-  /** commander's `--no-tui` gives `tui: false`. */
-  tui?: boolean
-}
-
-/**
- * Whether a command should open the terminal UI: stdout (and stdin, for the
- * keys) are terminals, and neither `--json` nor `--no-tui` was given.
- */
-export function wantsTui (flags: TuiFlags, stdout: NodeJS.WriteStream = process.stdout, stdin: NodeJS.ReadStream = process.stdin): boolean {
-  return !flags.json && flags.tui !== false && !!stdout.isTTY && !!stdin.isTTY
-}
 
 /**
  * An {@link Output} that writes into a NodeState's event log: lines become
