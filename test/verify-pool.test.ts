@@ -2,6 +2,8 @@
 // in arrival order whatever order the checks end in.
 
 import test from 'brittle'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { callSignable } from '../protocol/index.js'
 import { signCall } from '../src/caller.js'
 import { keyPair, verify } from '../src/crypto.js'
@@ -45,4 +47,18 @@ test('ordered admission: requests are admitted in arrival order when their check
   for (const w of waiting.reverse()) w()
   t.alike(await Promise.all(outcomes), [1, 2, 'BAD_SIGNATURE', 4, 5])
   t.alike(admitted, [1, 2, 4, 5], 'in arrival order, the forged one left out')
+})
+
+test('verify pool: a pool that was never used does not keep the process alive', async (t) => {
+  const url = new URL('../src/host/verify-pool.js', import.meta.url).href
+  const code = `const { VerifyPool } = await import(${JSON.stringify(url)}); const p = new VerifyPool({ threads: 2 }); setTimeout(() => console.log(p.threads), 200)`
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  t.teardown(() => { clearTimeout(timer); child.kill('SIGKILL') })
+  const [code_, signal] = await once(child, 'exit') as [number | null, string | null]
+  t.is(signal, null, 'the process ended by itself (not killed after 15 s)')
+  t.is(code_, 0)
+  t.is(out.trim(), '2', 'with its two idle workers')
 })

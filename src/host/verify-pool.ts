@@ -122,8 +122,7 @@ export class VerifyPool implements SignatureVerifier {
   }
 
   private addWorker (sodium: string): void {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodium } })
-    worker.unref()
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodium }, execArgv: [] }) // the source is CommonJS whatever flags this process has
     const slot: Slot = { worker, busy: null }
     worker.on('message', (out: Uint8Array) => {
       const jobs = slot.busy ?? []
@@ -134,6 +133,8 @@ export class VerifyPool implements SignatureVerifier {
     })
     worker.on('error', () => this.fail(slot, true))
     worker.on('exit', () => this.fail(slot, true))
+    // after the listeners: a 'message' listener refs the worker's port again
+    worker.unref()
     this.slots.push(slot)
   }
 
