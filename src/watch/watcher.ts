@@ -39,6 +39,7 @@ import { AttestationStore } from '../attest/store.js'
 import { Attester, reportSplitViews, type AttesterOptions } from '../attest/attester.js'
 import { Gossip } from '../net/gossip.js'
 import { guardConnection } from '../net/guard.js'
+import { keepLooking, type LookupOptions } from '../net/lookup.js'
 import { FreshnessMonitor, type FreshnessOptions } from './freshness.js'
 import { keyPair, type KeyPair } from '../crypto.js'
 import { loadIdentity } from '../identity.js'
@@ -69,6 +70,8 @@ export interface WatcherOptions extends NetOptions {
   attest?: AttesterOptions | false
   /** When a replica lagging behind a root seen in gossip counts as stale (see freshness.ts). */
   freshness?: FreshnessOptions
+  /** How often to look a contract's host up again while none is connected (see lookup.ts). */
+  lookup?: LookupOptions
 }
 
 /** Options for {@link Watcher.watch}. */
@@ -184,8 +187,11 @@ export class Watcher extends ReadyResource {
     if (swarm && (this.ownsSwarm || this.ownsStore)) {
       for (const conn of swarm.connections) this.attach(conn, cw)
       const done = cw.log.core.findingPeers()
-      swarm.join(discoveryKey(k), { server: false, client: true })
+      const discovery = swarm.join(discoveryKey(k), { server: false, client: true })
       swarm.flush().then(done, done)
+      // a host that starts after its watcher is found in seconds, not at the swarm's 10-minute refresh
+      const stop = keepLooking(discovery, () => cw.connected, this.opts.lookup)
+      cw.on('close', stop)
     }
     if (this.attester && !opts.oneShot) this.attester.follow(cw)
     if (!opts.oneShot) this.freshness.follow(cw)
