@@ -173,3 +173,52 @@ test('drive group: cached reads follow every change (implicit directories, delet
   await g.discard()
   t.alike(await committer.begin().view.stat('/exp'), { type: 'directory', size: 0 }, 'a discarded group changed nothing')
 })
+
+test('drive group: writes applied without waiting are read by the next call at once; versions are known after the flush', async (t) => {
+  const plain = await openDrive(t, 'plain-soon')
+  const grouped = await openDrive(t, 'grouped-soon')
+  const all = calls(40)
+  const plainVersions: number[] = []
+  for (const ops of all) {
+    if (ops.length > 0) {
+      const b = plain.batch()
+      await applyWrites(b, ops)
+      await b.flush()
+    }
+    plainVersions.push(plain.version)
+  }
+  const committer = new DriveCommitter(grouped)
+  const mismatches: string[] = []
+  const versions: number[] = []
+  let n = 0
+  for (let g = 0; g < all.length; g += 9) {
+    const group = committer.begin()
+    const ks: number[] = []
+    for (const ops of all.slice(g, g + 9)) {
+      ks.push(await group.applySoon(ops))
+      const co = plain.checkout(plainVersions[n++]!)
+      const want = new DriveFiles(co)
+      for (const probe of PROBES) {
+        const read = probe !== '/'
+        const same = JSON.stringify([await group.view.stat(probe), read && await group.view.read(probe)]) === JSON.stringify([await want.stat(probe), read && await want.read(probe)])
+        if (!same) mismatches.push(`${probe} after call ${n - 1}`)
+      }
+      await co.close()
+    }
+    await group.flush()
+    for (const k of ks) {
+      const v = group.versionsOf(k)
+      versions.push(v.after)
+      if (!(await group.hashAt(v.after)).equals(await grouped.core.treeHash(v.after))) mismatches.push(`hash at ${v.after}`)
+    }
+  }
+  t.alike(mismatches, [], 'reads right after each call, tree hashes right')
+  t.alike(versions, plainVersions, 'the same version after every call')
+  t.alike(await blocks(grouped.core), await blocks((await openUnbatched(t, all)).core), 'the same blocks as one put after another')
+})
+
+async function openUnbatched (t: T, all: FileOp[][]): Promise<Hyperdrive> {
+  const d = await openDrive(t, 'unbatched-soon')
+  for (const ops of all) await applyWrites(d, ops)
+  return d
+}

@@ -56,12 +56,12 @@ const NO_HASH = Buffer.alloc(32)
 export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promise<{ done: Done[], ran: number }> {
   const { sandbox, group } = ctx
   const done: Done[] = []
+  const calls: number[] = []
   let i = 0
   for (; i < batch.length && sandbox.usable; i++) {
     const p = batch[i]!
     const timestamp = ctx.clock()
     const seed = randomBytes(32)
-    const filesBefore = group.version
     const out = await sandbox.call({
       method: p.req.method,
       argsJson: p.req.args,
@@ -71,7 +71,8 @@ export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promis
       files: group.view,
       oracle: ctx.oracle
     })
-    if (out.ok && out.writes.length > 0) await group.apply(out.writes)
+    // the drive batch takes the writes while the next call runs; the next call reads them already
+    calls.push(await group.applySoon(out.ok ? out.writes : []))
     done.push({
       p,
       rec: {
@@ -81,15 +82,21 @@ export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promis
         seed,
         oracles: out.oracles,
         outcome: toOutcome(out),
-        filesBefore,
-        filesAfter: group.version,
+        filesBefore: 0,
+        filesAfter: 0,
         filesHash: NO_HASH
       }
     })
   }
   if (done.length > 0) {
     await group.flush()
-    for (const { rec } of done) rec.filesHash = await group.hashAt(rec.filesAfter)
+    for (let k = 0; k < done.length; k++) {
+      const rec = done[k]!.rec
+      const v = group.versionsOf(calls[k]!)
+      rec.filesBefore = v.before
+      rec.filesAfter = v.after
+      rec.filesHash = await group.hashAt(v.after)
+    }
   }
   return { done, ran: i }
 }

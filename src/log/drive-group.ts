@@ -9,8 +9,8 @@
  * batch encodes each block as it is made, with the full index a single put
  * would have written, so the appended blocks are exactly those of one put
  * after another, and every length in between is a readable version. Blob
- * contents are staged in memory and appended to the blobs core in one go
- * before the database blocks. The tree hash of every version of the group
+ * contents are staged in memory and appended to the blobs core in one go,
+ * alongside the database blocks. The tree hash of every version of the group
  * is computed from the appended blocks (Merkle roots updated block by
  * block) and checked once against the core's own tree hash.
  *
@@ -21,9 +21,9 @@
 import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
 import { DIR_METADATA } from '../../protocol/index.js'
-import type { FileOp, FileStat, FilesView } from '../runtime/types.js'
-import { DriveFiles, applyWrites } from './drive-files.js'
-import { FilesCache, ancestors, statOfEntry, type EntryValue } from './files-cache.js'
+import type { FileOp, FilesView } from '../runtime/types.js'
+import { applyWrites } from './drive-files.js'
+import { FilesCache, GroupFiles, ancestors, type EntryValue } from './files-cache.js'
 import { addLeaf, currentRoots, treeHashOf, type MerkleNode } from './merkle.js'
 import { groupsAppendOnce, makeEager, type BeeBatch } from './bee-eager.js'
 
@@ -156,6 +156,11 @@ export class DriveGroup {
   readonly delsBelow = new Set<string>()
 
   private beforeWrite: (() => Promise<void>) | null
+  /** Database work of {@link applySoon}, in call order. */
+  private puts: Promise<void> = Promise.resolve()
+  private putError: unknown = null
+  /** Version after each call given to {@link applySoon} (-1 until its writes are in the batch). */
+  private readonly ends: number[] = []
 
   /** Use {@link DriveCommitter.begin}. */
   constructor (committer: DriveCommitter, beforeWrite: (() => Promise<void>) | null) {
@@ -176,6 +181,12 @@ export class DriveGroup {
     return this.batch ?? this.drive
   }
 
+  /** The batch (or drive), once the database work queued so far is done. @internal */
+  async settled (): Promise<Hyperdrive> {
+    await this.puts
+    return this.current()
+  }
+
   /** The files cache of the drive as flushed. @internal */
   get cache (): FilesCache {
     return this.committer.cache
@@ -192,56 +203,95 @@ export class DriveGroup {
   }
 
   /**
-   * Applies one call's writes, in order.
+   * Applies one call's writes, in order, and waits for the database work.
    * @returns the database blocks and the blobs they made (none when writing call by call)
    */
   async apply (writes: readonly FileOp[]): Promise<{ blocks: Uint8Array[], blobs: StagedBlob[] }> {
-    const made: { blocks: Uint8Array[], blobs: StagedBlob[] } = { blocks: [], blobs: [] }
-    if (writes.length === 0) return made
-    if (this.eager && !this.batch) await this.open()
-    if (!this.eager) {
-      // fallback: one drive batch per call, every version a complete index
-      await this.touch()
-      const b = this.drive.batch()
-      try {
-        await applyWrites(b, writes)
-        await b.flush()
-      } catch (err) {
-        await b.close().catch(() => {})
-        this.committer.cache.clear()
-        throw err
-      }
-      this.committer.cache.clear()
-      return made
-    }
-    const batch = this.batch!
+    await this.puts
     const from = this.raws.length
+    const { blobs } = await this.queue(writes)
+    await this.puts
+    if (this.putError !== null) throw this.putError
+    return { blocks: this.raws.slice(from), blobs }
+  }
+
+  /**
+   * Applies one call's writes without waiting for the database work, which
+   * runs while the next call executes: what the next call reads includes
+   * them at once. The call's files versions are known after {@link flush}
+   * ({@link versionsOf}).
+   * @returns the call's number in the group
+   */
+  async applySoon (writes: readonly FileOp[]): Promise<number> {
+    return (await this.queue(writes)).k
+  }
+
+  private async queue (writes: readonly FileOp[]): Promise<{ k: number, blobs: StagedBlob[] }> {
+    const k = this.ends.length
+    const blobs: StagedBlob[] = []
+    this.ends.push(-1)
+    if (writes.length > 0 && this.eager && !this.batch) await this.open()
+    if (writes.length > 0 && !this.eager) {
+      await this.puts
+      await this.perCall(writes)
+      this.ends[k] = this.version
+      return { k, blobs }
+    }
+    const ops: Array<{ w: FileOp, blob: BlobId | null }> = []
     for (const w of writes) {
       let value: EntryValue | null = null
-      switch (w.op) {
-        case 'put':
-          value = { executable: false, linkname: null, blob: this.stage(w.data), metadata: null }
-          made.blobs.push({ id: value.blob!, data: w.data })
-          await batch.putEntry(w.path, { blob: value.blob })
-          break
-        case 'mkdir':
-          value = { executable: false, linkname: null, blob: null, metadata: DIR_METADATA }
-          await batch.putEntry(w.path, { metadata: DIR_METADATA })
-          break
-        case 'del':
-        case 'rmdir':
-          await batch.del(w.path)
-          break
+      if (w.op === 'put') {
+        value = { executable: false, linkname: null, blob: this.stage(w.data), metadata: null }
+        blobs.push({ id: value.blob!, data: w.data })
+      } else if (w.op === 'mkdir') {
+        value = { executable: false, linkname: null, blob: null, metadata: DIR_METADATA }
       }
+      ops.push({ w, blob: value ? value.blob : null })
       this.pending.set(w.path, value)
       for (const a of ancestors(w.path)) (value ? this.putsBelow : this.delsBelow).add(a)
     }
-    made.blocks = this.raws.slice(from)
-    return made
+    this.puts = this.puts.then(async () => {
+      if (this.putError === null && ops.length > 0) {
+        const batch = this.batch!
+        try {
+          for (const { w, blob } of ops) {
+            if (w.op === 'put') await batch.putEntry(w.path, { blob })
+            else if (w.op === 'mkdir') await batch.putEntry(w.path, { metadata: DIR_METADATA })
+            else await batch.del(w.path)
+          }
+        } catch (err) {
+          this.putError = err
+        }
+      }
+      this.ends[k] = this.version
+    })
+    return { k, blobs }
+  }
+
+  /** Fallback: one drive batch per call, every version a complete index. */
+  private async perCall (writes: readonly FileOp[]): Promise<void> {
+    await this.touch()
+    const b = this.drive.batch()
+    try {
+      await applyWrites(b, writes)
+      await b.flush()
+    } catch (err) {
+      await b.close().catch(() => {})
+      throw err
+    } finally {
+      this.committer.cache.clear()
+    }
+  }
+
+  /** Files versions before and after call `k` of {@link applySoon} (after {@link flush}). */
+  versionsOf (k: number): { before: number, after: number } {
+    return { before: k === 0 ? this.startVersion : this.ends[k - 1]!, after: this.ends[k]! }
   }
 
   /** Appends the staged blobs, then the database blocks, and works out the tree hashes. */
   async flush (): Promise<void> {
+    await this.puts
+    if (this.putError !== null) throw this.putError
     const batch = this.batch
     if (!batch) {
       if (!this.eager && this.drive.version !== this.startVersion) this.committer.stats.perCall++
@@ -253,11 +303,12 @@ export class DriveGroup {
     const roots = this.committer.startRoots()
     try {
       await this.touch()
-      if (this.staged.length > 0 && !this.committer.foreign) await this.blobs!.core.append(this.staged)
-      this.staged = []
       const blocks = (batch as unknown as { db: BeeBatch }).db
       const raws = blocks.length > 0 ? blocks.toBlocks().slice() : []
-      await batch.flush()
+      // blobs and database blocks go to two cores at once: the pending marker covers both until the records are logged
+      const blobs = this.staged.length > 0 && !this.committer.foreign ? this.blobs!.core.append(this.staged) : null
+      await Promise.all([blobs, batch.flush()])
+      this.staged = []
       this.batch = null
       this.committer.cache.applied(this.pending)
       this.pending.clear()
@@ -277,6 +328,7 @@ export class DriveGroup {
 
   /** Drops whatever was not flushed (the caller truncates the drive back if needed). */
   async discard (): Promise<void> {
+    await this.puts.catch(() => {})
     const b = this.batch
     this.batch = null
     this.staged = []
@@ -338,7 +390,9 @@ export class DriveGroup {
         addLeaf(roots, start + k, raws[k]!)
         hashes.set(start + k + 1, treeHashOf(roots))
       }
-      const check = await core.treeHash(end)
+      // checked against the roots the core itself keeps in memory (or reads back)
+      const live = currentRoots(core)
+      const check = live ? treeHashOf(live) : await core.treeHash(end)
       if (check.equals(hashes.get(end)!)) {
         this.hashes = hashes
         this.committer.remember(end, roots, check)
@@ -350,38 +404,5 @@ export class DriveGroup {
     for (let v = start; v <= end; v++) hashes.set(v, await core.treeHash(v))
     this.hashes = hashes
     this.committer.remember(end, null, hashes.get(end)!)
-  }
-}
-
-/** The files as the next call of a group sees them: pending writes, then the cache of the flushed drive. */
-class GroupFiles implements FilesView {
-  private readonly group: DriveGroup
-
-  constructor (group: DriveGroup) {
-    this.group = group
-  }
-
-  async read (path: string): Promise<Uint8Array | null> {
-    const g = this.group
-    if (path === '/') return null
-    const pending = g.pending.get(path)
-    const value = pending !== undefined ? pending : await g.cache.entry(path)
-    if (!value || !value.blob) return null
-    return await g.blob(value.blob)
-  }
-
-  async stat (path: string): Promise<FileStat | null> {
-    const g = this.group
-    if (path === '/') return { type: 'directory', size: 0 }
-    const pending = g.pending.get(path)
-    const known = statOfEntry(pending !== undefined ? pending : await g.cache.entry(path))
-    if (known !== undefined) return known
-    if (g.putsBelow.has(path)) return { type: 'directory', size: 0 }
-    if (pending !== undefined || g.delsBelow.has(path)) return await new DriveFiles(g.current()).stat(path)
-    return await g.cache.stat(path)
-  }
-
-  async readdir (path: string): Promise<string[]> {
-    return await new DriveFiles(this.group.current()).readdir(path)
   }
 }

@@ -11,8 +11,8 @@
 
 import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
-import type { FileStat } from '../runtime/types.js'
-import { isDirEntry } from './drive-files.js'
+import type { FileStat, FilesView } from '../runtime/types.js'
+import { DriveFiles, isDirEntry } from './drive-files.js'
 
 /** What a drive entry holds (its `value`). */
 export type EntryValue = HyperdriveEntry['value']
@@ -162,4 +162,54 @@ function remember<V> (map: Map<string, V>, key: string, value: V, max: number): 
   map.delete(key)
   map.set(key, value)
   if (map.size > max) map.delete(map.keys().next().value as string)
+}
+
+/** What {@link GroupFiles} reads of a drive group (drive-group.ts). */
+export interface GroupState {
+  /** Final entry of every path written and not yet flushed (null: deleted). */
+  readonly pending: ReadonlyMap<string, EntryValue | null>
+  /** Paths with a pending put or mkdir below them. */
+  readonly putsBelow: ReadonlySet<string>
+  /** Paths with a pending delete below them. */
+  readonly delsBelow: ReadonlySet<string>
+  /** The cache of the drive as flushed. */
+  readonly cache: FilesCache
+  /** Content of a blob, staged or appended. */
+  blob (id: BlobId): Promise<Uint8Array | null>
+  /** The group's batch (or the drive) once its queued writes are in it. */
+  settled (): Promise<Hyperdrive>
+}
+
+/** The files as the next call of a group sees them: pending writes, then the cache of the flushed drive. */
+export class GroupFiles implements FilesView {
+  private readonly group: GroupState
+
+  /** @param group the group whose writes are pending */
+  constructor (group: GroupState) {
+    this.group = group
+  }
+
+  async read (path: string): Promise<Uint8Array | null> {
+    const g = this.group
+    if (path === '/') return null
+    const pending = g.pending.get(path)
+    const value = pending !== undefined ? pending : await g.cache.entry(path)
+    if (!value || !value.blob) return null
+    return await g.blob(value.blob)
+  }
+
+  async stat (path: string): Promise<FileStat | null> {
+    const g = this.group
+    if (path === '/') return { type: 'directory', size: 0 }
+    const pending = g.pending.get(path)
+    const known = statOfEntry(pending !== undefined ? pending : await g.cache.entry(path))
+    if (known !== undefined) return known
+    if (g.putsBelow.has(path)) return { type: 'directory', size: 0 }
+    if (pending !== undefined || g.delsBelow.has(path)) return await new DriveFiles(await g.settled()).stat(path)
+    return await g.cache.stat(path)
+  }
+
+  async readdir (path: string): Promise<string[]> {
+    return await new DriveFiles(await this.group.settled()).readdir(path)
+  }
 }
