@@ -212,7 +212,10 @@ export class CallJudge {
   private forget (): void {
     this.hashes.clear()
     this.driveHashes.reset()
-    if (this.mirror) this.mirror.dirty = true
+    if (this.mirror) {
+      this.mirror.dirty = true
+      this.mirror.suspect = true
+    }
     this.checkouts.close().catch(() => {})
   }
 

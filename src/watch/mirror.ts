@@ -42,6 +42,8 @@ interface HostDrive {
 export class FilesMirror {
   /** True after a call the mirror could not confirm: {@link sync} before the next one. */
   dirty = false
+  /** True when the host's drive was truncated: the next {@link sync} checks the whole copy. */
+  suspect = false
   private readonly core: Hypercore
   private readonly drive: Hyperdrive
   private readonly host: HostDrive
@@ -76,8 +78,9 @@ export class FilesMirror {
     }
     const hostBlobs = await host.getBlobs() as Blobs
     // the header block first, so the drive below opens on the host's database as it is
-    if (core.length === 0) await core.append(await mustGet(host.core, 0, waitOpts))
-    else if (!(await core.get(0))!.equals(await mustGet(host.core, 0, waitOpts))) await core.truncate(1)
+    const header = await mustGet(host.core, 0, waitOpts)
+    if (core.length > 0 && !(await core.get(0))!.equals(header)) await core.truncate(0)
+    if (core.length === 0) await core.append(header)
     const drive = new Hyperdrive(store, core.key)
     await drive.ready()
     const m = new FilesMirror(core, drive, host, hostBlobs, waitOpts)
@@ -154,7 +157,7 @@ export class FilesMirror {
       await this.core.truncate(version)
       length = version
     }
-    if (verify && length > 1 && !(await this.core.treeHash(length)).equals(await this.host.core.treeHash(length))) {
+    if ((verify || this.suspect) && length > 1 && !(await this.core.treeHash(length)).equals(await this.host.core.treeHash(length))) {
       await this.core.truncate(1)
       length = 1
     }
@@ -166,6 +169,7 @@ export class FilesMirror {
     this.committer.reset()
     this.blobEnd = await this.blobEndAt(version)
     this.dirty = false
+    this.suspect = false
   }
 
   /** Closes the mirror (what was confirmed but not flushed is simply copied again next time). */
