@@ -42,6 +42,8 @@ test('hostile contract (loops, unsettled promises, memory bombs, huge results) o
     bootstrap: net.bootstrap,
     contracts: [
       { name: 'hostile', source: HOSTILE, limits: { timeoutMs: 400, memoryMb: 32, maxResultBytes: 10_000 } },
+      // the same code with a long deadline: a memory bomb must meet the memory limit first, however busy the machine
+      { name: 'bomber', source: HOSTILE, limits: { timeoutMs: 10_000, memoryMb: 32, maxResultBytes: 10_000 } },
       { name: 'counter', source: example('counter.js') },
       { name: 'rsvp', source: example('rsvp.js') }
     ]
@@ -49,6 +51,7 @@ test('hostile contract (loops, unsettled promises, memory bombs, huge results) o
   const ready = await proc.event('ready', 60_000)
   const keys = ready.keys as Record<string, string>
   const hostile = await connect(t, net, keys.hostile!, { timeout: 30_000 })
+  const bomber = await connect(t, net, keys.bomber!, { timeout: 30_000 })
   const counter = await connect(t, net, keys.counter!, { timeout: 30_000 })
   const rsvp = await connect(t, net, keys.rsvp!, { timeout: 30_000 })
   let rssId = 0
@@ -66,7 +69,7 @@ test('hostile contract (loops, unsettled promises, memory bombs, huge results) o
   for (let round = 0; round < ROUNDS; round++) {
     let busy = true
     const attack = (async () => {
-      const codes = [await codeOf(hostile.spin()), await codeOf(hostile.hang()), await codeOf(hostile.bomb()), await codeOf(hostile.big(100_000))]
+      const codes = [await codeOf(hostile.spin()), await codeOf(hostile.hang()), await codeOf(bomber.bomb()), await codeOf(bomber.big(100_000))]
       busy = false
       return codes
     })()
@@ -79,6 +82,7 @@ test('hostile contract (loops, unsettled promises, memory bombs, huge results) o
     }
     t.alike(await attack, ['TIMEOUT', 'TIMEOUT', 'MEMORY_LIMIT', 'RESULT_TOO_LARGE'], `round ${round}: each attack fails with its own clear code`)
     t.is(await hostile.ok(), 'still here', `round ${round}: the hostile contract itself still serves its other method`)
+    t.is(await bomber.ok(), 'still here')
     samples.push(await rss())
   }
   t.ok(servedDuringAttack > 0, `${servedDuringAttack} honest calls were served while the hostile contract was looping or hanging`)
