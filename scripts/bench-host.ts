@@ -1,8 +1,10 @@
 /**
  * Benchmark child: a host node on the benchmark's DHT serving copies of the
  * benchmark contract. Emits `ready` with the contract keys (hex by name),
- * then answers commands: `stats` (RSS and heap in bytes, per-contract call
- * and group-commit counts, live sandboxes) and `exit`.
+ * then answers commands: `stats` (RSS and heap in bytes, CPU ms, per-contract
+ * call and group-commit counts, live sandboxes), `served` (p50/p99 in ms of
+ * the time calls spent inside the host since the last `served`: from the
+ * RPC handing a request over to its answer) and `exit`.
  *
  * Config: `{ bootstrap, storage, names?: string[], scale?: number, maxLive?: number }`:
  * `names` deploys one contract per name; `scale` deploys that many more
@@ -13,10 +15,11 @@ import path from 'node:path'
 import type { Attestation } from '../protocol/index.js'
 import { attestationId } from '../src/attest/attestation.js'
 import { HostNode } from '../src/host/host-node.js'
+import { ContractHost } from '../src/host/contract-host.js'
 import { sandboxPool } from '../src/host/sandbox-pool.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import type { BootstrapNode } from '../src/net/swarm.js'
-import { BENCH_CONTRACT, childIO, now } from './bench-lib.js'
+import { BENCH_CONTRACT, childIO, now, percentile, round } from './bench-lib.js'
 
 interface Config {
   bootstrap: BootstrapNode[]
@@ -30,6 +33,18 @@ interface Config {
 
 let node: HostNode | null = null
 
+// time each call spends in the host, from the RPC handing it over to the answer (ms)
+const served: number[] = []
+const call = ContractHost.prototype.call
+ContractHost.prototype.call = async function (this: ContractHost, req) {
+  const t = now()
+  try {
+    return await call.call(this, req)
+  } finally {
+    if (served.length < 1_000_000) served.push(now() - t)
+  }
+}
+
 const { config, emit } = childIO<Config>(async (cmd) => {
   if (cmd.cmd === 'stats') {
     const mem = process.memoryUsage()
@@ -40,6 +55,9 @@ const { config, emit } = childIO<Config>(async (cmd) => {
     }
     const cpu = process.cpuUsage()
     emit({ event: 'stats', cpuMs: (cpu.user + cpu.system) / 1000, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, contracts, live: sandboxPool.live, evictions: sandboxPool.evictions, rebuilds: sandboxPool.rebuilds })
+  } else if (cmd.cmd === 'served') {
+    const all = served.splice(0)
+    emit({ event: 'served', calls: all.length, p50Ms: round(percentile(all, 50)), p99Ms: round(percentile(all, 99)) })
   } else if (cmd.cmd === 'exit') {
     if (node) await node.close()
     process.exit(0)

@@ -55,6 +55,6 @@ export function table (result: Obj): string {
     lines.push(`${label.padEnd(w)}  ${fmt(v, unit).padStart(14)}  ${target}`)
   }
   const m = result.machine as Obj | undefined
-  if (m) notes.push(`${m.cpus} cores, node ${m.node}, ${result.runs} runs, ${result.seconds} s`)
+  if (m) notes.push(`${m.cpus} cores, node ${m.node}, ${result.runs} runs, ${result.seconds} s, load average ${JSON.stringify(m.loadAverage ?? null)}`)
   return lines.join('\n') + '\n' + notes.map((n) => '(' + n + ')').join('\n')
 }

@@ -57,6 +57,7 @@ const p: BenchParams = {
 }
 
 const t0 = now()
+const loadStart = round(os.loadavg()[0]!)
 const result: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: machine(),
@@ -102,6 +103,8 @@ try {
   await testnet.destroy()
 }
 result.seconds = round((now() - t0) / 1000, 1)
+// other work on the machine skews every figure: the 1-minute load average before and after says how much
+;(result.machine as Record<string, unknown>).loadAverage = { start: loadStart, end: round(os.loadavg()[0]!) }
 process.stderr.write('\n' + table(result) + '\n')
 process.stdout.write(JSON.stringify(result) + os.EOL)
 process.exit(0)
