@@ -31,7 +31,7 @@ export interface BenchParams {
   /** Contracts the scale section calls (5 calls each). */
   scaleSample: number
   baselineCalls: number
-  /** Folder for `--cpu-prof` of the host process, or null. */
+  /** Folder for `--cpu-prof` of the host and cold-verify processes, or null. */
   profileDir: string | null
   bootstrap: BootstrapNode[]
 }
@@ -56,11 +56,15 @@ export interface HostProc {
   dir: string
 }
 
+/** Node flags that write a CPU profile of a child (`<profileDir>/<what>-*.cpuprofile`, read with profile-top.ts), or none. */
+function profileArgs (p: BenchParams, what: string): string[] {
+  return p.profileDir ? ['--cpu-prof', '--cpu-prof-dir', p.profileDir, '--cpu-prof-name', `${what}-${Date.now()}.cpuprofile`] : []
+}
+
 /** Starts a host node process deploying one benchmark contract per name. */
 export async function startHost (p: BenchParams, names: string[], extra: Record<string, unknown> = {}): Promise<HostProc> {
   const dir = tempDir('vms-bench-host-')
-  const nodeArgs = p.profileDir ? ['--cpu-prof', '--cpu-prof-dir', p.profileDir] : []
-  const child = new Child('bench-host', { bootstrap: p.bootstrap, storage: dir, names, ...extra }, nodeArgs)
+  const child = new Child('bench-host', { bootstrap: p.bootstrap, storage: dir, names, ...extra }, profileArgs(p, 'host'))
   const ready = await child.next('ready', 30 * 60_000)
   return { child, keys: ready.keys as Record<string, string>, scaleKeys: ready.scaleKeys as string[], dir }
 }
@@ -208,7 +212,7 @@ export async function replay (p: BenchParams, host: HostProc, hostWrite: number 
   }
   const runs: Event[] = []
   for (let r = 0; r < p.runs; r++) {
-    const w = new Child('bench-watch', { bootstrap: p.bootstrap, key: host.keys.w, mode: 'verify', timeout: 120_000 })
+    const w = new Child('bench-watch', { bootstrap: p.bootstrap, key: host.keys.w, mode: 'verify', timeout: 120_000 }, profileArgs(p, 'verify'))
     const v = await w.next('verified', 60 * 60_000)
     await w.stop()
     runs.push(v)

@@ -19,7 +19,8 @@
  *
  * Flags: `--quick` (smaller and shorter: ~3 minutes), `--runs n`,
  * `--only section,section` (throughput, latency, replay, audit, gossip, scale),
- * `--big-log n`, `--scale n`, `--profile dir` (CPU profile of the host process).
+ * `--big-log n`, `--scale n`, `--profile dir` (CPU profiles of the host and
+ * cold-verify processes; `node dist/scripts/profile-top.js file` sums them up).
  */
 
 import os from 'node:os'

@@ -6,6 +6,8 @@
  * - {@link ContractLog}: read a call log and its files.
  * - {@link Watcher}: follow contracts, replay and judge every call.
  * - {@link AttestationStore} / {@link Gossip}: signed attestations and their gossip.
+ * - {@link checkReceipt}: prove a call was omitted from the log with its receipt.
+ * - {@link FreshnessMonitor}, {@link guardConnection}, {@link keepLooking}: stale logs, per-connection limits, host lookup.
  * - {@link VmsError}: the one error class (check `err.code`).
  */
 export { VmsClient } from './client.js'
@@ -37,3 +39,11 @@ export { checkEvidence } from './attest/evidence.js'
 export type { SplitViewEvidence, EvidenceCheck } from './attest/evidence.js'
 export { verifyAttestation } from './attest/attestation.js'
 export { Gossip } from './net/gossip.js'
+export { checkReceipt } from './attest/receipt.js'
+export type { ReceiptLike, ReceiptSource, ReceiptCheck, ReceiptEvidence } from './attest/receipt.js'
+export { FreshnessMonitor } from './watch/freshness.js'
+export type { FreshnessOptions, StaleReport } from './watch/freshness.js'
+export { guardConnection } from './net/guard.js'
+export type { GuardOptions, ConnectionGuard } from './net/guard.js'
+export { keepLooking } from './net/lookup.js'
+export type { LookupOptions } from './net/lookup.js'
