@@ -145,8 +145,9 @@ withCaller(program.command('call'))
   .argument('[args...]', 'arguments')
   .option('--quorum <k>', 'return only once k watchers attested ok at the call\'s log length', int('--quorum'), 0)
   .option('--quorum-timeout <ms>', 'how long to wait for the quorum, ms', int('--quorum-timeout'), 30_000)
-  .action((key: string, method: string, args: string[], flags: CommonFlags & { quorum: number, quorumTimeout: number }) => action(async () => {
-    await runCall(key, method, args, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, quorum: flags.quorum, quorumTimeout: flags.quorumTimeout }, processOutput(!!flags.json))
+  .option('--fault-quorum <k>', 'refuse the contract once k distinct watchers reported a replay fault (split-view evidence always refuses it)', int('--fault-quorum'), 1)
+  .action((key: string, method: string, args: string[], flags: CommonFlags & { quorum: number, quorumTimeout: number, faultQuorum: number }) => action(async () => {
+    await runCall(key, method, args, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, quorum: flags.quorum, quorumTimeout: flags.quorumTimeout, faultQuorum: flags.faultQuorum }, processOutput(!!flags.json))
   }))
 
 withCaller(program.command('info'))

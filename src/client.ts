@@ -53,11 +53,17 @@ export interface ClientOptions extends NetOptions {
   /**
    * Trust policy: resolve a call only after this many distinct watchers
    * attested ok at or beyond its receipt's log length (default 0: don't wait).
-   * Calls to a contract with a verified fault are refused either way.
+   * Calls to a contract with a known fault are refused either way (see `faultQuorum`).
    */
   quorum?: number
   /** How long a call waits for its quorum, ms (default 30,000). */
   quorumTimeout?: number
+  /**
+   * Distinct watchers whose replay faults make calls fail with
+   * CONTRACT_FAULTY (default 1). Split-view evidence (two host signatures
+   * that disagree) is checked and refuses the contract whatever this is.
+   */
+  faultQuorum?: number
   /**
    * Replay and judge the contract in the background (a watcher on this
    * client's store and connection): see `client.verdict` and the
@@ -107,6 +113,7 @@ export class VmsClient {
   private readonly quorum: number
   private readonly stopSplitViews: () => void
   private readonly quorumTimeout: number
+  private readonly faultQuorum: number
   private watcher: Watcher | null = null
   /** The background audit (with `audit: true`): emits `verdict` and `fault` (a Verdict). */
   auditor: ContractWatch | null = null
@@ -123,6 +130,7 @@ export class VmsClient {
     this.attestations = new AttestationStore({ file: opts.storage ? path.join(opts.storage, 'attestations.json') : undefined })
     this.gossip = new Gossip(this.attestations)
     this.quorum = opts.quorum ?? 0
+    this.faultQuorum = opts.faultQuorum ?? 1
     this.stopSplitViews = reportSplitViews(this.attestations, this.gossip, this.identity, `vms-node/${VERSION}`)
     this.quorumTimeout = opts.quorumTimeout ?? 30_000
     this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
@@ -170,12 +178,12 @@ export class VmsClient {
    * @throws VmsError with the recorded code when the call ran and failed
    *   (CONTRACT_ERROR, ENOENT, TIMEOUT, MEMORY_LIMIT...), or the rejection code
    *   (BAD_SIGNATURE, UNKNOWN_METHOD, ARGS_TOO_LARGE...), REQUEST_TIMEOUT, CLOSED;
-   *   CONTRACT_FAULTY when a verified fault is known, QUORUM_TIMEOUT when `quorum`
+   *   CONTRACT_FAULTY when split-view evidence or `faultQuorum` watchers' faults are known, QUORUM_TIMEOUT when `quorum`
    *   watchers did not attest the call's log length in time
    */
   async call (method: string, ...args: unknown[]): Promise<unknown> {
     const argsJson = canonicalArgs(args)
-    assertNoFault(this.attestations, this.key)
+    assertNoFault(this.attestations, this.key, this.faultQuorum)
     for (let attempt = 0; ; attempt++) {
       const rpc = await this.channel()
       const req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
@@ -189,7 +197,7 @@ export class VmsClient {
       this.lastReceipt = { index, root }
       const signer = signerOf(this.core)
       if (signer) this.attestations.addStatement(root, signer) // a receipt is a signed root too: check it for split views
-      if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, root.length, this.quorum, this.quorumTimeout)
+      if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, root.length, this.quorum, this.quorumTimeout, this.faultQuorum)
       if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
       return outcome.result === null ? undefined : JSON.parse(outcome.result)
     }

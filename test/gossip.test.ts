@@ -15,12 +15,12 @@ import { signerOf } from '../src/attest/signer.js'
 import { checkEvidence } from '../src/attest/evidence.js'
 import { createSwarm } from '../src/net/swarm.js'
 import { discoveryKey, keyPair, sign } from '../src/crypto.js'
-import { GOSSIP_PROTOCOL, gossipFrame, rootSignable, VERDICT_OK, type Attestation, type RootStatement } from '../protocol/index.js'
+import { GOSSIP_PROTOCOL, gossipFrame, rootSignable, VERDICT_FAULT, VERDICT_OK, type Attestation, type RootStatement } from '../protocol/index.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import type { KeyPair } from '../src/crypto.js'
 import { cliRun, connectClient, example, hostNode, testnet, tmpdir, until } from './helpers.js'
 
-async function okAttestation (host: ContractHost, watcher: KeyPair, length = host.log.length): Promise<Attestation> {
+async function okAttestation (host: ContractHost, watcher: KeyPair, length = host.log.length, fault: Attestation['fault'] = null): Promise<Attestation> {
   const root = await host.root(length)
   return signAttestation({
     contract: host.key,
@@ -31,9 +31,9 @@ async function okAttestation (host: ContractHost, watcher: KeyPair, length = hos
     hostSignature: root.signature,
     filesVersion: host.log.drive!.version,
     filesHash: await host.log.drive!.core.treeHash(host.log.drive!.version),
-    verdict: VERDICT_OK,
+    verdict: fault ? VERDICT_FAULT : VERDICT_OK,
     trusted: false,
-    fault: null,
+    fault,
     runtime: 'test',
     time: Date.now()
   }, watcher)
@@ -133,6 +133,7 @@ test('split view: two signed roots of one length are detected, gossiped as a fau
   const host = await node.deploy(example('counter.js'), { name: 'counter' })
   const a = await client(t, net, host.key)
   const b = await client(t, net, host.key)
+  const careful = await client(t, net, host.key, { faultQuorum: 5 })
   await a.increment()
   const honest = await host.root()
   // the host signs a second, different log of the same length (what a host serving two stores does)
@@ -172,6 +173,8 @@ test('split view: two signed roots of one length are detected, gossiped as a fau
   t.ok(a.gossip.publish(fault))
   t.ok(await until(() => b.attestations.faults(host.key).length === 1), 'the fault reached the other client')
   await t.exception(b.increment(), /CONTRACT_FAULTY/, 'a client refuses a contract with a verified fault')
+  t.ok(await until(() => careful.attestations.faults(host.key).length === 1))
+  await t.exception(careful.increment(), /CONTRACT_FAULTY: watcher [0-9a-f]{16} proved an equivocation fault/, 'checked evidence refuses the contract whatever the fault quorum')
 
   const forgedFault = signAttestation({ ...fault, fault: { ...fault.fault!, evidence: JSON.stringify(same) } }, w)
   t.absent(a.attestations.add(forgedFault).valid, 'an equivocation attestation with forged evidence is rejected')
@@ -194,4 +197,22 @@ test('quorum: a call returns only after k watchers attested its log length; too 
 
   const q3 = await client(t, net, host.key, { quorum: 3, quorumTimeout: 1500 })
   await t.exception(q3.increment(), /QUORUM_TIMEOUT: 2 of 3 watchers/, 'with only two watchers, a quorum of three times out')
+})
+
+test('fault quorum: a replay fault from one watcher key stops default clients; a client asking for two watchers keeps calling until a second one reports', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('counter.js'), { name: 'counter' })
+  const trusting = await client(t, net, host.key)
+  const careful = await client(t, net, host.key, { faultQuorum: 2 })
+  t.is(await trusting.increment(), 1)
+  const fault = (w: KeyPair): Promise<Attestation> => okAttestation(host, w, host.log.length, { kind: 'result', index: 1, cause: 'host', message: 'the replay returned 0, the host 1', evidence: '{}' })
+  const liar = keyPair()
+  trusting.gossip.publish(await fault(liar))
+  trusting.gossip.publish(await fault(liar)) // the same watcher again (a newer attestation) still counts once
+  await until(() => careful.attestations.faults(host.key).length >= 1, 10_000)
+  await t.exception(trusting.increment(), /CONTRACT_FAULTY: watcher [0-9a-f]{16} reported a result fault at block 1/, 'one watcher is enough for a default client')
+  t.is(await careful.increment(), 2, 'a client asking for two watchers still calls')
+  careful.gossip.publish(await fault(keyPair()))
+  await t.exception(careful.increment(), /CONTRACT_FAULTY: .* and 1 other watchers reported/, 'two distinct watchers are enough')
 })

@@ -1,10 +1,14 @@
 /**
  * Client trust policy: accept a result only once `k` distinct watchers have
  * attested `ok` at or beyond the log length of its receipt, and never from a
- * contract with a verified fault or split view.
+ * contract with a proven split view (equivocation or fork evidence, checked
+ * by the store before it keeps it) or with replay faults from at least
+ * `faultQuorum` distinct watchers. A replay fault cannot be checked without
+ * re-running the call, so one watcher key alone (keys are free) can only
+ * stop clients that chose to believe a single watcher.
  */
 
-import { VERDICT_OK, type Attestation } from '../../protocol/index.js'
+import { VERDICT_EQUIVOCATION, VERDICT_OK, type Attestation } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import type { AttestationStore } from './store.js'
 
@@ -16,27 +20,38 @@ export function okWatchers (store: AttestationStore, contract: Uint8Array, lengt
 }
 
 /**
- * @throws VmsError CONTRACT_FAULTY when the store holds a verified fault about `contract`
+ * Refuses a contract that is known to be faulty.
+ * @param faultQuorum distinct watchers whose replay faults are enough (default 1)
+ * @throws VmsError CONTRACT_FAULTY when the store holds split-view evidence
+ *   about `contract`, or replay faults from `faultQuorum` distinct watchers
  */
-export function assertNoFault (store: AttestationStore, contract: Uint8Array): void {
+export function assertNoFault (store: AttestationStore, contract: Uint8Array, faultQuorum = 1): void {
   const faults = store.faults(contract)
-  if (faults.length > 0) {
-    const f = faults[0] as Attestation
-    throw new VmsError('CONTRACT_FAULTY', `watcher ${Buffer.from(f.watcher).toString('hex').slice(0, 16)} proved a ${f.fault?.kind ?? 'fault'} at block ${f.fault?.index ?? f.length}: ${f.fault?.message ?? ''}`)
+  const proven = faults.find((a) => a.verdict === VERDICT_EQUIVOCATION)
+  if (proven) throw faulty(proven, 'proved')
+  const reported = faults.filter((a) => a.verdict !== VERDICT_OK)
+  const watchers = new Set(reported.map((a) => Buffer.from(a.watcher).toString('hex')))
+  if (reported.length > 0 && watchers.size >= Math.max(1, faultQuorum)) {
+    throw faulty(reported[0] as Attestation, watchers.size > 1 ? `and ${watchers.size - 1} other watchers reported` : 'reported')
   }
+}
+
+function faulty (f: Attestation, how: string): VmsError {
+  return new VmsError('CONTRACT_FAULTY', `watcher ${Buffer.from(f.watcher).toString('hex').slice(0, 16)} ${how} ${f.fault ? article(f.fault.kind) + ' ' + f.fault.kind + ' fault' : 'a fault'} at block ${f.fault?.index ?? f.length}: ${f.fault?.message ?? ''}`)
 }
 
 /**
  * Waits until `k` distinct watchers attested ok at or beyond `length`.
  * @param timeout ms
  * @returns the watcher keys (hex)
+ * @param faultQuorum see {@link assertNoFault}
  * @throws VmsError QUORUM_TIMEOUT (with how many attested), CONTRACT_FAULTY
  */
-export async function waitForQuorum (store: AttestationStore, contract: Uint8Array, length: number, k: number, timeout: number): Promise<string[]> {
+export async function waitForQuorum (store: AttestationStore, contract: Uint8Array, length: number, k: number, timeout: number, faultQuorum = 1): Promise<string[]> {
   return await new Promise((resolve, reject) => {
     const check = (): boolean => {
       try {
-        assertNoFault(store, contract)
+        assertNoFault(store, contract, faultQuorum)
       } catch (err) {
         done()
         reject(err)
@@ -65,4 +80,8 @@ export async function waitForQuorum (store: AttestationStore, contract: Uint8Arr
     store.on('fault', onchange)
     check()
   })
+}
+
+function article (word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a'
 }
