@@ -373,7 +373,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (!drive || !this.files) return
     if (drive.version > version) await drive.truncate(version)
     this.files.reset()
-    await this.log.appendCalls([]) // clears the pending marker
+    await this.log.clearPending()
   }
 }
 

@@ -5,10 +5,12 @@
  *
  * Crash safety (undo logging): before a batch of calls touches the drive the
  * host stores a pending marker (the drive version and log length before the
- * batch) in the log core's local user data; the marker is cleared after the
- * batch's call records are appended. On open, a marker whose records never
- * reached the log means the drive holds writes nobody acknowledged: the drive
- * is truncated back to the marker's version. Edits to the drive made outside
+ * batch) in the log core's local user data. It is not cleared after the
+ * batch's call records are appended (that would be one more storage write per
+ * group): a log longer than the marker's log length says the batch landed. On
+ * open, a marker whose records never reached the log (the log is no longer
+ * than its log length) means the drive holds writes nobody acknowledged: the
+ * drive is truncated back to the marker's version. Edits to the drive made outside
  * the host (no marker) are left in place: the next call record shows them and
  * watchers flag them.
  */
@@ -187,7 +189,8 @@ export class ContractLog extends ReadyResource {
   }
 
   /**
-   * Appends call records as one log append and clears the pending marker.
+   * Appends call records as one log append; the pending marker of their
+   * batch is settled by the longer log (see the module doc).
    * The records are durable (flushed to storage) when this resolves.
    * @returns the block index of the first record
    */
@@ -196,7 +199,6 @@ export class ContractLog extends ReadyResource {
     if (records.length > 0) {
       await this.core.append(records.map((call) => c.encode(logBlock, { type: 'call', call })))
     }
-    await this.core.setUserData(PENDING_KEY, null)
     this.emit('append', this.core.length)
     return start
   }
@@ -217,6 +219,11 @@ export class ContractLog extends ReadyResource {
     const drive = this.drive
     if (!drive) throw VmsError.INTERNAL('files drive is not open')
     return { version, hash: await drive.core.treeHash(version) }
+  }
+
+  /** Removes the pending marker (after the host undid a batch itself). */
+  async clearPending (): Promise<void> {
+    await this.core.setUserData(PENDING_KEY, null)
   }
 
   /** Undo a batch whose records never reached the log (see the module doc). */
