@@ -138,6 +138,10 @@ export async function throughput (p: BenchParams, host: HostProc): Promise<Recor
   const read: number[] = []
   const cpu: { write: CpuShare[], read: CpuShare[] } = { write: [], read: [] }
   try {
+    // one uncounted round first: the first measured run was always the slowest (JIT and caches warming up)
+    const warm = { ...p, durationMs: 2 * p.warmupMs }
+    await load(writers, closedLoad(warm, 'rsvp', ['$n', true, 'warm-up']), host)
+    await load(readers, closedLoad(warm, 'get', ['host']), host)
     for (let r = 0; r < p.runs; r++) {
       const b = new Child('bench-baseline', { calls: p.baselineCalls, group: p.clients * p.concurrency })
       baseline.push((await b.next('result', 10 * 60_000)).callsPerSec as number)
