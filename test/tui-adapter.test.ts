@@ -7,7 +7,8 @@ import { VmsClient } from '../src/client.js'
 import { formatKey } from '../src/keys.js'
 import { NodeState } from '../tui/state.js'
 import { RateWindow, attachHost } from '../tui/host-adapter.js'
-import { example, hostNode, identity, testnet } from './helpers.js'
+import { Watcher } from '../src/watch/watcher.js'
+import { example, hostNode, identity, testnet, tmpdir } from './helpers.js'
 import { sleep } from './tui-fixtures.js'
 
 async function until (what: string, fn: () => boolean, ms = 10_000): Promise<void> {
@@ -63,6 +64,12 @@ test('tui host adapter: peers, contracts and calls of a running host', async (t)
   await until('the files version', () => state.contract(key)?.filesVersion === host.log.drive!.version)
   s = state.snapshot
   t.is(s.peers.length, 1, 'one peer connected')
+  await until('the peer\'s role', () => state.snapshot.peers[0]?.role === 'client')
+  const watcher = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 100 })
+  t.teardown(() => watcher.close())
+  await watcher.watch(host.key)
+  await until('a watcher peer', () => state.snapshot.peers.some((p) => p.role === 'watcher'))
+  await watcher.close()
   t.ok(s.events.some((e) => e.level === 'peer' && e.text.includes(s.peers[0].key.slice(0, 8) + ' connected')))
   const c = state.contract(key)!
   t.is(c.length, host.log.length, 'log length')

@@ -102,8 +102,8 @@ test('tui e2e: a host in a terminal shows its contract, a peer and the calls; q 
   t.ok(after.includes(`#2 RSVP by ${who} → ok`), 'the first call in the event log')
   t.ok(/Peers \(1\)/.test(after), 'peers panel counts the client')
   t.ok(/peer [a-z0-9]{8} connected/.test(after), 'the connection in the event log')
-  const peerRow = after.split('\n').find((l) => /^ [a-z0-9]{20,}… +- +\d:\d\d:\d\d +\S+ +\S+ +\S+ +0$/.test(l))
-  t.ok(peerRow, 'a peer row with connected time, bytes and RTT')
+  const peerRow = await waitFor(term, /^ [a-z0-9]{20,}… +client +\d:\d\d:\d\d +\S+ +\S+ +\S+ +0$/m, 'a peer row with its role, connected time, bytes and RTT', 5000)
+  t.ok(peerRow, 'a peer row with its role (client), connected time, bytes and RTT')
   await waitFor(term, /›[a-z0-9]{20,}… rsvp +host +4 /, 'log length 4 in the contracts panel', 5000)
 
   term.keys('Enter')

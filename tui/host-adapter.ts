@@ -196,7 +196,7 @@ export function attachHost (node: HostNode, state: NodeState, opts: HostAdapterO
     const conns = connections()
     for (const [hex, info] of node.peers) {
       const key = formatKey(Buffer.from(hex, 'hex'))
-      state.upsertPeer(key, { since: info.since, ...rawCounters(conns.get(key)) })
+      state.upsertPeer(key, { since: info.since, ...(info.role ? { role: info.role } : {}), ...rawCounters(conns.get(key)) })
     }
     const now = state.now()
     for (const host of node.contracts.values()) {

@@ -52,6 +52,12 @@ export interface PeerInfo {
   publicKey: Buffer
   /** When the connection opened, ms since the epoch. */
   since: number
+  /**
+   * What the peer did so far: `client` once it made a call, `watcher` once it
+   * asked for root statements without calling (watchers poll roots; a
+   * client's receipts carry them); unset before either.
+   */
+  role?: 'client' | 'watcher'
 }
 
 /**
@@ -143,7 +149,10 @@ export class HostNode extends ReadyResource {
       this.emit('disconnection', info)
     })
     this.store.replicate(conn)
-    serveRpc(conn, (key) => this.contracts.get(key.toString('hex')) ?? null)
+    serveRpc(conn, (key) => this.contracts.get(key.toString('hex')) ?? null, (method) => {
+      if (method === 'call') info.role = 'client'
+      else if (method === 'root' && !info.role) info.role = 'watcher'
+    })
     this.gossip.attach(conn)
   }
 }

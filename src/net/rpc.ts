@@ -28,28 +28,35 @@ export interface RpcTarget {
   root (length?: number): Promise<RootStatement>
 }
 
+/** The RPC methods a host serves. */
+export type RpcMethod = 'info' | 'root' | 'call'
+
 /**
  * Serves the contracts `lookup` finds on a connection (host side).
  * @param stream a swarm connection (noise stream)
  * @param lookup contract key -> target, or null when not hosted here
+ * @param onrequest told the method of every request that decoded, before it runs
  */
-export function serveRpc (stream: unknown, lookup: (key: Buffer) => RpcTarget | null): void {
+export function serveRpc (stream: unknown, lookup: (key: Buffer) => RpcTarget | null, onrequest: (method: RpcMethod) => void = () => {}): void {
   const mux = Protomux.from(stream)
   mux.pair({ protocol: RPC_PROTOCOL }, (id) => {
     if (!id) return
     const target = lookup(Buffer.from(id))
-    if (target) openRpc(mux, Buffer.from(id), target)
+    if (target) openRpc(mux, Buffer.from(id), target, onrequest)
   })
 }
 
-function openRpc (mux: Protomux, id: Buffer, target: RpcTarget): void {
+function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (method: RpcMethod) => void): void {
   let rpc: ProtomuxRPC
   try {
     rpc = new ProtomuxRPC(mux, { id, protocol: RPC_PROTOCOL })
   } catch {
     return // a channel for this contract is already open on this connection
   }
-  rpc.respond('info', { requestEncoding: c.raw, responseEncoding: contractInfo }, () => target.info())
+  rpc.respond('info', { requestEncoding: c.raw, responseEncoding: contractInfo }, () => {
+    onrequest('info')
+    return target.info()
+  })
   rpc.respond('root', { requestEncoding: c.raw, responseEncoding: rootStatement }, (raw: Uint8Array) => {
     let length = 0
     try {
@@ -57,6 +64,7 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget): void {
     } catch {
       throw VmsError.BAD_REQUEST('root request does not decode')
     }
+    onrequest('root')
     return target.root(length)
   })
   rpc.respond('call', { requestEncoding: c.raw, responseEncoding: callReply }, async (raw: Uint8Array): Promise<CallReply> => {
@@ -66,6 +74,7 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget): void {
     } catch (err) {
       return { accepted: false, error: VmsError.BAD_REQUEST(`call request does not decode: ${(err as Error).message}`).toInfo() }
     }
+    onrequest('call')
     try {
       return { accepted: true, response: await target.call(req) }
     } catch (err) {
