@@ -69,6 +69,7 @@ test('tui watch adapter: a watcher following a host shows the contract judged, i
   await until('judged calls read back', () => (state.contract(key)?.lastCalls.length ?? 0) === 3)
   t.alike(state.contract(key)!.lastCalls.map((x) => [x.index, x.result, x.caller]), [[3, '3', formatKey(caller.publicKey)], [2, '2', formatKey(caller.publicKey)], [1, '1', formatKey(caller.publicKey)]])
   await until('a peer', () => state.snapshot.peers.length > 0)
+  await until('the host peer has its role', () => state.snapshot.peers.some((p) => p.role === 'host'))
   t.ok(state.snapshot.events.some((e) => e.text === 'watching ' + key))
   t.ok(state.snapshot.events.some((e) => e.level === 'verdict' && e.text.startsWith('ok ' + key.slice(0, 8) + ' up to length ')), 'a verdict line in the event log')
 

@@ -160,6 +160,10 @@ export function attachWatcher (watcher: Watcher, state: NodeState, opts: WatchAd
   }
 
   const oncontract = (cw: ContractWatch): void => follow(cw)
+  const onhost = ({ publicKey }: { publicKey: Buffer }): void => {
+    const key = formatKey(publicKey)
+    if (state.snapshot.peers.some((p) => p.key === key)) state.upsertPeer(key, { role: 'host' })
+  }
   const refresh = (): void => {
     for (const conn of watcher.swarm?.connections ?? []) {
       const key = formatKey(conn.remotePublicKey)
@@ -172,6 +176,7 @@ export function attachWatcher (watcher: Watcher, state: NodeState, opts: WatchAd
   for (const cw of watcher.contracts.values()) follow(cw)
   watcher.swarm?.on('connection', onconnection)
   watcher.on('contract', oncontract)
+  watcher.on('host', onhost)
   const timer = setInterval(refresh, opts.refreshMs ?? 1000)
   timer.unref()
 
@@ -181,6 +186,7 @@ export function attachWatcher (watcher: Watcher, state: NodeState, opts: WatchAd
     clearInterval(timer)
     watcher.swarm?.off('connection', onconnection)
     watcher.off('contract', oncontract)
+    watcher.off('host', onhost)
     for (const off of offs.splice(0)) off()
   }
 }

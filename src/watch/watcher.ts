@@ -90,7 +90,9 @@ export interface WatchOptions {
  * Follows contracts and judges their hosts.
  * Events: `contract` (ContractWatch) when one is added; `stale` (StaleReport)
  * when gossip shows the host signed a longer log than this watcher can get,
- * `fresh` (contract, z-base32) when such a contract caught up.
+ * `fresh` (contract, z-base32) when such a contract caught up; `host`
+ * ({ publicKey, contract }: remote noise key and contract key, buffers) when
+ * a peer opened the RPC channel of a followed contract, i.e. hosts it.
  */
 export class Watcher extends ReadyResource {
   readonly store: Corestore
@@ -220,6 +222,7 @@ export class Watcher extends ReadyResource {
     rpc.rpc.fullyOpened().then(() => {
       if (cw.closing || rpc.rpc.closed) return
       remove = cw.addRootSource((timeout) => rpc.root(timeout))
+      this.emit('host', { publicKey: conn.remotePublicKey, contract: cw.key })
     }, () => {})
   }
 }
