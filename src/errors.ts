@@ -44,9 +44,10 @@ export const ERROR_CODES = {
   NOT_FOUND: 'no peer serving that contract was found in time',
   REQUEST_TIMEOUT: 'the host did not answer in time (ms)',
   CLOSED: 'the node or connection is closed',
+  STALLED: 'a watcher has waited long for blocks no peer served: a call record, or the files version it names (ms)',
   // trust policy
   QUORUM_TIMEOUT: 'fewer than the asked number of watchers attested ok in time',
-  CONTRACT_FAULTY: 'a verified fault or split view is known for the contract',
+  CONTRACT_FAULTY: 'split-view evidence, or replay faults from enough distinct watchers, are known for the contract',
   INTERNAL: 'an unexpected failure inside vms-node'
 } as const
 
@@ -138,5 +139,6 @@ export class VmsError extends Error {
   static NOT_FOUND (msg: string): VmsError { return new VmsError('NOT_FOUND', msg) }
   static REQUEST_TIMEOUT (msg = 'request timed out'): VmsError { return new VmsError('REQUEST_TIMEOUT', msg) }
   static CLOSED (msg = 'closed'): VmsError { return new VmsError('CLOSED', msg) }
+  static STALLED (msg: string): VmsError { return new VmsError('STALLED', msg) }
   static INTERNAL (msg: string): VmsError { return new VmsError('INTERNAL', msg) }
 }

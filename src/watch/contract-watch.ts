@@ -43,9 +43,18 @@ export interface ContractWatchOptions {
   rootInterval?: number
   /** ms a host has to answer a root request (default 10,000). */
   requestTimeout?: number
+  /**
+   * While following (no `timeout`): after this many ms judging one call
+   * without the blocks it needs, and again every as many ms, a `STALLED`
+   * warning says so (default 30,000). A host that logs a call but never
+   * serves its record or its files would otherwise just look idle.
+   */
+  stallMs?: number
 }
 
 const SAVE_EVERY = 500
+/** While judging a backlog, a verdict at least this often (ms). */
+const VERDICT_EVERY_MS = 250
 
 /** One followed contract. Use {@link Watcher.watch} (or construct and `ready()`). */
 export class ContractWatch extends ReadyResource {
@@ -69,6 +78,7 @@ export class ContractWatch extends ReadyResource {
   private dirty = false
   private started = false
   private lastEmitted = -1
+  private lastVerdictAt = 0
   private sinceSave = 0
   private readonly roots = new RootSources()
   private stopAt = Infinity
@@ -196,7 +206,7 @@ export class ContractWatch extends ReadyResource {
           if (this.forked) { await this.forkFault(); break }
           if (this.audited >= Math.min(this.log.core.length, this.stopAt)) break
           const i = this.audited
-          const d = await this.judge!.judge(i)
+          const d = await this.stallWarnings(i, this.judge!.judge(i))
           if (d) {
             await this.fail(d.draft, i, d.cause, d.blocks, d.extra)
             break
@@ -204,6 +214,8 @@ export class ContractWatch extends ReadyResource {
           this.audited = i + 1
           this.state.judgedTotal++
           if (++this.sinceSave >= SAVE_EVERY) await this.save()
+          // a long backlog still gives verdicts (and so attestations) as it goes
+          if (Date.now() - this.lastVerdictAt >= VERDICT_EVERY_MS) await this.emitVerdict()
         }
         if (this.fault || !this.started) break
         await this.checkPending()
@@ -224,6 +236,25 @@ export class ContractWatch extends ReadyResource {
         await sleep(1000)
         this.dirty = true
       }
+    }
+  }
+
+  /** Resolves as `judging` does; meanwhile warns STALLED every `stallMs` (following only). */
+  private async stallWarnings<V> (i: number, judging: Promise<V>): Promise<V> {
+    const every = this.opts.stallMs ?? 30_000
+    if (this.opts.timeout || every <= 0) return await judging
+    const start = Date.now()
+    const timer = setInterval(() => {
+      const s = ((Date.now() - start) / 1000).toFixed(1)
+      // what was judged before the stalled call gets its verdict now
+      this.emitVerdict().catch((err) => this.warn(err))
+      this.warn(VmsError.STALLED(`block ${i}: waited ${s} s for blocks no peer served (the call record, or the files version it names); log length ${this.log.core.length}, files length ${this.log.drive?.core.length ?? 0}`))
+    }, every)
+    timer.unref()
+    try {
+      return await judging
+    } finally {
+      clearInterval(timer)
     }
   }
 
@@ -401,6 +432,7 @@ export class ContractWatch extends ReadyResource {
     if (this.fault || this.audited === 0) return
     if (!force && this.audited === this.lastEmitted) return
     this.lastEmitted = this.audited
+    this.lastVerdictAt = Date.now()
     this.verdict = await this.makeVerdict()
     this.emit('verdict', this.verdict)
     this.wake()

@@ -70,6 +70,8 @@ export interface WatcherOptions extends NetOptions {
   attest?: AttesterOptions | false
   /** When a replica lagging behind a root seen in gossip counts as stale (see freshness.ts). */
   freshness?: FreshnessOptions
+  /** ms judging one call may wait for blocks before a STALLED warning, while following (default 30,000; see ContractWatchOptions). */
+  stallMs?: number
   /** How often to look a contract's host up again while none is connected (see lookup.ts). */
   lookup?: LookupOptions
 }
@@ -174,7 +176,8 @@ export class Watcher extends ReadyResource {
       expected: opts.expected,
       timeout: opts.oneShot ? (this.opts.timeout ?? 10_000) : 0,
       rootInterval: this.opts.rootInterval,
-      requestTimeout: this.opts.timeout
+      requestTimeout: this.opts.timeout,
+      stallMs: this.opts.stallMs
     })
     this.contracts.set(id, cw)
     try {
