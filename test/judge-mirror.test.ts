@@ -5,18 +5,15 @@
 
 import test from 'brittle'
 import Corestore from 'corestore'
-import { NonceClock, signCall } from '../src/caller.js'
-import { ContractHost } from '../src/host/contract-host.js'
+import { signCall } from '../src/caller.js'
 import { canonicalArgs } from '../src/json.js'
 import { DriveCommitter } from '../src/log/drive-group.js'
 import { applyWrites } from '../src/log/drive-files.js'
-import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import type { FileOp } from '../src/runtime/types.js'
 import type { ContractWatch } from '../src/watch/contract-watch.js'
 import type { Verdict } from '../src/watch/verdict.js'
-import { Watcher } from '../src/watch/watcher.js'
-import { identity, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
+import { localHost, localWatcher } from './local-helpers.js'
 
 const TWO = `
 exports.two = async (a, b) => {
@@ -28,13 +25,7 @@ exports.gone = async () => { await System.files.unlink('/a') }
 `
 
 async function setup (t: T) {
-  const store = new Corestore(tmpdir(t))
-  const host = new ContractHost({ store: store.namespace('contract/c'), name: 'c', source: TWO, identity: identity(), sandboxFactory: createSandbox, runtime: runtimeFingerprint() })
-  t.teardown(async () => { await host.close(); await store.close() })
-  await host.ready()
-  const caller = identity()
-  const clock = new NonceClock()
-  const call = (method: string, ...args: unknown[]) => host.call(signCall(caller, host.key, clock.next(), method, canonicalArgs(args)))
+  const { host, store, caller, clock, call } = await localHost(t, TWO)
   /** Logs a `two(a, b)` call whose drive writes the host makes itself, in the layout `write` chooses. */
   const craft = async (a: string, b: string, write: (ops: FileOp[]) => Promise<void>) => {
     const last = await host.log.call(host.log.length - 1)
@@ -49,17 +40,7 @@ async function setup (t: T) {
 }
 
 async function watch (t: T, hostStore: Corestore, key: Buffer): Promise<ContractWatch> {
-  const store = new Corestore(tmpdir(t))
-  const a = hostStore.replicate(true) as NodeJS.ReadWriteStream & { destroy (): void }
-  const b = store.replicate(false) as NodeJS.ReadWriteStream & { destroy (): void }
-  a.pipe(b).pipe(a)
-  const watcher = new Watcher({ store, stateDir: null })
-  t.teardown(async () => {
-    await watcher.close()
-    a.destroy()
-    b.destroy()
-    await store.close()
-  })
+  const { watcher } = await localWatcher(t, hostStore)
   return await watcher.watch(key)
 }
 

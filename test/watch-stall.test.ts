@@ -3,14 +3,10 @@
 // warnings instead of looking idle; the verdict stays at the calls before.
 
 import test from 'brittle'
-import Corestore from 'corestore'
-import { NonceClock, signCall } from '../src/caller.js'
-import { ContractHost } from '../src/host/contract-host.js'
+import { signCall } from '../src/caller.js'
 import { canonicalArgs } from '../src/json.js'
-import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
-import { Watcher } from '../src/watch/watcher.js'
 import type { VmsError } from '../src/errors.js'
-import { identity, tmpdir } from './helpers.js'
+import { localHost, localWatcher } from './local-helpers.js'
 
 const COUNTER = `
 let n = 0
@@ -18,25 +14,15 @@ exports.add = async (x) => { n += x; await System.files.writeFile('/sum', String
 `
 
 test('stall: a record naming files the host never serves gets STALLED warnings while following', async (t) => {
-  const hostStore = new Corestore(tmpdir(t))
-  const host = new ContractHost({ store: hostStore.namespace('contract/c'), name: 'c', source: COUNTER, identity: identity(), sandboxFactory: createSandbox, runtime: runtimeFingerprint() })
-  t.teardown(async () => { await host.close(); await hostStore.close() })
-  await host.ready()
-  const caller = identity()
-  const clock = new NonceClock()
-  await host.call(signCall(caller, host.key, clock.next(), 'add', canonicalArgs([1])))
-  await host.call(signCall(caller, host.key, clock.next(), 'add', canonicalArgs([2])))
+  const { host, store: hostStore, caller, clock, call } = await localHost(t, COUNTER)
+  await call('add', 1)
+  await call('add', 2)
   const last = await host.log.call(host.log.length - 1)
   // a third record whose files version is three blocks past anything the drive holds
   const req = signCall(caller, host.key, clock.next(), 'add', canonicalArgs([3]))
   await host.log.appendCalls([{ ...last, request: req, filesBefore: last.filesAfter, filesAfter: last.filesAfter + 3, outcome: { ok: true, result: '6', error: null, limit: null } }])
 
-  const store = new Corestore(tmpdir(t))
-  const a = hostStore.replicate(true) as NodeJS.ReadWriteStream & { destroy (): void }
-  const b = store.replicate(false) as NodeJS.ReadWriteStream & { destroy (): void }
-  a.pipe(b).pipe(a)
-  const watcher = new Watcher({ store, stateDir: null, stallMs: 300 })
-  t.teardown(async () => { await watcher.close(); a.destroy(); b.destroy(); await store.close() })
+  const { watcher } = await localWatcher(t, hostStore, { watcher: { stallMs: 300 } })
   const cw = await watcher.watch(host.key, { rootSource: async () => await host.root() })
   const warnings: VmsError[] = []
   cw.on('warning', (err: VmsError) => warnings.push(err))

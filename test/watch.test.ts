@@ -6,24 +6,21 @@
 import test from 'brittle'
 import fs from 'node:fs'
 import path from 'node:path'
-import Corestore from 'corestore'
 import { VmsClient } from '../src/client.js'
-import { NonceClock, signCall } from '../src/caller.js'
+import { signCall } from '../src/caller.js'
 import { keyPair, randomBytes, sign } from '../src/crypto.js'
 import type { KeyPair } from '../src/crypto.js'
 import { rootSignable, type RootStatement } from '../protocol/index.js'
-import { ContractHost } from '../src/host/contract-host.js'
 import { HostNode } from '../src/host/host-node.js'
-import { canonicalArgs } from '../src/json.js'
-import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
-import type { Limits, Sandbox, SandboxFactory } from '../src/runtime/types.js'
+import { createSandbox } from '../src/runtime/sandbox.js'
+import type { Sandbox, SandboxFactory } from '../src/runtime/types.js'
 import { hash } from '../src/crypto.js'
 import { RootBook, checkForkEvidence } from '../src/watch/fork.js'
 import { Watcher } from '../src/watch/watcher.js'
 import type { ContractWatch } from '../src/watch/contract-watch.js'
 import { statementToJSON, type Verdict } from '../src/watch/verdict.js'
 import { cliRun, example, hostNode, identity, testnet, tmpdir } from './helpers.js'
-import type { T } from './helpers.js'
+import { localHost, localWatcher } from './local-helpers.js'
 
 const ECHO = `
 let n = 0
@@ -31,43 +28,6 @@ exports.echo = async (x) => x
 exports.add = async (x) => { n += x; await System.files.writeFile('/sum', String(n)); return n }
 exports.spin = () => { for (;;) {} }
 `
-
-/** A contract host on its own Corestore, no network. */
-async function localHost (t: T, source: string, opts: { factory?: SandboxFactory, limits?: Partial<Limits> } = {}) {
-  const store = new Corestore(tmpdir(t))
-  const host = new ContractHost({
-    store: store.namespace('contract/c'),
-    name: 'c',
-    source,
-    identity: identity(),
-    sandboxFactory: opts.factory ?? createSandbox,
-    runtime: runtimeFingerprint(),
-    limits: opts.limits
-  })
-  t.teardown(async () => { await host.close(); await store.close() })
-  await host.ready()
-  const caller = identity()
-  const clock = new NonceClock()
-  const call = (method: string, ...args: unknown[]) => host.call(signCall(caller, host.key, clock.next(), method, canonicalArgs(args)))
-  return { host, store, caller, call }
-}
-
-/** A watcher on its own Corestore, replicating `hostStore` over an in-memory stream. */
-async function localWatcher (t: T, hostStore: Corestore, opts: { factory?: SandboxFactory, stateDir?: string | null, storeDir?: string } = {}) {
-  const store = new Corestore(opts.storeDir ?? tmpdir(t))
-  const a = hostStore.replicate(true) as NodeJS.ReadWriteStream & { destroy (): void }
-  const b = store.replicate(false) as NodeJS.ReadWriteStream & { destroy (): void }
-  a.pipe(b).pipe(a)
-  const watcher = new Watcher({ store, stateDir: opts.stateDir ?? null, sandboxFactory: opts.factory })
-  const close = async (): Promise<void> => {
-    await watcher.close()
-    a.destroy()
-    b.destroy()
-    await store.close()
-  }
-  t.teardown(close)
-  return { watcher, store, close }
-}
 
 function nextFault (cw: ContractWatch, ms = 30_000): Promise<Verdict> {
   if (cw.verdict && cw.verdict.verdict === 'fault') return Promise.resolve(cw.verdict)
