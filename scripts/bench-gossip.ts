@@ -10,30 +10,22 @@
  * Config: `{ bootstrap, key: hex }`.
  */
 
-import fs from 'node:fs'
-import path from 'node:path'
-import Corestore from 'corestore'
-import type { SwarmConnection } from 'hyperswarm'
-import { VERDICT_OK, type Attestation } from '../protocol/index.js'
+import { VERDICT_OK } from '../protocol/index.js'
 import { attestationId, signAttestation } from '../src/attest/attestation.js'
 import { signerOf } from '../src/attest/signer.js'
-import { AttestationStore } from '../src/attest/store.js'
-import { discoveryKey, keyPair } from '../src/crypto.js'
-import { Gossip } from '../src/net/gossip.js'
-import { RpcClient } from '../src/net/rpc.js'
-import { createSwarm, type BootstrapNode } from '../src/net/swarm.js'
-import { childIO, now, tempDir } from './bench-lib.js'
+import { keyPair } from '../src/crypto.js'
+import type { BootstrapNode } from '../src/net/swarm.js'
+import { childIO, now } from './bench-lib.js'
+import { joinContract } from './bench-peer.js'
 
 interface Config {
   bootstrap: BootstrapNode[]
   key: string
 }
 
-let rpc: RpcClient | null = null
-
 const { config, emit } = childIO<Config>(async (cmd) => {
   if (cmd.cmd === 'publish') {
-    const root = await rpc!.root(10_000)
+    const root = await peer.rpc.root(10_000)
     const signer = signerOf(core)
     if (!signer) throw new Error('the log manifest is not known yet')
     const a = signAttestation({
@@ -55,34 +47,12 @@ const { config, emit } = childIO<Config>(async (cmd) => {
     if (!gossip.publish(a)) throw new Error('the attestation was refused')
     emit({ event: 'published', t, id: attestationId(a) })
   } else if (cmd.cmd === 'exit') {
-    gossip.close()
-    await swarm.destroy()
-    await store.close()
-    fs.rmSync(dir, { recursive: true, force: true })
+    await peer.close()
     process.exit(0)
   }
 })
 
-const key = Buffer.from(config.key, 'hex')
-const dir = tempDir('vms-gossip-')
-const store = new Corestore(path.join(dir, 'corestore'))
-const core = store.get({ key })
-await core.ready()
-const gossip = new Gossip(new AttestationStore())
-gossip.on('attestation', (a: Attestation) => emit({ event: 'received', t: now(), id: attestationId(a) }))
-const swarm = createSwarm({ bootstrap: config.bootstrap })
-const opened = new Promise<void>((resolve) => {
-  swarm.on('connection', (conn: SwarmConnection) => {
-    store.replicate(conn)
-    gossip.attach(conn)
-    const r = new RpcClient(conn, key)
-    r.rpc.fullyOpened().then(() => {
-      if (!rpc) rpc = r
-      resolve()
-    }, () => {})
-  })
-})
-swarm.join(discoveryKey(key), { server: false, client: true })
-await opened
+const peer = await joinContract(config, 'vms-gossip-', (a) => emit({ event: 'received', t: now(), id: attestationId(a) }))
+const { key, core, gossip } = peer
 await core.get(0, { timeout: 30_000 }) // the genesis block brings the manifest along
 emit({ event: 'ready' })

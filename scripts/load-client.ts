@@ -18,19 +18,13 @@
  * during the load, ms) and `attestations` ([ms, length]).
  */
 
-import path from 'node:path'
-import fs from 'node:fs'
-import Corestore from 'corestore'
-import type { SwarmConnection } from 'hyperswarm'
-import { VERDICT_OK, type Attestation } from '../protocol/index.js'
-import { AttestationStore } from '../src/attest/store.js'
+import { VERDICT_OK } from '../protocol/index.js'
 import { NonceClock, signCall } from '../src/caller.js'
-import { discoveryKey, keyPair } from '../src/crypto.js'
+import { keyPair } from '../src/crypto.js'
 import { canonicalArgs } from '../src/json.js'
-import { Gossip } from '../src/net/gossip.js'
-import { RpcClient } from '../src/net/rpc.js'
-import { createSwarm, type BootstrapNode } from '../src/net/swarm.js'
-import { childIO, now, sleep, tempDir } from './bench-lib.js'
+import type { BootstrapNode } from '../src/net/swarm.js'
+import { childIO, now, sleep } from './bench-lib.js'
+import { joinContract } from './bench-peer.js'
 
 interface Config {
   key: string
@@ -54,7 +48,6 @@ interface RunCommand {
 const identity = keyPair()
 const nonces = new NonceClock()
 const attestations: Array<[number, number]> = []
-let rpc: RpcClient | null = null
 let busy = false
 
 const { config, emit } = childIO<Config>(async (cmd) => {
@@ -67,34 +60,15 @@ const { config, emit } = childIO<Config>(async (cmd) => {
       busy = false
     }
   } else if (cmd.cmd === 'exit') {
-    await close()
+    await peer.close()
     process.exit(0)
   }
 })
 
 const key = Buffer.from(config.key, 'hex')
-const dir = tempDir('vms-load-')
-const store = new Corestore(path.join(dir, 'corestore'))
-const core = store.get({ key })
-await core.ready()
-const gossip = new Gossip(new AttestationStore())
-gossip.on('attestation', (a: Attestation) => {
+const peer = await joinContract(config, 'vms-load-', (a) => {
   if (Buffer.from(a.contract).equals(key) && a.verdict === VERDICT_OK) attestations.push([now(), a.length])
 })
-const swarm = createSwarm({ bootstrap: config.bootstrap })
-const opened = new Promise<void>((resolve) => {
-  swarm.on('connection', (conn: SwarmConnection) => {
-    store.replicate(conn)
-    gossip.attach(conn)
-    const r = new RpcClient(conn, key)
-    r.rpc.fullyOpened().then(() => {
-      if (!rpc) rpc = r
-      resolve()
-    }, () => {})
-  })
-})
-swarm.join(discoveryKey(key), { server: false, client: true })
-await opened
 emit({ event: 'ready', index: config.index })
 
 async function run (cmd: RunCommand): Promise<Record<string, unknown>> {
@@ -110,7 +84,7 @@ async function run (cmd: RunCommand): Promise<Record<string, unknown>> {
     const args = cmd.args.map((a) => a === '$n' ? `${config.index}-${k % 1000}` : a)
     const req = signCall(identity, key, nonces.next(), cmd.method, canonicalArgs(args))
     try {
-      const reply = await rpc!.call(req, 30_000)
+      const reply = await peer.rpc.call(req, 30_000)
       if (!reply.accepted) throw new Error(reply.error.message)
       if (!reply.response.outcome.ok) throw new Error(reply.response.outcome.error?.message ?? 'failed')
       start.push(scheduled)
@@ -149,10 +123,3 @@ async function run (cmd: RunCommand): Promise<Record<string, unknown>> {
   return { start, latency, index, errors, firstError, cpuMs, attestations: attestations.splice(0) }
 }
 
-async function close (): Promise<void> {
-  gossip.close()
-  await swarm.destroy()
-  await core.close()
-  await store.close()
-  fs.rmSync(dir, { recursive: true, force: true })
-}
