@@ -64,19 +64,10 @@ test('drive group: same blocks as one batch per call, every version a checkout, 
   const plain = await openDrive(t, 'plain')
   const grouped = await openDrive(t, 'grouped')
   const all = calls(60)
-  const plainVersions: number[] = []
-  for (const ops of all) {
-    if (ops.length > 0) {
-      const b = plain.batch()
-      await applyWrites(b, ops)
-      await b.flush()
-    }
-    plainVersions.push(plain.version)
-  }
+  const plainVersions = await batchPerCall(plain, all)
 
   // one database append per op: what the eager group encoding must reproduce byte for byte
-  const unbatched = await openDrive(t, 'unbatched')
-  for (const ops of all) await applyWrites(unbatched, ops)
+  const unbatched = await openUnbatched(t, 'unbatched', all)
 
   const committer = new DriveCommitter(grouped)
   const groupedVersions: number[] = []
@@ -178,15 +169,7 @@ test('drive group: writes applied without waiting are read by the next call at o
   const plain = await openDrive(t, 'plain-soon')
   const grouped = await openDrive(t, 'grouped-soon')
   const all = calls(40)
-  const plainVersions: number[] = []
-  for (const ops of all) {
-    if (ops.length > 0) {
-      const b = plain.batch()
-      await applyWrites(b, ops)
-      await b.flush()
-    }
-    plainVersions.push(plain.version)
-  }
+  const plainVersions = await batchPerCall(plain, all)
   const committer = new DriveCommitter(grouped)
   const mismatches: string[] = []
   const versions: number[] = []
@@ -214,11 +197,26 @@ test('drive group: writes applied without waiting are read by the next call at o
   }
   t.alike(mismatches, [], 'reads right after each call, tree hashes right')
   t.alike(versions, plainVersions, 'the same version after every call')
-  t.alike(await blocks(grouped.core), await blocks((await openUnbatched(t, all)).core), 'the same blocks as one put after another')
+  t.alike(await blocks(grouped.core), await blocks((await openUnbatched(t, 'unbatched-soon', all)).core), 'the same blocks as one put after another')
 })
 
-async function openUnbatched (t: T, all: FileOp[][]): Promise<Hyperdrive> {
-  const d = await openDrive(t, 'unbatched-soon')
+/** A drive with `all` written one put after another (one database append per op). */
+async function openUnbatched (t: T, name: string, all: FileOp[][]): Promise<Hyperdrive> {
+  const d = await openDrive(t, name)
   for (const ops of all) await applyWrites(d, ops)
   return d
+}
+
+/** Writes each call of `all` in its own drive batch. @returns the drive version after each call */
+async function batchPerCall (drive: Hyperdrive, all: FileOp[][]): Promise<number[]> {
+  const versions: number[] = []
+  for (const ops of all) {
+    if (ops.length > 0) {
+      const b = drive.batch()
+      await applyWrites(b, ops)
+      await b.flush()
+    }
+    versions.push(drive.version)
+  }
+  return versions
 }
