@@ -17,7 +17,7 @@ import { Gossip } from '../src/net/gossip.js'
 import { createSwarm } from '../src/net/swarm.js'
 import { VERDICT_EQUIVOCATION, VERDICT_FAULT, VERDICT_OK } from '../protocol/index.js'
 import type { StaleReport } from '../src/watch/freshness.js'
-import { cliRun, example, hostNode, identity, testnet, tmpdir } from './helpers.js'
+import { cliRun, example, hostNode, identity, rewriteHistory, testnet, tmpdir } from './helpers.js'
 import { connect, nextFault, until, watcherOn } from './fault-helpers.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -34,10 +34,7 @@ test('host truncates and rewrites its log -> fork fault attested and gossiped to
   t.ok(await until(() => cw.statements.some((s) => s.length === 5)), 'the watcher holds the host-signed root of length 5')
   const b = await connect(t, net, host.key)
 
-  await host.log.core.truncate(3)
-  const rewriter = identity()
-  await host.call(signCall(rewriter, host.key, 1, 'increment', '[]'))
-  await host.call(signCall(rewriter, host.key, 2, 'increment', '[]'))
+  await rewriteHistory(host, 3)
   const v = await nextFault(cw)
   t.is(v.fault?.kind, 'fork', v.fault?.message)
 

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url'
 import createTestnet from 'hyperdht/testnet.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import { HostNode } from '../src/host/host-node.js'
+import type { ContractHost } from '../src/host/contract-host.js'
+import { signCall } from '../src/caller.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import { keyPair } from '../src/crypto.js'
 import type { KeyPair } from '../src/crypto.js'
@@ -172,4 +174,16 @@ export async function connectClient (t: T, net: Testnet, key: Uint8Array, opts: 
   const client = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000, ...opts })
   t.teardown(() => client.close())
   return client
+}
+
+/**
+ * Makes `host` rewrite its history in-process: truncates the log to
+ * `length`, then logs two `increment` calls by a new caller in place of the
+ * dropped ones (a fork a watcher holding an earlier root must catch).
+ */
+export async function rewriteHistory (host: ContractHost, length: number): Promise<void> {
+  await host.log.core.truncate(length)
+  const rewriter = identity()
+  await host.call(signCall(rewriter, host.key, 1, 'increment', '[]'))
+  await host.call(signCall(rewriter, host.key, 2, 'increment', '[]'))
 }

@@ -19,7 +19,7 @@ import { RootBook, checkForkEvidence } from '../src/watch/fork.js'
 import { Watcher } from '../src/watch/watcher.js'
 import type { ContractWatch } from '../src/watch/contract-watch.js'
 import { statementToJSON, type Verdict } from '../src/watch/verdict.js'
-import { cliRun, example, hostNode, identity, testnet, tmpdir } from './helpers.js'
+import { cliRun, example, hostNode, identity, rewriteHistory, testnet, tmpdir } from './helpers.js'
 import { localHost, localWatcher } from './local-helpers.js'
 
 const ECHO = `
@@ -194,11 +194,8 @@ test('fork: a host that truncates and rewrites its log is caught with two signed
   await until(() => cw.statements.some((s) => s.length === 5), 10_000)
   t.ok(cw.verdict?.statement, 'the ok verdict carries the host-signed root at its length')
 
-  await host.log.core.truncate(3)
   // the host rewrites history in-process (a client would refuse once the watcher's fault attestation reaches it)
-  const rewriter = identity()
-  await host.call(signCall(rewriter, host.key, 1, 'increment', '[]'))
-  await host.call(signCall(rewriter, host.key, 2, 'increment', '[]'))
+  await rewriteHistory(host, 3)
   const v = await nextFault(cw)
   t.is(v.fault?.kind, 'fork', v.fault?.message)
   t.is(v.fault?.cause, 'host')
