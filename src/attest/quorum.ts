@@ -29,10 +29,10 @@ export function assertNoFault (store: AttestationStore, contract: Uint8Array, fa
   const faults = store.faults(contract)
   const proven = faults.find((a) => a.verdict === VERDICT_EQUIVOCATION)
   if (proven) throw faulty(proven, 'proved')
-  const reported = faults.filter((a) => a.verdict !== VERDICT_OK)
-  const watchers = new Set(reported.map((a) => Buffer.from(a.watcher).toString('hex')))
-  if (reported.length > 0 && watchers.size >= Math.max(1, faultQuorum)) {
-    throw faulty(reported[0] as Attestation, watchers.size > 1 ? `and ${watchers.size - 1} other watchers reported` : 'reported')
+  // the store keeps only fault verdicts here: what is left are replay faults
+  const watchers = new Set(faults.map((a) => Buffer.from(a.watcher).toString('hex')))
+  if (faults.length > 0 && watchers.size >= Math.max(1, faultQuorum)) {
+    throw faulty(faults[0] as Attestation, watchers.size > 1 ? `and ${watchers.size - 1} other watchers reported` : 'reported')
   }
 }
 
