@@ -1,43 +1,30 @@
 /**
- * Hypercore's Merkle tree hashes, worked out from appended blocks: the
+ * Hypercore's Merkle tree hashes (hypercore-crypto's leaf, parent and tree
+ * hashes), worked out from appended blocks: the
  * roots after each block (as Hypercore's tree keeps them: flat-tree index,
  * byte size, BLAKE2b hash) and the tree hash of a list of roots. Lets the
  * host name the tree hash of every length a group of appends passes
  * through without reading the tree back from storage.
  */
 
-import c from 'compact-encoding'
-import sodium from 'sodium-universal'
+import crypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
 
 /** A Merkle tree node as Hypercore keeps it: flat-tree index, byte size, hash; `span`: leaves below it. */
 export interface MerkleNode { index: number, size: number, hash: Buffer, span: number }
 
-const LEAF = Buffer.from([0])
-const PARENT = Buffer.from([1])
-const ROOT = Buffer.from([2])
-
-function blake (parts: Uint8Array[]): Buffer {
-  const out = Buffer.allocUnsafe(32)
-  sodium.crypto_generichash_batch(out, parts)
-  return out
-}
-
 /** Hypercore's tree hash of a list of roots (what `core.treeHash()` gives). */
 export function treeHashOf (roots: readonly MerkleNode[]): Buffer {
-  const parts: Uint8Array[] = [ROOT]
-  for (const r of roots) parts.push(r.hash, c.encode(c.uint64, r.index), c.encode(c.uint64, r.size))
-  return blake(parts)
+  return crypto.tree(roots)
 }
 
 /** Adds the block at position `length` to `roots` (modified in place), merging full subtrees. */
 export function addLeaf (roots: MerkleNode[], length: number, block: Uint8Array): void {
-  roots.push({ index: 2 * length, size: block.byteLength, hash: blake([LEAF, c.encode(c.uint64, block.byteLength), block]), span: 1 })
+  roots.push({ index: 2 * length, size: block.byteLength, hash: crypto.data(block), span: 1 })
   while (roots.length >= 2 && roots[roots.length - 2]!.span === roots[roots.length - 1]!.span) {
     const b = roots.pop()!
     const a = roots.pop()!
-    const size = a.size + b.size
-    roots.push({ index: (a.index + b.index) / 2, size, hash: blake([PARENT, c.encode(c.uint64, size), a.hash, b.hash]), span: a.span * 2 })
+    roots.push({ index: (a.index + b.index) / 2, size: a.size + b.size, hash: crypto.parent(a, b), span: a.span * 2 })
   }
 }
 

@@ -52,9 +52,18 @@ declare module 'hypercore-crypto' {
   export function hash (data: Uint8Array | Uint8Array[]): Buffer
   export function discoveryKey (publicKey: Uint8Array): Buffer
   export function randomBytes (n: number): Buffer
+  /** A Merkle tree node: flat-tree index, byte size, hash. */
+  export interface TreeNode { index: number, size: number, hash: Uint8Array }
+  /** Leaf hash of a block. */
+  export function data (block: Uint8Array): Buffer
+  /** Hash of the parent of two nodes. */
+  export function parent (a: TreeNode, b: TreeNode): Buffer
+  /** Tree hash of a list of roots. */
+  export function tree (roots: readonly TreeNode[]): Buffer
   const m: {
     keyPair: typeof keyPair, sign: typeof sign, verify: typeof verify, hash: typeof hash,
-    discoveryKey: typeof discoveryKey, randomBytes: typeof randomBytes
+    discoveryKey: typeof discoveryKey, randomBytes: typeof randomBytes,
+    data: typeof data, parent: typeof parent, tree: typeof tree
   }
   export default m
 }
