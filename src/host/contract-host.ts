@@ -25,7 +25,7 @@ import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { NonceTable } from './nonces.js'
 import { replayRange } from './replay.js'
-import { OrderedAdmission, checkRequest } from './request-check.js'
+import { OrderedAdmission, REQUEST_OVERHEAD_BYTES, checkRequestCheap, type RequestCost } from './request-check.js'
 import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.js'
 import { sharedVerifyPool } from './verify-pool.js'
 import { commitGroup, executeGroup, type Done, type Pending } from './group-commit.js'
@@ -206,28 +206,39 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * Runs a signed call request: checks it, queues it, and answers once its
    * record is durable in the log.
    * @returns the outcome (result or recorded error) and the receipt
+   * Checks run cheapest first (request-check.ts): sizes, then the signature,
+   * then the argument parse.
+   * @param cost gets the CPU the checks spent (ms), for the caller to charge a peer whose request is rejected
    * @throws VmsError WRONG_CONTRACT, BAD_SIGNATURE, NONCE_REUSED, UNKNOWN_METHOD,
    *   BAD_ARGUMENTS, ARGS_TOO_LARGE, HOST_BUSY, CLOSED (none of these is logged)
    */
-  async call (req: CallRequest): Promise<CallResponse> {
+  async call (req: CallRequest, cost: RequestCost = { ms: 0 }): Promise<CallResponse> {
     if (!this.opened) await this.ready()
+    const t0 = performance.now()
     try {
       if (this.closing) throw VmsError.CLOSED('host is closing')
-      checkRequest(req, this.key, this.methods, this.genesis.limits, { signature: false })
+      checkRequestCheap(req, this.key, this.methods, this.genesis.limits)
       if (this.queue.length >= this.maxQueue) throw VmsError.HOST_BUSY(`${this.queue.length} calls queued`)
     } catch (err) {
       this.stats.rejected++
       throw err
+    } finally {
+      cost.ms += performance.now() - t0
     }
-    // the signature is checked off this thread, then the nonce check and the queue, in arrival order
+    // the signature is checked off this thread, then the arguments, the nonce check and the queue, in arrival order
     const { done } = await this.admission.admit(req, () => {
       if (this.closing) throw VmsError.CLOSED('host is closing')
       return { done: this.enqueue(req) }
-    }).catch((err: VmsError) => {
-      if (err.code === 'BAD_SIGNATURE') this.stats.rejected++
+    }, cost).catch((err: VmsError) => {
+      if (err.code === 'BAD_SIGNATURE' || err.code === 'BAD_ARGUMENTS') this.stats.rejected++
       throw err
     })
     return await done
+  }
+
+  /** Largest call request frame worth decoding, bytes (maxArgsBytes plus the rest of a request). */
+  get maxRequestBytes (): number {
+    return this.genesis.limits.maxArgsBytes + REQUEST_OVERHEAD_BYTES
   }
 
   /** The last nonce the log holds for `caller` (0 when none). */

@@ -4,8 +4,13 @@
  * Corestore (call logs and files drives) and serves the host RPC.
  *
  * Storage layout under `storage`: `corestore/` (all cores), `identity.json`
- * (the operator's caller key pair, who `init` runs as), `attestations.json`
- * (the latest attestations gossiped about any contract).
+ * (the operator's caller key pair, who `init` runs as), `node-key.json` (the
+ * node key: the swarm key pair, kept so a restarted host announces under the
+ * same key), `attestations.json` (the latest attestations gossiped about any
+ * contract).
+ *
+ * Each connection is guarded (guard.ts); a peer whose rejected call requests
+ * cost more CPU than its budget is dropped and refused for `banMs`.
  *
  * Hosts take part in attestation gossip like every node: they keep and
  * forward what watchers sign, so clients can ask any peer for them.
@@ -18,10 +23,10 @@ import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
 import { VmsError } from '../errors.js'
 import { loadIdentity, type Identity } from '../identity.js'
-import { createSwarm, type NetOptions } from '../net/swarm.js'
+import { createSwarm, loadNodeKeyPair, type NetOptions } from '../net/swarm.js'
 import { serveRpc } from '../net/rpc.js'
 import { Gossip } from '../net/gossip.js'
-import { guardConnection } from '../net/guard.js'
+import { REJECT_BUDGET_REASON, guardConnection, type GuardOptions } from '../net/guard.js'
 import { AttestationStore } from '../attest/store.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import { ContractHost } from './contract-host.js'
@@ -36,6 +41,10 @@ export interface HostNodeOptions extends NetOptions {
   runtime: string
   /** Operator identity file (default `<storage>/identity.json`). */
   identityFile?: string
+  /** Connection guard limits (reject budget, frame size, channels), see guard.ts. */
+  guard?: Omit<GuardOptions, 'ondrop'>
+  /** How long a peer dropped for its reject budget is refused, ms (default 10 minutes). */
+  banMs?: number
 }
 
 /** Options for {@link HostNode.deploy}. */
@@ -72,6 +81,10 @@ export class HostNode extends ReadyResource {
   readonly peers = new Map<string, PeerInfo>()
   readonly attestations: AttestationStore
   readonly gossip: Gossip
+  /** CPU charged to peers for rejected call requests (all connections, all time), ms. */
+  rejectCpuMs = 0
+  /** Remote keys (hex) dropped for their reject budget -> refused until (ms since the epoch). */
+  private readonly banned = new Map<string, number>()
   private readonly opts: HostNodeOptions
 
   /** @param opts see {@link HostNodeOptions} */
@@ -86,7 +99,9 @@ export class HostNode extends ReadyResource {
 
   protected override async _open (): Promise<void> {
     await this.store.ready()
-    const swarm = createSwarm({ ...this.opts, firewalled: this.opts.firewalled ?? false })
+    const own = this.opts.firewall
+    const firewall = (key: Buffer): boolean => this.isBanned(key) || (own ? own(key) : false)
+    const swarm = createSwarm({ ...this.opts, firewalled: this.opts.firewalled ?? false, firewall }, loadNodeKeyPair(this.opts.storage))
     this.swarm = swarm
     swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
   }
@@ -138,8 +153,27 @@ export class HostNode extends ReadyResource {
     return host
   }
 
+  /** True while `key` (a remote noise public key) is refused. */
+  isBanned (key: Uint8Array): boolean {
+    const id = Buffer.from(key).toString('hex')
+    const until = this.banned.get(id)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    this.banned.delete(id)
+    return false
+  }
+
   private onconnection (conn: SwarmConnection): void {
-    guardConnection(conn) // first: it must see every frame before protomux does
+    if (this.isBanned(conn.remotePublicKey)) return conn.destroy()
+    // first: the guard must see every frame before protomux does
+    const guard = guardConnection(conn, {
+      ...this.opts.guard,
+      ondrop: (reason) => {
+        if (!reason.startsWith(REJECT_BUDGET_REASON)) return
+        if (this.banned.size >= 10_000) this.banned.delete(this.banned.keys().next().value as string)
+        this.banned.set(conn.remotePublicKey.toString('hex'), Date.now() + (this.opts.banMs ?? 10 * 60_000))
+      }
+    })
     const info: PeerInfo = { publicKey: conn.remotePublicKey, since: Date.now() }
     const id = conn.remotePublicKey.toString('hex')
     this.peers.set(id, info)
@@ -152,6 +186,9 @@ export class HostNode extends ReadyResource {
     serveRpc(conn, (key) => this.contracts.get(key.toString('hex')) ?? null, (method) => {
       if (method === 'call') info.role = 'client'
       else if (method === 'root' && !info.role) info.role = 'watcher'
+    }, (ms) => {
+      this.rejectCpuMs += ms
+      guard.charge(ms)
     })
     this.gossip.attach(conn)
   }

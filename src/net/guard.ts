@@ -18,6 +18,12 @@
  *   than `openRate` per second after a burst of `maxChannels` (a flood of
  *   opens that get rejected one by one).
  *
+ * - spends more host CPU on requests the host rejects than its budget:
+ *   the services on the connection report each rejected request's cost
+ *   with {@link ConnectionGuard.charge} (a token bucket of `rejectBudgetMs`
+ *   ms, refilled at `rejectRefillMsPerSec`), so a peer that sends unsigned
+ *   or malformed requests gets a bounded share of the host's CPU.
+ *
  * Only that connection is dropped; the node and its other peers carry on.
  * Call {@link guardConnection} first when a connection arrives, before
  * anything attaches protomux to it, so the guard sees each frame first.
@@ -46,6 +52,10 @@ export interface GuardOptions {
    * not checked (default: gossip 1, host RPC 2).
    */
   messageTypes?: Record<string, number>
+  /** CPU a peer may cost the host in rejected requests in a burst, ms (default 500). */
+  rejectBudgetMs?: number
+  /** ...refilled at this many ms per second (default 25: 2.5% of one core). */
+  rejectRefillMsPerSec?: number
   /** Called once when the guard drops the connection. */
   ondrop?: (reason: string) => void
 }
@@ -66,7 +76,19 @@ export interface ConnectionGuard {
   opens: number
   /** Why the connection was dropped, or null. */
   dropped: string | null
+  /** CPU charged for rejected requests (all time), ms. */
+  rejectedMs: number
+  /**
+   * Charges the peer for a request the node rejected; drops the connection
+   * once the reject budget is spent.
+   * @param ms CPU the request cost, ms
+   * @returns false when the connection is (now) dropped
+   */
+  charge (ms: number): boolean
 }
+
+/** Reason a guard gives when the reject budget ran out (starts with this). */
+export const REJECT_BUDGET_REASON = 'CPU budget for rejected requests spent'
 
 const DEFAULT_MESSAGE_TYPES: Record<string, number> = {
   [GOSSIP_PROTOCOL]: 1,
@@ -86,7 +108,25 @@ export function guardConnection (stream: GuardedStream, opts: GuardOptions = {})
   const maxChannels = opts.maxChannels ?? 1024
   const openRate = opts.openRate ?? 100
   const types = opts.messageTypes ?? DEFAULT_MESSAGE_TYPES
-  const guard: ConnectionGuard = { frames: 0, opens: 0, dropped: null }
+  const budget = opts.rejectBudgetMs ?? 500
+  const refill = opts.rejectRefillMsPerSec ?? 25
+  let credit = budget
+  let credited = Date.now()
+  const guard: ConnectionGuard = {
+    frames: 0,
+    opens: 0,
+    dropped: null,
+    rejectedMs: 0,
+    charge (ms: number): boolean {
+      if (guard.dropped) return false
+      const now = Date.now()
+      credit = Math.min(budget, credit + (now - credited) * refill / 1000) - ms
+      credited = now
+      guard.rejectedMs += ms
+      if (credit < 0) drop(`${REJECT_BUDGET_REASON} (${guard.rejectedMs.toFixed(0)} ms in all)`)
+      return !guard.dropped
+    }
+  }
   /** Channel ids the peer opened and has not closed -> protocol. */
   const open = new Map<number, string>()
   let tokens = maxChannels

@@ -20,7 +20,13 @@ import { VmsError } from '../errors.js'
 /** What a host serves for one contract. */
 export interface RpcTarget {
   info (): ContractInfo
-  call (req: CallRequest): Promise<CallResponse>
+  /**
+   * Runs a call. `cost.ms` collects the CPU its checks spent (ms), charged
+   * to the peer when the call is rejected.
+   */
+  call (req: CallRequest, cost?: { ms: number }): Promise<CallResponse>
+  /** Largest call request frame decoded, bytes; larger ones are refused unread (default: no limit here). */
+  readonly maxRequestBytes?: number
   /**
    * The host's signed root statement of its log at `length` (0: as it is now).
    * @throws VmsError BAD_ARGUMENT when `length` is past the log
@@ -32,21 +38,31 @@ export interface RpcTarget {
 export type RpcMethod = 'info' | 'root' | 'call'
 
 /**
+ * Told the CPU (ms) a rejected call request cost the host, and its error
+ * code (see ConnectionGuard.charge in guard.ts).
+ */
+export type OnReject = (ms: number, code: string) => void
+
+/** Rejections that are the host's state, not the peer's doing: never charged. */
+const UNCHARGED = new Set(['HOST_BUSY', 'CLOSED', 'INTERNAL'])
+
+/**
  * Serves the contracts `lookup` finds on a connection (host side).
  * @param stream a swarm connection (noise stream)
  * @param lookup contract key -> target, or null when not hosted here
  * @param onrequest told the method of every request that decoded, before it runs
+ * @param onreject told the CPU each rejected call request cost (size, decode, signature, argument checks)
  */
-export function serveRpc (stream: unknown, lookup: (key: Buffer) => RpcTarget | null, onrequest: (method: RpcMethod) => void = () => {}): void {
+export function serveRpc (stream: unknown, lookup: (key: Buffer) => RpcTarget | null, onrequest: (method: RpcMethod) => void = () => {}, onreject: OnReject = () => {}): void {
   const mux = Protomux.from(stream)
   mux.pair({ protocol: RPC_PROTOCOL }, (id) => {
     if (!id) return
     const target = lookup(Buffer.from(id))
-    if (target) openRpc(mux, Buffer.from(id), target, onrequest)
+    if (target) openRpc(mux, Buffer.from(id), target, onrequest, onreject)
   })
 }
 
-function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (method: RpcMethod) => void): void {
+function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (method: RpcMethod) => void, onreject: OnReject): void {
   let rpc: ProtomuxRPC
   try {
     rpc = new ProtomuxRPC(mux, { id, protocol: RPC_PROTOCOL })
@@ -68,17 +84,30 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
     return target.root(length)
   })
   rpc.respond('call', { requestEncoding: c.raw, responseEncoding: callReply }, async (raw: Uint8Array): Promise<CallReply> => {
+    // sizes first, then the binary decode; the host checks the signature before it parses any JSON
+    const t0 = performance.now()
+    const cost = { ms: 0 }
+    const reject = (err: VmsError): CallReply => {
+      if (!UNCHARGED.has(err.code)) onreject(cost.ms, err.code)
+      return { accepted: false, error: err.toInfo() }
+    }
+    if (target.maxRequestBytes !== undefined && raw.byteLength > target.maxRequestBytes) {
+      cost.ms += performance.now() - t0
+      return reject(VmsError.ARGS_TOO_LARGE(`call request of ${raw.byteLength} bytes, the limit is ${target.maxRequestBytes}`))
+    }
     let req: CallRequest
     try {
       req = c.decode(callRequest, raw)
     } catch (err) {
-      return { accepted: false, error: VmsError.BAD_REQUEST(`call request does not decode: ${(err as Error).message}`).toInfo() }
+      cost.ms += performance.now() - t0
+      return reject(VmsError.BAD_REQUEST(`call request does not decode: ${(err as Error).message}`))
     }
+    cost.ms += performance.now() - t0
     onrequest('call')
     try {
-      return { accepted: true, response: await target.call(req) }
+      return { accepted: true, response: await target.call(req, cost) }
     } catch (err) {
-      return { accepted: false, error: VmsError.from(err).toInfo() }
+      return reject(VmsError.from(err))
     }
   })
 }

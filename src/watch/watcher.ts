@@ -30,7 +30,7 @@ import type { SwarmConnection } from 'hyperswarm'
 import { discoveryKey } from '../crypto.js'
 import { parseKey } from '../keys.js'
 import { RpcClient } from '../net/rpc.js'
-import { createSwarm, type NetOptions } from '../net/swarm.js'
+import { createSwarm, loadNodeKeyPair, type NetOptions } from '../net/swarm.js'
 import { createSandbox, runtimeFingerprint } from '../runtime/sandbox.js'
 import type { SandboxFactory } from '../runtime/types.js'
 import type { ExpectedContract } from './audit.js'
@@ -138,7 +138,7 @@ export class Watcher extends ReadyResource {
   protected override async _open (): Promise<void> {
     await this.store.ready()
     if (this.attester) this.stopSplitViews = reportSplitViews(this.gossip.store, this.gossip, this.identity, this.opts.runtime ?? runtimeFingerprint())
-    if (this.ownsSwarm) this.swarm = createSwarm(this.opts)
+    if (this.ownsSwarm) this.swarm = createSwarm(this.opts, this.opts.storage ? loadNodeKeyPair(this.opts.storage) : undefined) // the node key, kept in --storage
     if (this.swarm && (this.ownsSwarm || this.ownsStore)) {
       this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
     }
