@@ -63,7 +63,8 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
     storage: path.resolve(opts.storage),
     bootstrap: formatBootstrap(opts.bootstrap ?? []),
     runtime: info.runtime,
-    operator: node.identity.id
+    operator: node.identity.id,
+    node: node.swarm ? formatKey(node.swarm.keyPair.publicKey) : null
   }
   if (out.json) out.object(ready)
   else {
