@@ -70,6 +70,7 @@ test('split view: one key, two stores serving two logs to two watchers; equivoca
   await first.close()
   fs.cpSync(dirA, dirB, { recursive: true })
   fs.rmSync(path.join(dirB, 'corestore', 'CORESTORE')) // the store's device file refuses copies: the operator deletes it
+  fs.rmSync(path.join(dirB, 'node-key.json')) // and the node key, or both copies would answer on the DHT as one node
 
   const blockedByA = new Set<string>()
   const blockedByB = new Set<string>()

@@ -63,6 +63,7 @@ export class Attester {
    * @returns a function that stops
    */
   follow (cw: ContractWatch): () => void {
+    this.gossip.store.want(cw.key) // a followed contract is one this node keeps attestations about
     const f: Followed = { cw, signer: signerOf(cw.log.core), attested: 0, statementsSeen: 0, timer: null, faulted: false }
     this.followed.add(f)
     const onverdict = (v: Verdict): void => this.onverdict(f, v)

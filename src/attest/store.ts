@@ -6,7 +6,17 @@
  * file (written atomically, debounced) so a restarted node keeps them.
  *
  * Memory is bounded: at most `maxContracts` contracts, `maxWatchers` watchers
- * per contract and `maxStatements` remembered root statements per contract.
+ * per contract (the first that attest; later ones are ignored while the table
+ * is full), for each of them the latest attestation and at most
+ * `maxFaultsPerWatcher` faults (the newest), and `maxStatements` remembered
+ * root statements per contract.
+ *
+ * Relevance: once the node names a contract it wants ({@link AttestationStore.want}:
+ * a host for what it hosts, an attester for what it follows, a client for
+ * what it asked about), the store keeps nothing about any other contract:
+ * those attestations are ignored before their signatures are checked, and
+ * left out of the file. A store that never names one keeps every contract
+ * (within the caps).
  */
 
 import fs from 'node:fs'
@@ -23,8 +33,13 @@ import { formatKey } from '../keys.js'
 export interface AttestationStoreOptions {
   /** JSON file to persist to; memory only when omitted. */
   file?: string
+  /** Contracts kept (default 10,000). */
   maxContracts?: number
+  /** Watchers kept per contract (default 1,000). */
   maxWatchers?: number
+  /** Fault attestations kept per watcher and contract, the newest (default 4). */
+  maxFaultsPerWatcher?: number
+  /** Root statements kept per contract (default 4,096). */
   maxStatements?: number
 }
 
@@ -34,6 +49,12 @@ export interface AddResult {
   valid: boolean
   /** True when it was new and changed what the store holds: forward it. */
   fresh: boolean
+  /**
+   * True when it was left unchecked and unkept: about a contract this node
+   * does not want, or from a watcher past a full table (`valid` is then true:
+   * nothing is known against it).
+   */
+  ignored?: boolean
   /** A split view this attestation revealed, with its evidence. */
   splitView: { evidence: SplitViewEvidence, signer: SignerRecord, statement: RootStatement } | null
 }
@@ -42,8 +63,14 @@ interface ContractEntry {
   latest: Map<string, Attestation>
   statements: Map<number, RootStatement>
   faults: Map<string, Attestation>
+  /** Watcher (hex) -> ids of its kept faults, oldest first (at most maxFaultsPerWatcher). */
+  faultsBy: Map<string, string[]>
   /** Lengths whose split view was already reported (each is reported once). */
   splits: Set<number>
+}
+
+function newEntry (): ContractEntry {
+  return { latest: new Map(), statements: new Map(), faults: new Map(), faultsBy: new Map(), splits: new Set() }
 }
 
 /**
@@ -55,40 +82,65 @@ export class AttestationStore extends EventEmitter {
   private readonly contracts = new Map<string, ContractEntry>()
   private readonly opts: Required<Omit<AttestationStoreOptions, 'file'>> & { file: string | null }
   private saveTimer: NodeJS.Timeout | null = null
+  /** Contracts (hex) the node wants; null until it names the first. */
+  private wanted: Set<string> | null = null
 
   /** @param opts see {@link AttestationStoreOptions}; loads `file` when it exists */
   constructor (opts: AttestationStoreOptions = {}) {
     super()
-    this.opts = { file: opts.file ?? null, maxContracts: opts.maxContracts ?? 10_000, maxWatchers: opts.maxWatchers ?? 1000, maxStatements: opts.maxStatements ?? 4096 }
+    this.opts = {
+      file: opts.file ?? null,
+      maxContracts: opts.maxContracts ?? 10_000,
+      maxWatchers: opts.maxWatchers ?? 1000,
+      maxFaultsPerWatcher: opts.maxFaultsPerWatcher ?? 4,
+      maxStatements: opts.maxStatements ?? 4096
+    }
     this.load()
   }
 
   /**
-   * Checks and stores an attestation.
-   * @returns whether it was valid, whether it is news, and any split view it revealed
+   * Names a contract this node wants attestations about (it hosts it,
+   * follows it or was asked about it). From the first call on, attestations
+   * about contracts never named are ignored, and contracts loaded from the
+   * file that were not named leave the file at the next save.
+   * @param contract contract key, 32 bytes
+   */
+  want (contract: Uint8Array): void {
+    if (!this.wanted) this.wanted = new Set()
+    this.wanted.add(hex(contract))
+  }
+
+  /** True when the store keeps attestations about `contract` (always, before any {@link want}). */
+  wants (contract: Uint8Array): boolean {
+    return this.wanted === null || this.wanted.has(hex(contract))
+  }
+
+  /**
+   * Checks and stores an attestation. Cheap checks first: an attestation
+   * about a contract not wanted, or from a watcher the contract's full table
+   * does not hold, is ignored unverified; then the signatures and evidence.
+   * @returns whether it was valid, whether it is news, whether it was ignored, and any split view it revealed
    */
   add (a: Attestation): AddResult {
-    if (!verifyAttestation(a) || !this.evidenceHolds(a)) return { valid: false, fresh: false, splitView: null }
     const cid = hex(a.contract)
+    const wid = hex(a.watcher)
+    if (this.wanted && !this.wanted.has(cid)) return { valid: true, fresh: false, ignored: true, splitView: null }
     let entry = this.contracts.get(cid)
+    if (!entry && this.contracts.size >= this.opts.maxContracts) return { valid: true, fresh: false, ignored: true, splitView: null }
+    const prev = entry?.latest.get(wid)
+    if (entry && !prev && entry.latest.size >= this.opts.maxWatchers) return { valid: true, fresh: false, ignored: true, splitView: null }
+    if (!verifyAttestation(a) || !this.evidenceHolds(a)) return { valid: false, fresh: false, splitView: null }
     if (!entry) {
-      if (this.contracts.size >= this.opts.maxContracts) return { valid: true, fresh: false, splitView: null }
-      entry = { latest: new Map(), statements: new Map(), faults: new Map(), splits: new Set() }
+      entry = newEntry()
       this.contracts.set(cid, entry)
     }
     const splitView = this.checkStatement(entry, rootOf(a), a.signer)
     let fresh = false
-    if (a.verdict !== VERDICT_OK) {
-      const id = attestationId(a)
-      if (!entry.faults.has(id)) {
-        entry.faults.set(id, a)
-        fresh = true
-        this.emit('fault', a)
-      }
+    if (a.verdict !== VERDICT_OK && this.keepFault(entry, wid, a)) {
+      fresh = true
+      this.emit('fault', a)
     }
-    const wid = hex(a.watcher)
-    const prev = entry.latest.get(wid)
-    if ((!prev || newer(a, prev)) && (prev || entry.latest.size < this.opts.maxWatchers)) {
+    if (!prev || newer(a, prev)) {
       entry.latest.set(wid, a)
       fresh = true
       this.emit('attestation', a)
@@ -107,8 +159,8 @@ export class AttestationStore extends EventEmitter {
     const cid = hex(s.contract)
     let entry = this.contracts.get(cid)
     if (!entry) {
-      if (this.contracts.size >= this.opts.maxContracts) return null
-      entry = { latest: new Map(), statements: new Map(), faults: new Map(), splits: new Set() }
+      if (this.contracts.size >= this.opts.maxContracts || (this.wanted && !this.wanted.has(cid))) return null
+      entry = newEntry()
       this.contracts.set(cid, entry)
     }
     const sv = this.checkStatement(entry, s, signer)
@@ -131,11 +183,39 @@ export class AttestationStore extends EventEmitter {
     return [...this.contracts.keys()]
   }
 
-  /** Every attestation worth sending a new peer: all latest ones and all faults. */
+  /** Every attestation kept about wanted contracts: all latest ones and all faults (each once). */
   all (): Attestation[] {
-    const out: Attestation[] = []
-    for (const e of this.contracts.values()) out.push(...e.latest.values(), ...e.faults.values())
-    return out
+    const out = new Set<Attestation>()
+    for (const [cid, e] of this.contracts) {
+      if (this.wanted && !this.wanted.has(cid)) continue
+      for (const a of e.latest.values()) out.add(a)
+      for (const a of e.faults.values()) out.add(a)
+    }
+    return [...out]
+  }
+
+  /**
+   * What a newly connected peer is sent (catch-up): at most `limit`
+   * attestations about wanted contracts, faults first, then the latest ones,
+   * each group newest first.
+   * @param limit most attestations returned
+   */
+  recent (limit: number): Attestation[] {
+    const byTime = (a: Attestation, b: Attestation): number => b.time - a.time
+    const list = this.all()
+    const faults = list.filter((a) => a.verdict !== VERDICT_OK).sort(byTime)
+    const oks = list.filter((a) => a.verdict === VERDICT_OK).sort(byTime)
+    return faults.concat(oks).slice(0, Math.max(0, limit))
+  }
+
+  /** Attestations kept (latest and faults, each once), over all contracts. */
+  get size (): number {
+    const kept = new Set<Attestation>()
+    for (const e of this.contracts.values()) {
+      for (const a of e.latest.values()) kept.add(a)
+      for (const a of e.faults.values()) kept.add(a)
+    }
+    return kept.size
   }
 
   /** Writes pending changes now (and stops the debounce timer). */
@@ -143,6 +223,18 @@ export class AttestationStore extends EventEmitter {
     if (this.saveTimer) clearTimeout(this.saveTimer)
     this.saveTimer = null
     this.save()
+  }
+
+  /** Keeps a fault of watcher `wid`, dropping its oldest past the cap. @returns false when already kept */
+  private keepFault (entry: ContractEntry, wid: string, a: Attestation): boolean {
+    const id = attestationId(a)
+    if (entry.faults.has(id)) return false
+    entry.faults.set(id, a)
+    let ids = entry.faultsBy.get(wid)
+    if (!ids) entry.faultsBy.set(wid, (ids = []))
+    ids.push(id)
+    while (ids.length > this.opts.maxFaultsPerWatcher) entry.faults.delete(ids.shift() as string)
+    return true
   }
 
   private evidenceHolds (a: Attestation): boolean {
@@ -186,6 +278,8 @@ export class AttestationStore extends EventEmitter {
   private save (): void {
     const file = this.opts.file
     if (!file) return
+    // contracts loaded from the file that the node no longer wants go now
+    if (this.wanted) for (const cid of [...this.contracts.keys()]) if (!this.wanted.has(cid)) this.contracts.delete(cid)
     const list = this.all().map((a) => Buffer.from(encodeAttestation(a)).toString('hex'))
     fs.mkdirSync(path.dirname(file), { recursive: true })
     const tmp = file + '.tmp'

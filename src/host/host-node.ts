@@ -142,6 +142,7 @@ export class HostNode extends ReadyResource {
       throw err
     }
     this.contracts.set(host.key.toString('hex'), host)
+    this.attestations.want(host.key) // the store keeps attestations about hosted contracts only
     const swarm = this.swarm
     if (swarm) {
       swarm.join(host.log.core.discoveryKey as Buffer, { server: true, client: false })

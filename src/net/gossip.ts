@@ -2,10 +2,19 @@
  * Attestation gossip: a protomux channel `vms/gossip/v1` on every swarm
  * connection (hosts, watchers and clients alike). A new valid attestation is
  * stored and forwarded once to every other peer (dedup by hash); a peer that
- * connects gets everything the store holds (catch-up). Bad input costs the
- * sender: an undecodable frame, a bad signature or forged evidence is a
- * strike, and so is passing the per-peer rate limit; at `maxStrikes` the
- * connection is dropped. Frames over `maxFrameBytes` are strikes too.
+ * connects gets a bounded, recent slice of what the store holds about the
+ * contracts this node wants (catch-up: at most `catchUp`, faults first, see
+ * AttestationStore.recent). Bad input costs the sender: an undecodable
+ * frame, a bad signature or forged evidence is a strike, and so is passing
+ * the per-peer rate limit; at `maxStrikes` the connection is dropped. Frames
+ * over `maxFrameBytes` are strikes too.
+ *
+ * What this node sends is paced per peer below what it accepts itself
+ * (`sendBurst` <= `burst`, `sendRate` <= `rate`), in frames of 16: an honest
+ * node never passes an honest peer's rate limit, however much its store
+ * holds or how fast attestations arrive. Past `maxOutbox` waiting for one
+ * peer, the oldest waiting ones are left out (gossip is best effort; the
+ * peer gets the newest).
  */
 
 import { EventEmitter } from 'node:events'
@@ -28,6 +37,14 @@ export interface GossipOptions {
   maxStrikes?: number
   /** Ids remembered for dedup (default 100,000). */
   maxSeen?: number
+  /** Attestations sent to a new peer at most (catch-up, default 256). */
+  catchUp?: number
+  /** Attestations sent to one peer per second on average (default 100). */
+  sendRate?: number
+  /** ...and in a burst (default 250). */
+  sendBurst?: number
+  /** Attestations waiting for one peer at most (default 1,000). */
+  maxOutbox?: number
 }
 
 /** Per-connection counters (also shown by the TUI). */
@@ -36,6 +53,8 @@ export interface GossipPeer {
   publicKey: Buffer
   received: number
   sent: number
+  /** Attestations left out of what this node sent the peer (its outbox overflowed). */
+  skipped: number
   strikes: number
   tokens: number
   lastRefill: number
@@ -46,6 +65,11 @@ interface Link {
   channel: ProtomuxChannel
   message: ProtomuxMessage
   stream: { destroy (err?: Error): void }
+  /** Waiting to be sent, oldest first. */
+  outbox: Attestation[]
+  outTokens: number
+  outRefill: number
+  timer: NodeJS.Timeout | null
 }
 
 /**
@@ -70,7 +94,11 @@ export class Gossip extends EventEmitter {
       rate: opts.rate ?? 200,
       burst: opts.burst ?? 1000,
       maxStrikes: opts.maxStrikes ?? 3,
-      maxSeen: opts.maxSeen ?? 100_000
+      maxSeen: opts.maxSeen ?? 100_000,
+      catchUp: opts.catchUp ?? 256,
+      sendRate: opts.sendRate ?? 100,
+      sendBurst: opts.sendBurst ?? 250,
+      maxOutbox: opts.maxOutbox ?? 1000
     }
   }
 
@@ -85,7 +113,7 @@ export class Gossip extends EventEmitter {
    */
   attach (stream: { remotePublicKey: Buffer, destroy (err?: Error): void, on (ev: string, fn: () => void): unknown }): void {
     const mux = Protomux.from(stream)
-    const peer: GossipPeer = { publicKey: stream.remotePublicKey, received: 0, sent: 0, strikes: 0, tokens: this.opts.burst, lastRefill: Date.now() }
+    const peer: GossipPeer = { publicKey: stream.remotePublicKey, received: 0, sent: 0, skipped: 0, strikes: 0, tokens: this.opts.burst, lastRefill: Date.now() }
     let link: Link | null = null
     const channel = mux.createChannel({
       protocol: GOSSIP_PROTOCOL,
@@ -93,13 +121,19 @@ export class Gossip extends EventEmitter {
       onopen: () => {
         if (!link) return
         this.links.add(link)
-        this.sendTo(link, this.store.all())
+        this.sendTo(link, this.store.recent(this.opts.catchUp))
       },
-      onclose: () => { if (link) this.links.delete(link) }
+      onclose: () => {
+        if (!link) return
+        this.links.delete(link)
+        if (link.timer) clearTimeout(link.timer)
+        link.timer = null
+        link.outbox = []
+      }
     })
     if (!channel) return
     const message = channel.addMessage({ encoding: c.raw, onmessage: (raw: Uint8Array) => { if (link) this.onframe(link, raw) } })
-    link = { peer, channel, message, stream }
+    link = { peer, channel, message, stream, outbox: [], outTokens: this.opts.sendBurst, outRefill: Date.now(), timer: null }
     channel.open()
   }
 
@@ -117,7 +151,11 @@ export class Gossip extends EventEmitter {
 
   /** Closes every gossip channel. */
   close (): void {
-    for (const l of this.links) l.channel.close()
+    for (const l of this.links) {
+      if (l.timer) clearTimeout(l.timer)
+      l.timer = null
+      l.channel.close()
+    }
     this.links.clear()
   }
 
@@ -141,6 +179,7 @@ export class Gossip extends EventEmitter {
       const id = attestationId(a)
       if (this.seen.has(id)) continue
       const res = this.store.add(a)
+      if (res.ignored) continue
       if (!res.valid) {
         this.strike(link, 'invalid attestation')
         if (link.channel.closed) return
@@ -159,11 +198,37 @@ export class Gossip extends EventEmitter {
     for (const l of this.links) if (l !== from) this.sendTo(l, list)
   }
 
+  /** Queues attestations for one peer and sends what its pace allows now. */
   private sendTo (link: Link, list: Attestation[]): void {
-    for (let i = 0; i < list.length; i += 16) {
-      const chunk = list.slice(i, i + 16)
+    if (list.length === 0) return
+    link.outbox.push(...list)
+    const over = link.outbox.length - this.opts.maxOutbox
+    if (over > 0) {
+      link.outbox.splice(0, over)
+      link.peer.skipped += over
+    }
+    this.pump(link)
+  }
+
+  /** Sends from a peer's outbox in frames of 16 as its tokens allow; comes back when more are due. */
+  private pump (link: Link): void {
+    if (link.channel.closed || !this.links.has(link)) return
+    const now = Date.now()
+    link.outTokens = Math.min(this.opts.sendBurst, link.outTokens + (now - link.outRefill) * this.opts.sendRate / 1000)
+    link.outRefill = now
+    while (link.outbox.length > 0 && link.outTokens >= 1) {
+      const chunk = link.outbox.splice(0, Math.min(16, Math.floor(link.outTokens)))
       link.message.send(c.encode(gossipFrame, { attestations: chunk }))
+      link.outTokens -= chunk.length
       link.peer.sent += chunk.length
+    }
+    if (link.outbox.length > 0 && !link.timer) {
+      const wait = Math.max(10, Math.ceil((Math.min(16, link.outbox.length) - link.outTokens) * 1000 / this.opts.sendRate))
+      link.timer = setTimeout(() => {
+        link.timer = null
+        this.pump(link)
+      }, wait)
+      link.timer.unref()
     }
   }
 
