@@ -48,7 +48,7 @@ test('heavy unsigned arguments (0.9 MB, 83,000 keys, 8 in flight) against an hon
 
   const args = heavyArgs(83_000)
   t.ok(args.length > 780_000 && args.length < 1024 * 1024, `the argument is ${args.length} bytes, under maxArgsBytes`)
-  const { rpc, closed } = await rawRpc(t, net, host.key)
+  const { rpc, conn, closed } = await rawRpc(t, net, host.key)
   let gone = false
   void closed.then(() => { gone = true })
   const codes = new Map<string, number>()
@@ -87,7 +87,7 @@ test('heavy unsigned arguments (0.9 MB, 83,000 keys, 8 in flight) against an hon
   const mid = p50(latencies)
   t.ok(mid < 60, `honest p50 during the flood ${mid.toFixed(1)} ms over ${latencies.length} calls (bound 60 ms)`)
 
-  // refused for a while: the same key cannot come straight back
+  t.ok(node.isBanned(conn.publicKey), 'and its key is refused for a while')
   const again: number[] = []
   for (let i = 0; i < 20; i++) {
     const t0 = performance.now()
