@@ -34,6 +34,8 @@ interface Config {
   hostileSigner: string
   /** Include `Array(1e9).fill(0)`, which kills a host whose sandboxes share its process. */
   memoryBomb: boolean
+  /** Which loops run: `calls`, `wire`, `gossip`. */
+  attacks: string[]
 }
 
 const stats = {
@@ -187,4 +189,5 @@ async function gossipLoop (): Promise<void> {
 
 setInterval(() => emit({ event: 'stats', ...stats }), 5000).unref()
 emit({ event: 'ready' })
-await Promise.all([hostileLoop(), wireLoop(), gossipLoop()])
+const loops = { calls: hostileLoop, wire: wireLoop, gossip: gossipLoop }
+await Promise.all(Object.entries(loops).filter(([name]) => config.attacks.includes(name)).map(async ([, loop]) => await loop()))

@@ -13,7 +13,8 @@
  * land, the soak records the crash and carries on).
  *
  * Usage: `npm run soak -- --minutes 2` (default 10, or `VMS_SOAK_MINUTES`);
- * `--no-memory-bomb` leaves out `Array(1e9).fill(0)`.
+ * `--no-memory-bomb` leaves out `Array(1e9).fill(0)`; `--attacks wire,gossip`
+ * picks the attacker's loops (default `calls,wire,gossip`).
  * Prints one JSON object: the honest client's calls, p50/p99/max latency
  * (ms) and errors by code, the host's RSS over time (MB, one sample per
  * `--sample-seconds`, default 10), its crashes, and the attacker's counters.
@@ -34,6 +35,7 @@ function flag (name: string): string | undefined {
 const minutes = Number(flag('minutes') ?? process.env.VMS_SOAK_MINUTES ?? 10)
 const sampleMs = Number(flag('sample-seconds') ?? 10) * 1000
 const memoryBomb = !process.argv.includes('--no-memory-bomb')
+const attacks = (flag('attacks') ?? 'calls,wire,gossip').split(',')
 if (!(minutes > 0) || !(sampleMs > 0)) throw new Error('usage: soak [--minutes N] [--sample-seconds S]')
 
 const testnet = await createTestnet(3, { host: '127.0.0.1' })
@@ -75,7 +77,7 @@ async function collect (child: Child): Promise<void> {
 }
 
 await startHost()
-const attacker = new Child('soak-attacker', { bootstrap, honest: ready!.honest, hostile: ready!.hostile, honestSigner: ready!.honestSigner, hostileSigner: ready!.hostileSigner, memoryBomb })
+const attacker = new Child('soak-attacker', { bootstrap, honest: ready!.honest, hostile: ready!.hostile, honestSigner: ready!.honestSigner, hostileSigner: ready!.hostileSigner, memoryBomb, attacks })
 await attacker.next('ready')
 void (async () => {
   for (;;) {
@@ -122,6 +124,7 @@ fs.rmSync(dir, { recursive: true, force: true })
 const report = {
   minutes,
   memoryBomb,
+  attacks,
   honest: {
     calls: latencies.length,
     p50Ms: round(percentile(latencies, 50)),

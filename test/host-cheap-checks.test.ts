@@ -78,14 +78,14 @@ test('heavy unsigned arguments (0.9 MB, 83,000 keys, 8 in flight) against an hon
   await flood
   const cpu = process.cpuUsage(cpu0)
   t.ok(gone, 'the flooding connection was dropped')
-  t.ok(sent <= 400, `after ${sent} requests (bound 400)`)
+  t.ok(sent <= 200, `after ${sent} requests (bound 200)`)
   t.is(codes.get('accepted') ?? 0, 0, 'none ran')
   t.ok((codes.get('BAD_SIGNATURE') ?? 0) > 0, `each answered BAD_SIGNATURE until the drop (${JSON.stringify([...codes])})`)
   const spent = node.rejectCpuMs
-  t.ok(spent < 2500, `host CPU charged to rejected requests: ${spent.toFixed(0)} ms (bound 2,500)`)
+  t.ok(spent < 1000, `host CPU charged to rejected requests: ${spent.toFixed(0)} ms (bound 1,000; parsed first, 150 of them cost 16.6 s)`)
   t.comment(`process CPU during the flood (flooder, host and client in one process): ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`)
   const mid = p50(latencies)
-  t.ok(mid < 60, `honest p50 during the flood ${mid.toFixed(1)} ms over ${latencies.length} calls (bound 60 ms)`)
+  t.ok(mid < 100, `honest p50 during the flood ${mid.toFixed(1)} ms over ${latencies.length} calls (bound 100 ms; it was 155-175)`)
 
   t.ok(node.isBanned(conn.publicKey), 'and its key is refused for a while')
   const again: number[] = []

@@ -21,8 +21,9 @@
  * - spends more host CPU on requests the host rejects than its budget:
  *   the services on the connection report each rejected request's cost
  *   with {@link ConnectionGuard.charge} (a token bucket of `rejectBudgetMs`
- *   ms, refilled at `rejectRefillMsPerSec`), so a peer that sends unsigned
- *   or malformed requests gets a bounded share of the host's CPU.
+ *   ms, refilled at `rejectRefillMsPerSec`, starting at `rejectInitialMs`),
+ *   so a peer that sends unsigned or malformed requests gets a bounded share
+ *   of the host's CPU.
  *
  * Only that connection is dropped; the node and its other peers carry on.
  * Call {@link guardConnection} first when a connection arrives, before
@@ -52,10 +53,16 @@ export interface GuardOptions {
    * not checked (default: gossip 1, host RPC 2).
    */
   messageTypes?: Record<string, number>
-  /** CPU a peer may cost the host in rejected requests in a burst, ms (default 500). */
+  /** CPU a peer may cost the host in rejected requests in a burst, ms (default 250). */
   rejectBudgetMs?: number
   /** ...refilled at this many ms per second (default 25: 2.5% of one core). */
   rejectRefillMsPerSec?: number
+  /**
+   * Credit a new connection starts with, ms (default 100): it grows to the
+   * budget as the connection stays, so a flooder that reconnects under fresh
+   * keys gets less each time than a peer that stays.
+   */
+  rejectInitialMs?: number
   /** Called once when the guard drops the connection. */
   ondrop?: (reason: string) => void
 }
@@ -108,9 +115,9 @@ export function guardConnection (stream: GuardedStream, opts: GuardOptions = {})
   const maxChannels = opts.maxChannels ?? 1024
   const openRate = opts.openRate ?? 100
   const types = opts.messageTypes ?? DEFAULT_MESSAGE_TYPES
-  const budget = opts.rejectBudgetMs ?? 500
+  const budget = opts.rejectBudgetMs ?? 250
   const refill = opts.rejectRefillMsPerSec ?? 25
-  let credit = budget
+  let credit = Math.min(budget, opts.rejectInitialMs ?? 100)
   let credited = Date.now()
   const guard: ConnectionGuard = {
     frames: 0,
