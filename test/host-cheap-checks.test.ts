@@ -105,10 +105,32 @@ test('a signed request with heavy non-canonical arguments is parsed only after i
   const { rpc } = await rawRpc(t, net, host.key)
   const me = identity()
   const before = node.rejectCpuMs
-  const bad = signCall(me, host.key, 1, 'increment', heavyArgs(83_000).replace('[{', '[ {'))
+  const bad = signCall(me, host.key, 1, 'increment', heavyArgs(20_000).replace('[{', '[ {'))
   const reply = await rpc.call(bad, 30_000)
   t.is(reply.accepted ? 'accepted' : reply.error.code, 'BAD_ARGUMENTS', 'signed but not canonical: BAD_ARGUMENTS')
   t.ok(node.rejectCpuMs > before, `its checks were charged: ${(node.rejectCpuMs - before).toFixed(1)} ms`)
   const ok = await rpc.call(signCall(me, host.key, 2, 'increment', '[]'), 10_000)
   t.ok(ok.accepted, 'one reject is within the budget: the peer is still served')
+})
+
+test('60 signed 0.9 MB calls at once on one connection -> at most 32 MiB of them in flight, the rest get HOST_BUSY unread; the host keeps serving', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  // `gate` holds the contract (one call at a time) until its 5 s deadline: the 60 queue behind it
+  const host = await node.deploy('exports.gate = () => new Promise(() => {}); exports.slow = (s) => s.length', { name: 'slow', limits: { timeoutMs: 5000 } })
+  const { rpc } = await rawRpc(t, net, host.key)
+  const me = identity()
+  const big = JSON.stringify(['x'.repeat(900_000)])
+  const gate = rpc.call(signCall(me, host.key, 1, 'gate', '[]'), 60_000)
+  const reqs = Array.from({ length: 60 }, (_, i) => signCall(me, host.key, i + 2, 'slow', big))
+  const replies = await Promise.all(reqs.map((r) => rpc.call(r, 120_000)))
+  const g = await gate
+  t.is(g.accepted && g.response.outcome.error?.code, 'TIMEOUT', 'the gate timed out')
+  const codes = replies.map((r) => r.accepted ? 'ran' : r.error.code)
+  const ran = codes.filter((c) => c === 'ran').length
+  const busy = codes.filter((c) => c === 'HOST_BUSY').length
+  t.ok(ran >= 30 && ran <= 37, `${ran} ran (at most 32 MiB in flight)`)
+  t.ok(busy >= 23 && ran + busy === 60, `${busy} got HOST_BUSY (${JSON.stringify(codes.filter((c) => c !== 'ran' && c !== 'HOST_BUSY'))} else)`)
+  const after = await rpc.call(signCall(me, host.key, 100, 'slow', '["ok"]'), 30_000)
+  t.ok(after.accepted, 'the same connection is served afterwards')
 })

@@ -62,7 +62,11 @@ export function serveRpc (stream: unknown, lookup: (key: Buffer) => RpcTarget | 
   })
 }
 
+/** Bytes of call requests a connection may have in flight per contract channel (32 MiB); past it calls get HOST_BUSY unread. */
+export const MAX_CALL_BYTES_IN_FLIGHT = 32 * 1024 * 1024
+
 function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (method: RpcMethod) => void, onreject: OnReject): void {
+  let inFlight = 0
   let rpc: ProtomuxRPC
   try {
     rpc = new ProtomuxRPC(mux, { id, protocol: RPC_PROTOCOL })
@@ -95,6 +99,9 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
       cost.ms += performance.now() - t0
       return reject(VmsError.ARGS_TOO_LARGE(`call request of ${raw.byteLength} bytes, the limit is ${target.maxRequestBytes}`))
     }
+    if (inFlight + raw.byteLength > MAX_CALL_BYTES_IN_FLIGHT) {
+      return reject(VmsError.HOST_BUSY(`more than ${MAX_CALL_BYTES_IN_FLIGHT} bytes of calls in flight on this connection`))
+    }
     let req: CallRequest
     try {
       req = c.decode(callRequest, raw)
@@ -104,10 +111,13 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
     }
     cost.ms += performance.now() - t0
     onrequest('call')
+    inFlight += raw.byteLength
     try {
       return { accepted: true, response: await target.call(req, cost) }
     } catch (err) {
       return reject(VmsError.from(err))
+    } finally {
+      inFlight -= raw.byteLength
     }
   })
 }
