@@ -9,7 +9,10 @@ import type { KeyPair } from './crypto.js'
 
 /**
  * Builds and signs a call request (domain tag `vms/call/v1`, contract key,
- * caller key, nonce, method, canonical args).
+ * caller key, nonce, method, canonical args). The signature covers the
+ * binary encoding of those fields (`callSignable`), with the arguments as
+ * text: a host or watcher checks it without parsing any JSON, so a request
+ * nobody signed is refused before its arguments cost anything.
  * @param identity the caller's key pair
  * @param contract contract key, 32 bytes
  * @param nonce per-caller nonce, larger than any the caller used on this contract
@@ -21,7 +24,7 @@ export function signCall (identity: KeyPair, contract: Uint8Array, nonce: number
   return { ...body, signature: sign(callSignable(body), identity.secretKey) }
 }
 
-/** True when the request's signature verifies for its caller key. */
+/** True when the request's signature verifies for its caller key (no JSON parsed; see {@link signCall}). */
 export function verifyCall (req: CallRequest): boolean {
   return verify(callSignable(req), req.signature, req.caller)
 }
