@@ -10,6 +10,7 @@ import type { SwarmConnection } from 'hyperswarm'
 import type { ContractInfo, HeadStatement, RootStatement } from '../protocol/index.js'
 import { discoveryKey, keyPair, sign } from '../src/crypto.js'
 import { serveRpc } from '../src/net/rpc.js'
+import { DEFAULT_LIMITS } from '../src/runtime/types.js'
 import { createSwarm } from '../src/net/swarm.js'
 import type { T } from './helpers.js'
 
@@ -35,7 +36,7 @@ export async function impostorRoots (t: T, net: Testnet, contract: Uint8Array, l
     return { ...body, signature: sign(Buffer.from('not the host'), me.secretKey) }
   }
   const target = {
-    info: (): ContractInfo => ({ contract, files: me.publicKey, name: 'impostor', methods: ['increment'], runtime: 'forged', oracles: false, length } as unknown as ContractInfo),
+    info: (): ContractInfo => ({ contract, files: me.publicKey, name: 'impostor', methods: ['increment'], length, fork: 0, runtime: 'forged', oracles: false, limits: { ...DEFAULT_LIMITS } }),
     call: async () => { throw new Error('impostor') },
     root: async () => { counts.roots++; return root() },
     head: async (): Promise<HeadStatement> => ({ ...root(), filesLength: 1, filesTreeHash: Buffer.alloc(32, 9) })

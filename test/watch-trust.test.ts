@@ -6,15 +6,19 @@
 
 import test from 'brittle'
 import type { Test } from 'brittle'
+import fs from 'node:fs'
 import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import { HostNode } from '../src/host/host-node.js'
+import { discoveryKey } from '../src/crypto.js'
+import { signCall } from '../src/caller.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import type { Testnet } from 'hyperdht/testnet.js'
-import { VERDICT_FAULT } from '../protocol/index.js'
-import { bootstrapArg, cliRun, example, testnet, tmpdir } from './helpers.js'
+import { VERDICT_FAULT, type HeadStatement } from '../protocol/index.js'
+import { checkHeadEvidence, headToJSON, lastBlockProof, type HeadJSON } from '../src/attest/head-evidence.js'
+import { bootstrapArg, cliRun, example, identity, testnet, tmpdir } from './helpers.js'
 import { connect, nextFault, until, watcherOn, type FT } from './fault-helpers.js'
 import { impostorRoots } from './impostor-roots.js'
 
@@ -82,4 +86,99 @@ test('a fault found before any root is attested once a root is fetched, gossiped
   const fresh = await connect(t, net, host.key)
   t.ok(await until(() => fresh.attestations.faults(host.key).some(mine), 20_000), 'and a fresh client')
   await t.exception(fresh.increment(), /CONTRACT_FAULTY/, 'which refuses the contract')
+})
+
+test('files edited behind the log after the last call (stock Corestore + Hyperdrive, host restarted, no further call): a watcher reports a files fault at once, verify exits 1, check accepts the evidence', async (t) => {
+  const net = await testnet(t)
+  const storage = tmpdir(t)
+  const first = await startHost(t, net, storage)
+  const c1 = await connect(t, net, first.host.key)
+  for (let i = 0; i < 3; i++) await c1.increment()
+  await c1.close()
+  await first.node.close()
+  await editBehindLog(storage, '/counter', '100')
+  const { host } = await startHost(t, net, storage)
+  const length = host.log.length
+
+  const w = await watcherOn(t, net)
+  const start = Date.now()
+  const cw = await w.watch(host.key)
+  const v = await nextFault(cw)
+  t.comment(`fault ${Date.now() - start} ms after the watcher started`)
+  t.is(v.fault?.kind, 'files', v.fault?.message)
+  t.is(v.fault?.cause, 'host')
+  t.is(v.fault?.index, length, 'at the drive head, past the last record')
+  t.is(v.length, length, 'every logged call is ok')
+  const changes = (v.fault?.evidence.observed.unloggedChanges ?? []) as Array<{ path: string }>
+  t.alike(changes.map((c) => c.path), ['/counter'], 'the evidence names the path written behind the log')
+
+  const file = path.join(tmpdir(t), 'evidence.json')
+  fs.writeFileSync(file, JSON.stringify(v))
+  const checked = await cliRun(['check', file, '--json'])
+  t.is(checked.code, 0, 'check accepts the evidence offline: ' + checked.stdout + checked.stderr)
+  t.is(JSON.parse(checked.stdout).kind, 'files')
+
+  const r = await cliRun(['verify', host.key.toString('hex'), '--bootstrap', bootstrapArg(net), '--timeout', '15000', '--json'], { timeoutMs: 120_000 })
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
+  t.is(r.code, 1, 'verify exits 1: ' + r.stdout.slice(0, 300))
+  t.is(out.fault?.kind, 'files')
+  t.is(out.fault?.index, length)
+})
+
+test('an honest host under a burst of calls never signs a head its log does not cover; an old root beside a newer drive is no evidence; forged heads only drop their peer', async (t) => {
+  const net = await testnet(t)
+  const { host } = await startHost(t, net, tmpdir(t))
+  const w = await watcherOn(t, net)
+  const cw = await w.watch(host.key)
+  const faults: string[] = []
+  cw.on('fault', (v) => faults.push(JSON.stringify(v.fault).slice(0, 300)))
+  const clients = await Promise.all([0, 1, 2].map(() => connect(t, net, host.key)))
+  const genesis = hex(await host.log.core.get(0) as Buffer)
+  const heads: HeadStatement[] = []
+  let burst = true
+  const asking = (async () => {
+    while (burst) heads.push(await host.head())
+  })()
+  const old = await host.root()
+  await Promise.all(clients.map(async (c) => {
+    for (let round = 0; round < 4; round++) await Promise.all(Array.from({ length: 10 }, () => c.increment()))
+  }))
+  burst = false
+  await asking
+  const final = host.log.length
+  await cw.until(final, 60_000)
+  t.ok(await until(() => cw.verdict?.length === final, 30_000), 'the watcher judged every call')
+  t.alike(faults, [], 'no fault')
+  t.comment(`${heads.length} heads signed during the burst; the watcher checked ${cw.headChecks}; forged answers ${cw.stats.forgedRoots ?? 0}`)
+  t.ok(heads.length > 10, 'heads were signed while groups were in flight')
+
+  const evidence = async (h: { length: number }, head: HeadJSON): Promise<string> => {
+    const rec = { index: h.length - 1, block: hex(await host.log.core.get(h.length - 1) as Buffer) }
+    return JSON.stringify({ contract: headToJSON(heads[0]!).contract, genesis, records: [rec], head, inclusion: await lastBlockProof(host.log.core, h.length) })
+  }
+  let agreed = 0
+  for (const h of heads) {
+    const c = checkHeadEvidence(JSON.parse(await evidence(h, headToJSON(h))))
+    if (!c.valid && /agrees with the log/.test(c.reason)) agreed++
+    else t.fail('a head the log does not cover: ' + c.reason)
+  }
+  t.is(agreed, heads.length, 'every signed head agrees with the log it names')
+
+  // an adversarial watcher pairs an old root with the newer drive
+  const drive = host.log.drive!
+  const forged = { ...headToJSON({ ...old, filesLength: drive.core.length, filesTreeHash: await drive.core.treeHash(drive.core.length) }), signature: hex(old.signature) }
+  const file = path.join(tmpdir(t), 'forged.json')
+  fs.writeFileSync(file, await evidence(old, forged))
+  const checked = await cliRun(['check', file, '--json'])
+  t.is(checked.code, 1, 'check rejects an old root beside a newer drive: ' + checked.stdout)
+  t.is(JSON.parse(checked.stdout).valid, false)
+
+  // a peer with forged roots and heads joins (after the clients: refusing it is the client's part)
+  const impostor = await impostorRoots(t, net, host.key, 2)
+  await w.swarm!.join(discoveryKey(host.key), { server: false, client: true }).refresh() // look the topic up again now
+  t.ok(await until(() => impostor.connections > 0, 20_000), 'the watcher reached the impostor')
+  await host.call(signCall(identity(), host.key, 1, 'increment', '[]')) // one more call: the watcher asks every peer for roots
+  t.ok(await until(() => (cw.stats.forgedRoots ?? 0) > 0 && impostor.dropped > 0, 20_000), 'the impostor\'s forged answers dropped it')
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.alike(faults, [], 'and the host was never blamed')
 })

@@ -20,7 +20,7 @@
 
 import ReadyResource from 'ready-resource'
 import type Corestore from 'corestore'
-import type { GenesisRecord, RootStatement } from '../../protocol/index.js'
+import type { GenesisRecord, HeadStatement, RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { ContractLog, decodeBlock } from '../log/contract-log.js'
@@ -28,6 +28,7 @@ import type { SandboxFactory } from '../runtime/types.js'
 import { checkGenesis, type ExpectedContract, type FaultDraft } from './audit.js'
 import { RootBook, RootSources, conflictFault, mismatchFault, truncationFault, type RootAnswer, type RootPeer, type RootSource } from './fork.js'
 import { CallJudge, type WatchStats } from './judge.js'
+import { contractSigner, judgeHead, sortHeads } from './head.js'
 import { StateFile, initialState, type WatchState } from './state.js'
 import { blockEvidence, emptyEvidence, hex, statementToJSON, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
 
@@ -95,6 +96,11 @@ export class ContractWatch extends ReadyResource {
   private rootTimer: NodeJS.Timeout | null = null
   private readonly waiters = new Set<() => void>()
   private readonly downloads: Array<{ destroy (): void }> = []
+  /** Head pairs judged consistent with the log (head.ts). */
+  headChecks = 0
+  private headBusy = false
+  private headAsked = { key: '', at: 0 }
+  private pendingHead: HeadStatement | null = null
 
   /** @param opts see {@link ContractWatchOptions} */
   constructor (opts: ContractWatchOptions) {
@@ -201,6 +207,7 @@ export class ContractWatch extends ReadyResource {
     this.kick()
     await this.waitFor(() => this.fault !== null || this.error !== null || (this.audited >= target && this.pumping === null), 0)
     if (this.error && !this.fault) throw this.error
+    if (!this.fault) await this.headRound(left())
     return await this.makeVerdict()
   }
 
@@ -245,10 +252,13 @@ export class ContractWatch extends ReadyResource {
         }
         if (this.fault || !this.started) break
         await this.checkPending()
+        await this.checkPendingHead()
+        if (this.fault) break
         await this.save()
         await this.emitVerdict()
         if (this.audited >= this.stopAt) break
         this.scheduleRoot()
+        this.maybeHead()
       }
     } catch (err) {
       if (process.env.VMS_DEBUG) process.stderr.write(`watch ${formatKey(this.key)}: ${String((err as Error).stack ?? err)}\n`)
@@ -318,6 +328,7 @@ export class ContractWatch extends ReadyResource {
       warn: (err) => this.warn(err)
     })
     this.downloads.push(drive.core.download({ start: 0, end: -1 }))
+    drive.core.on('append', () => this.maybeHead())
     drive.getBlobs().then((blobs) => {
       if (!this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
     }, () => {})
@@ -415,6 +426,57 @@ export class ContractWatch extends ReadyResource {
       await this.save().catch((err) => this.warn(err))
     }
     return best
+  }
+
+  /**
+   * While following: when the replicated drive is not at the version the
+   * judged log leaves, asks every peer for its signed head (head.ts). The
+   * same (log, drive) lengths are asked again only after 10 s.
+   */
+  private maybeHead (): void {
+    const drive = this.log.drive
+    const judge = this.judge
+    if (!drive || !judge || this.fault || this.headBusy || !this.started || this.opts.timeout || this.closing) return
+    if (this.audited < this.log.core.length || drive.core.length === judge.filesAfter || this.roots.size === 0) return
+    const key = `${this.log.core.length}:${drive.core.length}`
+    if (key === this.headAsked.key && Date.now() - this.headAsked.at < 10_000) return
+    this.headAsked = { key, at: Date.now() }
+    this.headBusy = true
+    this.headRound(this.opts.requestTimeout ?? 10_000).catch((err) => this.warn(err)).finally(() => {
+      this.headBusy = false
+    })
+  }
+
+  /** One round of head requests: forged heads drop their peers, valid ones are judged (or kept for later). */
+  private async headRound (timeout: number): Promise<void> {
+    const g = this.genesis
+    if (!g || this.fault) return
+    const signer = contractSigner(this.log, g.signer)
+    if (!signer) return
+    const { valid, forged } = sortHeads(await this.roots.fetchHeads(timeout), this.key, signer)
+    for (const a of forged) this.forged({ statement: a.head, drop: a.drop }, 'head statement not signed by the contract\'s signer')
+    for (const h of valid) await this.onHead(h)
+    const drive = this.log.drive
+    if (valid.length === 0 && drive && this.judge && drive.core.length !== this.judge.filesAfter && this.audited >= this.log.core.length) {
+      this.warn(VmsError.HEAD_UNPROVEN(`the replicated files drive is at version ${drive.core.length}, the log's last record leaves ${this.judge.filesAfter}, and no peer signed a head pair`))
+    }
+  }
+
+  private async onHead (h: HeadStatement): Promise<void> {
+    if (this.fault) return
+    const r = await judgeHead(this.log, h, this.audited, this.opts.timeout ?? 0)
+    if (r.status === 'ok') this.headChecks++
+    else if (r.status === 'later') { if (!this.pendingHead || h.length > this.pendingHead.length) this.pendingHead = h }
+    else if (r.status === 'skip') this.warn(VmsError.BAD_RECORD(`ignored a head statement: ${r.reason}`))
+    else await this.fail(r.draft, r.index, 'host', r.blocks, r.extra)
+  }
+
+  /** Judges a head kept for later once the log is judged that far. */
+  private async checkPendingHead (): Promise<void> {
+    const h = this.pendingHead
+    if (!h || this.audited < h.length) return
+    this.pendingHead = null
+    await this.onHead(h)
   }
 
   /** A peer answered a root the contract's signer did not sign: drop it, say so. */

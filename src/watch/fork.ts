@@ -216,6 +216,13 @@ export interface RootAnswer {
   drop: () => void
 }
 
+/** One peer's answer to a round of head requests. */
+export interface HeadAnswer {
+  head: HeadStatement
+  /** Drops the peer that gave it. */
+  drop: () => void
+}
+
 /**
  * The peers a watcher can ask for root statements. A round asks every peer
  * at once (a round in flight is shared) and returns every answer, checked by
@@ -252,6 +259,19 @@ export class RootSources {
       this.busy = this.ask(timeout).finally(() => { this.busy = null })
     }
     return this.busy
+  }
+
+  /** Every answer of the peers that serve `head` to one round of head requests. */
+  async fetchHeads (timeout: number): Promise<HeadAnswer[]> {
+    const peers = [...this.sources].filter((p) => typeof p.head === 'function')
+    const answers = await Promise.all(peers.map(async (peer) => {
+      try {
+        return { head: await peer.head!(timeout), drop: () => this.drop(peer) }
+      } catch {
+        return null
+      }
+    }))
+    return answers.filter((a): a is HeadAnswer => a !== null)
   }
 
   /** Forgets `peer` and calls its `drop`. */
