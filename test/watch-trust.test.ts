@@ -182,3 +182,22 @@ test('an honest host under a burst of calls never signs a head its log does not 
   await new Promise((resolve) => setTimeout(resolve, 1000))
   t.alike(faults, [], 'and the host was never blamed')
 })
+
+test('a watcher whose first peer is an impostor keeps looking until a peer proves itself, then judges the real host', async (t) => {
+  const net = await testnet(t)
+  const storage = tmpdir(t)
+  const first = await startHost(t, net, storage)
+  const key = first.host.key
+  await first.node.close()
+  const impostor = await impostorRoots(t, net, key, 2)
+  const w = await watcherOn(t, net, { lookup: { minMs: 300, maxMs: 1000 } })
+  const cw = await w.watch(key)
+  t.ok(await until(() => impostor.connections > 0, 20_000), 'the watcher reached the impostor first')
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.absent(cw.proven, 'the impostor proved nothing')
+  const { host } = await startHost(t, net, storage)
+  const v = await cw.until(host.log.length, 30_000)
+  t.is(v.verdict, 'ok')
+  t.is(v.length, host.log.length, 'the real host was found and judged')
+  t.ok(await until(() => cw.proven, 20_000), 'and proved itself with a signed root')
+})

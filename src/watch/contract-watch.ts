@@ -169,9 +169,14 @@ export class ContractWatch extends ReadyResource {
     return remove
   }
 
-  /** Whether a host answered root requests. */
+  /** Whether a peer opened the contract's RPC channel (and was not dropped for a forged answer). */
   get connected (): boolean {
     return this.roots.size > 0
+  }
+
+  /** Whether a peer proved itself: it gave a root the contract's signer signed. */
+  get proven (): boolean {
+    return this.roots.proven
   }
 
   /**
@@ -415,6 +420,7 @@ export class ContractWatch extends ReadyResource {
         await this.fail(ff.draft, ff.index, 'host', [], { statements: ff.statements })
         return null
       }
+      a.prove()
       this.emit('statement', s)
       if (!best || s.length > best.length) best = s
     }
@@ -454,7 +460,7 @@ export class ContractWatch extends ReadyResource {
     const signer = contractSigner(this.log, g.signer)
     if (!signer) return
     const { valid, forged } = sortHeads(await this.roots.fetchHeads(timeout), this.key, signer)
-    for (const a of forged) this.forged({ statement: a.head, drop: a.drop }, 'head statement not signed by the contract\'s signer')
+    for (const a of forged) this.forged({ statement: a.head, drop: a.drop, prove: () => {} }, 'head statement not signed by the contract\'s signer')
     for (const h of valid) await this.onHead(h)
     const drive = this.log.drive
     if (valid.length === 0 && drive && this.judge && drive.core.length !== this.judge.filesAfter && this.audited >= this.log.core.length) {

@@ -214,6 +214,8 @@ export interface RootAnswer {
   statement: RootStatement
   /** Drops the peer that gave it (see {@link RootPeer.drop}) and forgets it as a source. */
   drop: () => void
+  /** Marks the peer that gave it as proven (its root verified). */
+  prove: () => void
 }
 
 /** One peer's answer to a round of head requests. */
@@ -234,7 +236,14 @@ export class RootSources {
   /** When a peer last answered, ms since the epoch. */
   lastAt = 0
   private readonly sources = new Set<RootPeer>()
+  private readonly provenPeers = new WeakSet<RootPeer>()
   private busy: Promise<RootAnswer[]> | null = null
+
+  /** Whether a peer still known gave a root the contract's signer signed. */
+  get proven (): boolean {
+    for (const p of this.sources) if (this.provenPeers.has(p)) return true
+    return false
+  }
 
   /** Number of peers known. */
   get size (): number {
@@ -288,7 +297,7 @@ export class RootSources {
       try {
         const statement = await peer.root(timeout)
         this.lastAt = Date.now()
-        return { statement, drop: () => this.drop(peer) }
+        return { statement, drop: () => this.drop(peer), prove: () => { this.provenPeers.add(peer) } }
       } catch {
         return null
       }

@@ -195,7 +195,8 @@ export class Watcher extends ReadyResource {
       const discovery = swarm.join(discoveryKey(k), { server: false, client: true })
       swarm.flush().then(done, done)
       // a host that starts after its watcher is found in seconds, not at the swarm's 10-minute refresh
-      const stop = keepLooking(discovery, () => cw.connected, this.opts.lookup)
+      // until a peer proved itself: an impostor's open channel is no reason to stop looking
+      const stop = keepLooking(discovery, () => cw.proven, this.opts.lookup)
       cw.on('close', stop)
     }
     if (this.attester && !opts.oneShot) this.attester.follow(cw)
