@@ -123,6 +123,30 @@ test('files edited behind the log after the last call (stock Corestore + Hyperdr
   t.is(r.code, 1, 'verify exits 1: ' + r.stdout.slice(0, 300))
   t.is(out.fault?.kind, 'files')
   t.is(out.fault?.index, length)
+  const mine = (x: { verdict: number, watcher: Uint8Array }): boolean => x.verdict === VERDICT_FAULT && hex(x.watcher) === hex(w.identity.publicKey)
+  const fresh = await connect(t, net, host.key)
+  t.ok(await until(() => fresh.attestations.faults(host.key).some(mine), 20_000), 'the fault is gossiped to a fresh client')
+  await t.exception(fresh.increment(), /CONTRACT_FAULTY/, 'which refuses the contract')
+})
+
+test('a host that signs no head while the drive it serves is ahead of its log is flagged (HEAD_UNPROVEN), not faulted', async (t) => {
+  const net = await testnet(t)
+  const storage = tmpdir(t)
+  const first = await startHost(t, net, storage)
+  const c1 = await connect(t, net, first.host.key)
+  await c1.increment()
+  await c1.close()
+  await first.node.close()
+  await editBehindLog(storage, '/counter', '100')
+  const { host } = await startHost(t, net, storage)
+  host.head = async () => { throw new Error('this host signs no heads') }
+  const w = await watcherOn(t, net)
+  const cw = await w.watch(host.key)
+  const warnings: string[] = []
+  cw.on('warning', (e: { code?: string }) => { if (e.code) warnings.push(e.code) })
+  t.ok(await until(() => warnings.includes('HEAD_UNPROVEN'), 20_000), 'flagged: ' + warnings.join(', '))
+  t.is(cw.faulted, null, 'not proven: no fault')
+  t.is(cw.verdict?.verdict, 'ok')
 })
 
 test('an honest host under a burst of calls never signs a head its log does not cover; an old root beside a newer drive is no evidence; forged heads only drop their peer', async (t) => {
