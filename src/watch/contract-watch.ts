@@ -20,7 +20,7 @@
 
 import ReadyResource from 'ready-resource'
 import type Corestore from 'corestore'
-import type { GenesisRecord, HeadStatement, RootStatement } from '../../protocol/index.js'
+import type { GenesisRecord, RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { ContractLog, decodeBlock } from '../log/contract-log.js'
@@ -28,7 +28,7 @@ import type { SandboxFactory } from '../runtime/types.js'
 import { checkGenesis, type ExpectedContract, type FaultDraft } from './audit.js'
 import { RootBook, RootSources, conflictFault, mismatchFault, truncationFault, type RootAnswer, type RootPeer, type RootSource } from './fork.js'
 import { CallJudge, type WatchStats } from './judge.js'
-import { contractSigner, judgeHead, sortHeads } from './head.js'
+import { HeadWatch } from './head.js'
 import { StateFile, initialState, type WatchState } from './state.js'
 import { blockEvidence, emptyEvidence, hex, statementToJSON, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
 
@@ -96,11 +96,7 @@ export class ContractWatch extends ReadyResource {
   private rootTimer: NodeJS.Timeout | null = null
   private readonly waiters = new Set<() => void>()
   private readonly downloads: Array<{ destroy (): void }> = []
-  /** Head pairs judged consistent with the log (head.ts). */
-  headChecks = 0
-  private headBusy = false
-  private headAsked = { key: '', at: 0 }
-  private pendingHead: HeadStatement | null = null
+  private readonly heads: HeadWatch
 
   /** @param opts see {@link ContractWatchOptions} */
   constructor (opts: ContractWatchOptions) {
@@ -110,6 +106,24 @@ export class ContractWatch extends ReadyResource {
     this.log = new ContractLog(opts.store, { key: opts.key })
     this.stateFile = new StateFile(opts.stateDir, opts.key.toString('hex'))
     this.state = initialState(opts.key.toString('hex'))
+    this.heads = new HeadWatch({
+      key: this.key,
+      log: this.log,
+      roots: this.roots,
+      genesis: () => this.genesis,
+      audited: () => this.audited,
+      filesAfter: () => this.judge ? this.judge.filesAfter : null,
+      active: () => !this.fault && !this.closing,
+      following: () => this.started && !this.opts.timeout,
+      fail: async (f) => { await this.fail(f.draft, f.index, 'host', f.blocks, f.extra) },
+      forged: (drop, reason) => this.forged(drop, reason),
+      warn: (err) => this.warn(err)
+    }, opts.timeout ?? 0, opts.requestTimeout ?? 10_000)
+  }
+
+  /** Head pairs judged consistent with the log (head.ts). */
+  get headChecks (): number {
+    return this.heads.checks
   }
 
   /** Blocks judged so far (genesis included). */
@@ -212,7 +226,7 @@ export class ContractWatch extends ReadyResource {
     this.kick()
     await this.waitFor(() => this.fault !== null || this.error !== null || (this.audited >= target && this.pumping === null), 0)
     if (this.error && !this.fault) throw this.error
-    if (!this.fault) await this.headRound(left())
+    if (!this.fault) await this.heads.round(left())
     return await this.makeVerdict()
   }
 
@@ -257,13 +271,13 @@ export class ContractWatch extends ReadyResource {
         }
         if (this.fault || !this.started) break
         await this.checkPending()
-        await this.checkPendingHead()
+        await this.heads.checkPending()
         if (this.fault) break
         await this.save()
         await this.emitVerdict()
         if (this.audited >= this.stopAt) break
         this.scheduleRoot()
-        this.maybeHead()
+        this.heads.maybe()
       }
     } catch (err) {
       if (process.env.VMS_DEBUG) process.stderr.write(`watch ${formatKey(this.key)}: ${String((err as Error).stack ?? err)}\n`)
@@ -333,7 +347,7 @@ export class ContractWatch extends ReadyResource {
       warn: (err) => this.warn(err)
     })
     this.downloads.push(drive.core.download({ start: 0, end: -1 }))
-    drive.core.on('append', () => this.maybeHead())
+    drive.core.on('append', () => this.heads.maybe())
     drive.getBlobs().then((blobs) => {
       if (!this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
     }, () => {})
@@ -391,7 +405,7 @@ export class ContractWatch extends ReadyResource {
     if (book) {
       for (const a of await this.roots.fetchAll(this.opts.requestTimeout ?? 10_000)) {
         const r = book.add(a.statement)
-        if (r.status === 'invalid') { this.forged(a, r.reason); continue }
+        if (r.status === 'invalid') { this.forged(a.drop, r.reason); continue }
         if (!after || a.statement.length > after.length) after = a.statement
         if (r.status === 'conflict') { before = r.with; after = a.statement; break }
       }
@@ -413,7 +427,7 @@ export class ContractWatch extends ReadyResource {
     for (const a of answers) {
       const s = a.statement
       const r = book.add(s)
-      if (r.status === 'invalid') { this.forged(a, r.reason); continue }
+      if (r.status === 'invalid') { this.forged(a.drop, r.reason); continue }
       if (r.status === 'conflict') {
         if (this.fault) continue
         const ff = conflictFault(r.with, s, r.kind)
@@ -434,60 +448,9 @@ export class ContractWatch extends ReadyResource {
     return best
   }
 
-  /**
-   * While following: when the replicated drive is not at the version the
-   * judged log leaves, asks every peer for its signed head (head.ts). The
-   * same (log, drive) lengths are asked again only after 10 s.
-   */
-  private maybeHead (): void {
-    const drive = this.log.drive
-    const judge = this.judge
-    if (!drive || !judge || this.fault || this.headBusy || !this.started || this.opts.timeout || this.closing) return
-    if (this.audited < this.log.core.length || drive.core.length === judge.filesAfter || this.roots.size === 0) return
-    const key = `${this.log.core.length}:${drive.core.length}`
-    if (key === this.headAsked.key && Date.now() - this.headAsked.at < 10_000) return
-    this.headAsked = { key, at: Date.now() }
-    this.headBusy = true
-    this.headRound(this.opts.requestTimeout ?? 10_000).catch((err) => this.warn(err)).finally(() => {
-      this.headBusy = false
-    })
-  }
-
-  /** One round of head requests: forged heads drop their peers, valid ones are judged (or kept for later). */
-  private async headRound (timeout: number): Promise<void> {
-    const g = this.genesis
-    if (!g || this.fault) return
-    const signer = contractSigner(this.log, g.signer)
-    if (!signer) return
-    const { valid, forged } = sortHeads(await this.roots.fetchHeads(timeout), this.key, signer)
-    for (const a of forged) this.forged({ statement: a.head, drop: a.drop, prove: () => {} }, 'head statement not signed by the contract\'s signer')
-    for (const h of valid) await this.onHead(h)
-    const drive = this.log.drive
-    if (valid.length === 0 && drive && this.judge && drive.core.length !== this.judge.filesAfter && this.audited >= this.log.core.length) {
-      this.warn(VmsError.HEAD_UNPROVEN(`the replicated files drive is at version ${drive.core.length}, the log's last record leaves ${this.judge.filesAfter}, and no peer signed a head pair`))
-    }
-  }
-
-  private async onHead (h: HeadStatement): Promise<void> {
-    if (this.fault) return
-    const r = await judgeHead(this.log, h, this.audited, this.opts.timeout ?? 0)
-    if (r.status === 'ok') this.headChecks++
-    else if (r.status === 'later') { if (!this.pendingHead || h.length > this.pendingHead.length) this.pendingHead = h }
-    else if (r.status === 'skip') this.warn(VmsError.BAD_RECORD(`ignored a head statement: ${r.reason}`))
-    else await this.fail(r.draft, r.index, 'host', r.blocks, r.extra)
-  }
-
-  /** Judges a head kept for later once the log is judged that far. */
-  private async checkPendingHead (): Promise<void> {
-    const h = this.pendingHead
-    if (!h || this.audited < h.length) return
-    this.pendingHead = null
-    await this.onHead(h)
-  }
-
-  /** A peer answered a root the contract's signer did not sign: drop it, say so. */
-  private forged (a: RootAnswer, reason: string): void {
-    a.drop()
+  /** A peer answered a root or head the contract's signer did not sign: drop it, say so. */
+  private forged (drop: () => void, reason: string): void {
+    drop()
     this.stats.forgedRoots = (this.stats.forgedRoots ?? 0) + 1
     this.warn(VmsError.FORGED_ROOT(`dropped a peer of ${formatKey(this.key)}: ${reason}`))
   }

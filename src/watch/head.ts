@@ -20,12 +20,13 @@
  */
 
 import b4a from 'b4a'
-import type { HeadStatement, SignerRecord } from '../../protocol/index.js'
+import type { GenesisRecord, HeadStatement, SignerRecord } from '../../protocol/index.js'
+import { VmsError } from '../errors.js'
 import { headToJSON, lastBlockProof, verifyHead } from '../attest/head-evidence.js'
 import { signerOf } from '../attest/signer.js'
 import type { ContractLog } from '../log/contract-log.js'
 import { changedPaths, type FaultDraft } from './audit.js'
-import type { HeadAnswer } from './fork.js'
+import type { HeadAnswer, RootSources } from './fork.js'
 import type { Evidence } from './verdict.js'
 
 /** What {@link judgeHead} concludes about one verified head. */
@@ -94,5 +95,100 @@ export async function judgeHead (log: ContractLog, h: HeadStatement, audited: nu
       observed: { filesLength: h.filesLength, unloggedChanges: changes }
     },
     extra: { head: headToJSON(h), inclusion: await lastBlockProof(core, h.length) }
+  }
+}
+
+/** What {@link HeadWatch} needs of the contract watch it serves. */
+export interface HeadWatchHost {
+  key: Uint8Array
+  log: ContractLog
+  roots: RootSources
+  genesis (): GenesisRecord | null
+  /** Blocks judged so far. */
+  audited (): number
+  /** Files version the judged log leaves (null before the first call can be judged). */
+  filesAfter (): number | null
+  /** False once faulted or closing. */
+  active (): boolean
+  /** Following appends (not a one-shot audit). */
+  following (): boolean
+  fail (f: Extract<HeadVerdict, { status: 'fault' }>): Promise<void>
+  /** Drops a peer that answered a forged head. */
+  forged (drop: () => void, reason: string): void
+  warn (err: unknown): void
+}
+
+/** Asks peers for head pairs when the replicated drive says so, and judges them (see the module doc). */
+export class HeadWatch {
+  /** Heads judged consistent with the log. */
+  checks = 0
+  private readonly host: HeadWatchHost
+  private readonly timeout: number
+  private readonly requestTimeout: number
+  private busy = false
+  private asked = { key: '', at: 0 }
+  private pending: HeadStatement | null = null
+
+  /**
+   * @param timeout ms to wait for a block (0: forever)
+   * @param requestTimeout ms a peer has to answer `head`
+   */
+  constructor (host: HeadWatchHost, timeout: number, requestTimeout: number) {
+    this.host = host
+    this.timeout = timeout
+    this.requestTimeout = requestTimeout
+  }
+
+  /**
+   * While following: when the replicated drive is not at the version the
+   * judged log leaves, asks every peer for its signed head. The same (log,
+   * drive) lengths are asked again only after 10 s.
+   */
+  maybe (): void {
+    const h = this.host
+    const drive = h.log.drive
+    const after = h.filesAfter()
+    if (!drive || after === null || this.busy || !h.active() || !h.following()) return
+    if (h.audited() < h.log.core.length || drive.core.length === after || h.roots.size === 0) return
+    const key = `${h.log.core.length}:${drive.core.length}`
+    if (key === this.asked.key && Date.now() - this.asked.at < 10_000) return
+    this.asked = { key, at: Date.now() }
+    this.busy = true
+    this.round(this.requestTimeout).catch((err) => h.warn(err)).finally(() => { this.busy = false })
+  }
+
+  /** One round of head requests: forged heads drop their peers, valid ones are judged (or kept for later). */
+  async round (timeout: number): Promise<void> {
+    const h = this.host
+    const g = h.genesis()
+    if (!g || !h.active()) return
+    const signer = contractSigner(h.log, g.signer)
+    if (!signer) return
+    const { valid, forged } = sortHeads(await h.roots.fetchHeads(timeout), h.key, signer)
+    for (const a of forged) h.forged(a.drop, 'head statement not signed by the contract\'s signer')
+    for (const head of valid) await this.judge(head)
+    const drive = h.log.drive
+    const after = h.filesAfter()
+    if (valid.length === 0 && drive && after !== null && drive.core.length !== after && h.audited() >= h.log.core.length && h.active()) {
+      h.warn(VmsError.HEAD_UNPROVEN(`the replicated files drive is at version ${drive.core.length}, the log's last record leaves ${after}, and no peer signed a head pair`))
+    }
+  }
+
+  /** Judges a head kept for later, once the log is judged that far. */
+  async checkPending (): Promise<void> {
+    const head = this.pending
+    if (!head || this.host.audited() < head.length) return
+    this.pending = null
+    await this.judge(head)
+  }
+
+  private async judge (head: HeadStatement): Promise<void> {
+    const h = this.host
+    if (!h.active()) return
+    const r = await judgeHead(h.log, head, h.audited(), this.timeout)
+    if (r.status === 'ok') this.checks++
+    else if (r.status === 'later') { if (!this.pending || head.length > this.pending.length) this.pending = head }
+    else if (r.status === 'skip') h.warn(VmsError.BAD_RECORD(`ignored a head statement: ${r.reason}`))
+    else await h.fail(r)
   }
 }
