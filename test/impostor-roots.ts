@@ -26,9 +26,10 @@ export interface Impostor {
 
 /**
  * Starts the impostor for `contract`; it claims a log of `length` blocks.
+ * @param opts.stall never answer `root` or `head` at all (instead of forging)
  * @returns counters of what it answered
  */
-export async function impostorRoots (t: T, net: Testnet, contract: Uint8Array, length = 2): Promise<Impostor> {
+export async function impostorRoots (t: T, net: Testnet, contract: Uint8Array, length = 2, opts: { stall?: boolean } = {}): Promise<Impostor> {
   const me = keyPair()
   const counts: Impostor = { roots: 0, connections: 0, dropped: 0 }
   const root = (): RootStatement => {
@@ -38,8 +39,8 @@ export async function impostorRoots (t: T, net: Testnet, contract: Uint8Array, l
   const target = {
     info: (): ContractInfo => ({ contract, files: me.publicKey, name: 'impostor', methods: ['increment'], length, fork: 0, runtime: 'forged', oracles: false, limits: { ...DEFAULT_LIMITS } }),
     call: async () => { throw new Error('impostor') },
-    root: async () => { counts.roots++; return root() },
-    head: async (): Promise<HeadStatement> => ({ ...root(), filesLength: 1, filesTreeHash: Buffer.alloc(32, 9) })
+    root: async () => { counts.roots++; return opts.stall ? await never<RootStatement>() : root() },
+    head: async (): Promise<HeadStatement> => opts.stall ? await never<HeadStatement>() : ({ ...root(), filesLength: 1, filesTreeHash: Buffer.alloc(32, 9) })
   }
   const swarm = createSwarm({ bootstrap: net.bootstrap, firewalled: false })
   t.teardown(() => swarm.destroy())
@@ -51,4 +52,8 @@ export async function impostorRoots (t: T, net: Testnet, contract: Uint8Array, l
   swarm.join(discoveryKey(Buffer.from(contract)), { server: true, client: false })
   await swarm.flush()
   return counts
+}
+
+function never<V> (): Promise<V> {
+  return new Promise(() => {})
 }

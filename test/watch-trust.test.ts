@@ -225,3 +225,19 @@ test('a watcher whose first peer is an impostor keeps looking until a peer prove
   t.is(v.length, host.log.length, 'the real host was found and judged')
   t.ok(await until(() => cw.proven, 20_000), 'and proved itself with a signed root')
 })
+
+test('verify beside a peer that never answers roots: judged as soon as the host proved itself, not after the request timeout', async (t) => {
+  const net = await testnet(t)
+  const { host } = await startHost(t, net, tmpdir(t))
+  const c = await connect(t, net, host.key)
+  for (let i = 0; i < 3; i++) await c.increment()
+  const impostor = await impostorRoots(t, net, host.key, 2, { stall: true })
+  const start = Date.now()
+  const r = await cliRun(['verify', host.key.toString('hex'), '--bootstrap', bootstrapArg(net), '--timeout', '30000', '--json'], { timeoutMs: 120_000 })
+  const ms = Date.now() - start
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
+  t.comment(`verify took ${ms} ms; the stalling peer got ${impostor.roots} root requests`)
+  t.is(r.code, 0, r.stdout.slice(0, 300) + r.stderr)
+  t.is(out.length, host.log.length)
+  t.ok(ms < 20_000, 'well inside the 30 s request timeout')
+})

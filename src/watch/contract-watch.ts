@@ -226,7 +226,7 @@ export class ContractWatch extends ReadyResource {
     this.kick()
     await this.waitFor(() => this.fault !== null || this.error !== null || (this.audited >= target && this.pumping === null), 0)
     if (this.error && !this.fault) throw this.error
-    if (!this.fault) await this.heads.round(left())
+    if (!this.fault) await this.heads.round(timeout)
     return await this.makeVerdict()
   }
 

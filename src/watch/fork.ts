@@ -270,17 +270,10 @@ export class RootSources {
     return this.busy
   }
 
-  /** Every answer of the peers that serve `head` to one round of head requests. */
+  /** Every answer of the peers that serve `head` to one round of head requests (see {@link gather}). */
   async fetchHeads (timeout: number): Promise<HeadAnswer[]> {
     const peers = [...this.sources].filter((p) => typeof p.head === 'function')
-    const answers = await Promise.all(peers.map(async (peer) => {
-      try {
-        return { head: await peer.head!(timeout), drop: () => this.drop(peer) }
-      } catch {
-        return null
-      }
-    }))
-    return answers.filter((a): a is HeadAnswer => a !== null)
+    return await gather(peers, async (peer) => ({ head: await peer.head!(timeout), drop: () => this.drop(peer) }), ROUND_GRACE_MS)
   }
 
   /** Forgets `peer` and calls its `drop`. */
@@ -292,16 +285,40 @@ export class RootSources {
   }
 
   private async ask (timeout: number): Promise<RootAnswer[]> {
-    const peers = [...this.sources]
-    const answers = await Promise.all(peers.map(async (peer) => {
-      try {
-        const statement = await peer.root(timeout)
-        this.lastAt = Date.now()
-        return { statement, drop: () => this.drop(peer), prove: () => { this.provenPeers.add(peer) } }
-      } catch {
-        return null
-      }
-    }))
-    return answers.filter((a): a is RootAnswer => a !== null)
+    return await gather([...this.sources], async (peer) => {
+      const statement = await peer.root(timeout)
+      this.lastAt = Date.now()
+      return { statement, drop: () => this.drop(peer), prove: () => { this.provenPeers.add(peer) } }
+    }, ROUND_GRACE_MS)
   }
+}
+
+/** How long a round waits for the other peers once one answered (ms): a peer that never answers cannot stall it. */
+const ROUND_GRACE_MS = 1000
+
+/**
+ * Asks every peer at once; resolves with the answers when all answered or
+ * failed, or `grace` ms after the first answer, whichever comes first.
+ */
+function gather<P, A> (peers: P[], ask: (peer: P) => Promise<A>, grace: number): Promise<A[]> {
+  return new Promise((resolve) => {
+    const out: A[] = []
+    let left = peers.length
+    let timer: NodeJS.Timeout | null = null
+    let settled = false
+    const done = (): void => {
+      if (settled) return
+      settled = true
+      if (timer) clearTimeout(timer)
+      resolve(out.slice())
+    }
+    if (left === 0) return done()
+    for (const peer of peers) {
+      ask(peer).then((a) => {
+        if (settled) return
+        out.push(a)
+        if (!timer) timer = setTimeout(done, grace)
+      }, () => {}).finally(() => { if (--left === 0) done() })
+    }
+  })
 }
