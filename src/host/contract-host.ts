@@ -148,6 +148,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (!at) {
       at = await new Promise<ReturnType<typeof snap> | null>((resolve) => {
         const timer = setTimeout(() => { this.headWaiters.delete(take); resolve(null) }, 5000)
+        timer.unref()
         const take = (): void => { clearTimeout(timer); resolve(snap()) }
         this.headWaiters.add(take)
       })
