@@ -68,6 +68,7 @@ test('verify with an impostor answering forged roots still finds the files fault
   t.is(out.verdict, 'fault')
   t.is(out.fault?.kind, 'files')
   t.is(out.fault?.index, faultAt, 'the call after the edit')
+  if (impostor.roots > 0) t.ok(out.warnings.some((w: { code: string }) => w.code === 'FORGED_ROOT'), 'the impostor\'s root was found forged and its peer dropped')
 })
 
 test('a fault found before any root is attested once a root is fetched, gossiped, and a fresh client refuses the contract (CONTRACT_FAULTY)', async (t) => {
@@ -147,6 +148,10 @@ test('a host that signs no head while the drive it serves is ahead of its log is
   t.ok(await until(() => warnings.includes('HEAD_UNPROVEN'), 20_000), 'flagged: ' + warnings.join(', '))
   t.is(cw.faulted, null, 'not proven: no fault')
   t.is(cw.verdict?.verdict, 'ok')
+  const r = await cliRun(['verify', host.key.toString('hex'), '--bootstrap', bootstrapArg(net), '--timeout', '15000', '--json'], { timeoutMs: 120_000 })
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
+  t.is(r.code, 0, 'verify finds no fault it can prove')
+  t.ok(out.warnings.some((w: { code: string }) => w.code === 'HEAD_UNPROVEN'), 'but says the drive head is unproven')
 })
 
 test('an honest host under a burst of calls never signs a head its log does not cover; an old root beside a newer drive is no evidence; forged heads only drop their peer', async (t) => {
