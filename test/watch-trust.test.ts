@@ -17,7 +17,7 @@ import type { ContractHost } from '../src/host/contract-host.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import { VERDICT_FAULT, type HeadStatement } from '../protocol/index.js'
-import { checkHeadEvidence, headToJSON, lastBlockProof, type HeadJSON } from '../src/attest/head-evidence.js'
+import { checkHeadEvidence, checkLastBlock, headToJSON, lastBlockProof, type HeadJSON } from '../src/attest/head-evidence.js'
 import { bootstrapArg, cliRun, example, identity, testnet, tmpdir } from './helpers.js'
 import { connect, nextFault, until, watcherOn, type FT } from './fault-helpers.js'
 import { impostorRoots } from './impostor-roots.js'
@@ -245,4 +245,25 @@ test('verify beside a peer that never answers roots: judged as soon as the host 
   t.is(r.code, 0, r.stdout.slice(0, 300) + r.stderr)
   t.is(out.length, host.log.length)
   t.ok(ms < 20_000, 'well inside the 30 s request timeout')
+})
+
+test('head evidence inclusion proofs: the last block of every length verifies under its tree hash, from stored nodes or from the blocks; another block or length does not', async (t) => {
+  const store = new Corestore(tmpdir(t))
+  t.teardown(() => store.close())
+  const core = store.get({ name: 'log' })
+  await core.ready()
+  const blocks = Array.from({ length: 37 }, (_, i) => Buffer.from(`block ${i} `.repeat(i + 1)))
+  let bad = 0
+  for (let i = 0; i < blocks.length; i++) {
+    await core.append(blocks[i]!)
+    const length = i + 1
+    const treeHash = await core.treeHash(length)
+    const stored = await lastBlockProof(core, length)
+    const computed = await lastBlockProof({ get: (k: number, o: unknown) => core.get(k, o as { wait: boolean }) } as unknown as typeof core, length)
+    if (!checkLastBlock(blocks[i]!, stored, length, treeHash)) bad++
+    if (!checkLastBlock(blocks[i]!, computed, length, treeHash)) bad++
+    if (i > 0 && checkLastBlock(blocks[i - 1]!, stored, length, treeHash)) bad++
+    if (checkLastBlock(blocks[i]!, stored, length + 1, treeHash)) bad++
+  }
+  t.is(bad, 0, 'every proof checks, no forged one does')
 })
