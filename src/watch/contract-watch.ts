@@ -97,6 +97,8 @@ export class ContractWatch extends ReadyResource {
   private readonly waiters = new Set<() => void>()
   private readonly downloads: Array<{ destroy (): void }> = []
   private readonly heads: HeadWatch
+  /** Root or head answers the contract's signer did not sign (their peers were dropped). */
+  forgedRoots = 0
 
   /** @param opts see {@link ContractWatchOptions} */
   constructor (opts: ContractWatchOptions) {
@@ -451,7 +453,7 @@ export class ContractWatch extends ReadyResource {
   /** A peer answered a root or head the contract's signer did not sign: drop it, say so. */
   private forged (drop: () => void, reason: string): void {
     drop()
-    this.stats.forgedRoots = (this.stats.forgedRoots ?? 0) + 1
+    this.forgedRoots++
     this.warn(VmsError.FORGED_ROOT(`dropped a peer of ${formatKey(this.key)}: ${reason}`))
   }
 

@@ -46,8 +46,6 @@ export interface WatchStats {
   resumedFrom: number
   /** Calls whose files the local mirror confirmed block for block (the rest took the full check). */
   mirrored?: number
-  /** Root or head answers the contract's signer did not sign (their peers were dropped). */
-  forgedRoots?: number
 }
 
 /** A call that did not pass: the divergence, who is to blame, the blocks to put in evidence. */
