@@ -70,10 +70,14 @@ export async function judgeHead (log: ContractLog, h: HeadStatement, audited: nu
   if (h.fork !== core.fork) return { status: 'skip', reason: `a head of fork ${h.fork}, the replica is at fork ${core.fork}` }
   if (h.length > audited || h.length > core.length) return { status: 'later' }
   if (!b4a.equals(await core.treeHash(h.length), h.treeHash)) return { status: 'skip', reason: `the head's log tree hash at ${h.length} is not the replica's` }
+  const drive = log.drive
+  if (drive && drive.core.length >= h.filesLength && h.filesLength > 0 && (await drive.core.has(h.filesLength - 1))) {
+    // the drive the host signed must be the drive it serves (hypercore verified the replica's blocks)
+    if (!b4a.equals(await drive.core.treeHash(h.filesLength), h.filesTreeHash)) return { status: 'skip', reason: `the head's files tree hash at ${h.filesLength} is not the replicated drive's` }
+  }
   const last = await log.block(h.length - 1, timeout ? { wait: true, timeout } : { wait: true })
   const covered = last.type === 'genesis' ? last.genesis.filesVersion : last.call.filesAfter
   if (h.filesLength === covered) return { status: 'ok' }
-  const drive = log.drive
   let changes: unknown = null
   if (drive && h.filesLength > covered) {
     try {
