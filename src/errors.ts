@@ -48,7 +48,10 @@ export const ERROR_CODES = {
   // trust policy
   QUORUM_TIMEOUT: 'fewer than the asked number of watchers attested ok in time',
   CONTRACT_FAULTY: 'split-view evidence, or replay faults from enough distinct watchers, are known for the contract',
-  INTERNAL: 'an unexpected failure inside vms-node'
+  INTERNAL: 'an unexpected failure inside vms-node',
+  // watcher trust (roots and heads proven against the contract key)
+  FORGED_ROOT: 'a peer answered a root or head statement the contract\'s signer did not sign: the peer is dropped',
+  HEAD_UNPROVEN: 'the replicated files drive is ahead of what the log covers and no peer signs a head pair: flagged, not proven'
 } as const
 
 /** A stable error code. */
@@ -141,4 +144,6 @@ export class VmsError extends Error {
   static CLOSED (msg = 'closed'): VmsError { return new VmsError('CLOSED', msg) }
   static STALLED (msg: string): VmsError { return new VmsError('STALLED', msg) }
   static INTERNAL (msg: string): VmsError { return new VmsError('INTERNAL', msg) }
+  static FORGED_ROOT (msg: string): VmsError { return new VmsError('FORGED_ROOT', msg) }
+  static HEAD_UNPROVEN (msg: string): VmsError { return new VmsError('HEAD_UNPROVEN', msg) }
 }

@@ -138,7 +138,12 @@ export class Attester {
     this.feedStatements(f)
     const list = f.cw.statements
     const s = list.length > 0 ? list.reduce((a, b) => (b.length > a.length ? b : a)) : null
-    if (!s) return // no host-signed root to attach: nothing a third party could check
+    if (!s) {
+      // found before any root: the watcher keeps asking its peers for one; attest when it comes
+      f.faulted = false
+      f.cw.once('statement', () => { void this.attestFault(f, v) })
+      return
+    }
     const fault = v.fault
     let evidence = canonicalize(fault.evidence) ?? '{}'
     if (evidence.length > this.opts.maxEvidenceBytes) {

@@ -11,6 +11,9 @@ import type { SignerRecord } from '../../protocol/index.js'
 import { rootSignable, type RootStatement } from '../../protocol/index.js'
 import { verify } from '../crypto.js'
 
+/** hypercore's default manifest namespace (hypercore/lib/caps.js DEFAULT_NAMESPACE): the one corestore cores use. */
+export const DEFAULT_NAMESPACE = Buffer.from('4144eea531e483d54e0c14f4ca68e0644f355343ff6fcb0f005200e12cd747cb', 'hex')
+
 /** Manifest fields of a hypercore's single signer (null when it has another shape). */
 export function signerOf (core: Hypercore): SignerRecord | null {
   const m = core.manifest as { version?: number, quorum?: number, signers?: Array<{ publicKey: Buffer, namespace: Buffer }> } | null

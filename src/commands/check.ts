@@ -3,13 +3,16 @@
  * network. Accepts split-view evidence (two conflicting signed root
  * statements: equivocation or fork), a watcher's fork fault evidence (from
  * `verify --json` or an attestation), or an attestation or verdict in JSON
- * whose fault carries such evidence. Faults found by replay (result, files,
- * ...) need the files state to re-check and are not checked offline yet.
+ * whose fault carries such evidence, or files-behind-the-log evidence (the
+ * host's signed head pair beside the log's last record, head-evidence.ts).
+ * Other faults found by replay (result, files, ...) need the files state to
+ * re-check and are not checked offline yet.
  */
 
 import fs from 'node:fs'
 import { checkEvidence, type EvidenceCheck } from '../attest/evidence.js'
-import { signerMatches } from '../attest/signer.js'
+import { DEFAULT_NAMESPACE, signerMatches } from '../attest/signer.js'
+import { checkHeadEvidence } from '../attest/head-evidence.js'
 import { VmsError } from '../errors.js'
 import { parseKey } from '../keys.js'
 import { decodeBlock } from '../log/contract-log.js'
@@ -17,8 +20,6 @@ import { checkForkEvidence } from '../watch/fork.js'
 import type { StatementJSON } from '../watch/verdict.js'
 import type { Output } from './output.js'
 
-/** hypercore's default manifest namespace (hypercore/lib/caps.js DEFAULT_NAMESPACE): the one corestore cores use. */
-const DEFAULT_NAMESPACE = Buffer.from('4144eea531e483d54e0c14f4ca68e0644f355343ff6fcb0f005200e12cd747cb', 'hex')
 
 /**
  * Checks a watcher's fork evidence (src/watch/verdict.ts `Evidence` with two
@@ -63,7 +64,9 @@ export function runCheck (file: string, out: Output): EvidenceCheck {
   const e = evidence as { type?: string }
   const result = e && (e.type === 'equivocation' || e.type === 'fork')
     ? checkEvidence(evidence)
-    : (checkWatcherEvidence(evidence as Parameters<typeof checkWatcherEvidence>[0]) ?? { valid: false, kind: null, reason: 'not evidence this version checks offline: split-view evidence, or a watcher fork fault with two signed statements and the genesis block' })
+    : e && (e as { head?: unknown }).head !== undefined
+      ? checkHeadEvidence(evidence as Parameters<typeof checkHeadEvidence>[0])
+      : (checkWatcherEvidence(evidence as Parameters<typeof checkWatcherEvidence>[0]) ?? { valid: false, kind: null, reason: 'not evidence this version checks offline: split-view evidence, a watcher fork fault with two signed statements and the genesis block, or a signed head pair with the log\'s last record' })
   if (out.json) out.object({ valid: result.valid, kind: result.kind, reason: result.reason })
   else out.line(`${result.valid ? 'VALID' : 'INVALID'}: ${result.reason}`)
   return result

@@ -65,6 +65,12 @@ export interface VerifyReport {
   error: VmsError | null
   judged: number
   seconds: number
+  /**
+   * What the audit flagged without proving: `HEAD_UNPROVEN` (the drive is
+   * ahead of the log and no peer signed a head pair), `FORGED_ROOT` (a peer
+   * answered a statement the contract's signer did not sign; it was dropped).
+   */
+  warnings: Array<{ code: string, message: string }>
 }
 
 /**
@@ -78,6 +84,10 @@ export async function auditOnce (key: string, opts: AuditCommandOptions): Promis
   const start = performance.now()
   try {
     const contract = await watcher.watch(key, { expected, oneShot: true })
+    const warnings: VerifyReport['warnings'] = []
+    contract.on('warning', (err: VmsError) => {
+      if ((err.code === 'HEAD_UNPROVEN' || err.code === 'FORGED_ROOT') && warnings.length < 20) warnings.push({ code: err.code, message: err.message })
+    })
     try {
       const verdict = await contract.auditOnce(timeout)
       return {
@@ -85,12 +95,13 @@ export async function auditOnce (key: string, opts: AuditCommandOptions): Promis
         verdict,
         error: null,
         judged: contract.stats.judged,
-        seconds: (performance.now() - start) / 1000
+        seconds: (performance.now() - start) / 1000,
+        warnings
       }
     } catch (err) {
       const e = VmsError.from(err)
       if (e.code === 'BAD_KEY' || e.code === 'BAD_ARGUMENT') throw e
-      return { code: VERIFY_UNAUDITED, verdict: null, error: e, judged: contract.stats.judged, seconds: (performance.now() - start) / 1000 }
+      return { code: VERIFY_UNAUDITED, verdict: null, error: e, judged: contract.stats.judged, seconds: (performance.now() - start) / 1000, warnings }
     }
   } finally {
     await watcher.close()
@@ -109,7 +120,7 @@ export async function runVerify (key: string, opts: AuditCommandOptions, out: Ou
     r = await auditOnce(key, opts)
   } catch (err) {
     // bad key, unreadable --source: nothing was audited
-    r = { code: VERIFY_UNAUDITED, verdict: null, error: VmsError.from(err), judged: 0, seconds: 0 }
+    r = { code: VERIFY_UNAUDITED, verdict: null, error: VmsError.from(err), judged: 0, seconds: 0, warnings: [] }
   }
   const v = r.verdict
   if (out.json) {
@@ -125,13 +136,15 @@ export async function runVerify (key: string, opts: AuditCommandOptions, out: Ou
       hostRuntime: v ? v.hostRuntime : null,
       judged: r.judged,
       seconds: round(r.seconds),
-      error: r.error ? r.error.toInfo() : null
+      error: r.error ? r.error.toInfo() : null,
+      warnings: r.warnings
     })
   } else if (v) {
     out.line(describeVerdict(v))
     out.line(`judged ${r.judged} calls in ${round(r.seconds)} s${r.seconds > 0 ? ` (${Math.round(r.judged / r.seconds)} calls/s)` : ''}; runtime ${v.runtime}`)
     if (v.fault) out.line(JSON.stringify(v.fault, null, 2))
   }
+  if (!out.json) for (const w of r.warnings) out.note('warning: ' + w.message)
   if (r.error) out.note(`vms-node: could not audit: ${r.error.message}`)
   return r.code
 }

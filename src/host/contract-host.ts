@@ -14,7 +14,7 @@
 
 import ReadyResource from 'ready-resource'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
-import type { CallRequest, CallResponse, ContractInfo, GenesisRecord, RootStatement } from '../../protocol/index.js'
+import type { CallRequest, CallResponse, ContractInfo, GenesisRecord, HeadStatement, RootStatement } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
 import { hash } from '../crypto.js'
 import { VmsError } from '../errors.js'
@@ -55,6 +55,9 @@ export class ContractHost extends ReadyResource implements PoolMember {
   private undoTo: number | null = null
   private genesisRecord: GenesisRecord | null = null
   private readonly nonces = new NonceTable()
+  /** A group wrote to the drive and its records are not in the log yet (see {@link head}). */
+  private unloggedFiles = false
+  private readonly headWaiters = new Set<() => void>()
   private readonly queue: Pending[] = []
   private draining: Promise<void> | null = null
   private lastTimestamp = 0
@@ -127,6 +130,37 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (!this.opened) await this.ready()
     if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
     return await this.log.signRoot(length || this.log.length)
+  }
+
+  /**
+   * The host's signed head pair (the `head` RPC, protocol/head.ts): the log
+   * root and the files drive's length, taken at one point between group
+   * commits, i.e. never while a group's drive writes wait for their records
+   * (then it waits for that group's commit). On a drive nobody edited behind
+   * the log the drive length is the last record's `filesAfter`; on one edited
+   * outside the host it is not, and this signature proves it.
+   * @throws VmsError HOST_BUSY when no such point came within 5,000 ms
+   */
+  async head (): Promise<HeadStatement> {
+    if (!this.opened) await this.ready()
+    const snap = (): { length: number, fork: number, files: number } => ({ length: this.log.length, fork: this.log.core.fork, files: this.log.drive?.core.length ?? 0 })
+    let at = this.unloggedFiles ? null : snap()
+    if (!at) {
+      at = await new Promise<ReturnType<typeof snap> | null>((resolve) => {
+        const timer = setTimeout(() => { this.headWaiters.delete(take); resolve(null) }, 5000)
+        timer.unref()
+        const take = (): void => { clearTimeout(timer); resolve(snap()) }
+        this.headWaiters.add(take)
+      })
+      if (!at) throw VmsError.HOST_BUSY('the files drive stayed ahead of the log (groups in flight) for 5,000 ms; ask again')
+    }
+    return await this.log.signHead(at.length, at.fork, at.files)
+  }
+
+  /** Drive writes of a group wait for their records (true) or not; false again wakes `head` requests in the same tick. */
+  private set unlogged (v: boolean) {
+    this.unloggedFiles = v
+    if (!v) for (const w of [...this.headWaiters]) { this.headWaiters.delete(w); w() }
   }
 
   protected override async _open (): Promise<void> {
@@ -345,6 +379,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       await this.previous()
       await log.beginBatch(group.startVersion)
       marked = true
+      this.unlogged = true
     })
     const oracle = this.genesis.oracles ? { mode: 'record' as const } : { mode: 'off' as const }
     const clock = (): number => (this.lastTimestamp = Math.max(this.lastTimestamp, Date.now()))
@@ -365,6 +400,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
         this.emit('call', { index, record })
       }).then(() => {
         this.stats.batches++
+        if (marked) this.unlogged = false
       }, (err) => {
         // never logged: its writes must leave the drive before anything else happens
         if (marked && log.length === logLength) this.undoTo = group.startVersion
@@ -385,6 +421,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (drive.version > version) await drive.truncate(version)
     this.files.reset()
     await this.log.clearPending()
+    this.unlogged = false
   }
 }
 

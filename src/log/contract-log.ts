@@ -21,7 +21,7 @@ import c from 'compact-encoding'
 import type { State } from 'compact-encoding'
 import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
-import { logBlock, rootSignable, type CallRecord, type GenesisRecord, type LogBlock, type RootStatement } from '../../protocol/index.js'
+import { headSignable, logBlock, rootSignable, type CallRecord, type GenesisRecord, type HeadStatement, type LogBlock, type RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { sign } from '../crypto.js'
 
@@ -212,6 +212,20 @@ export class ContractLog extends ReadyResource {
     if (!kp || !kp.secretKey) throw VmsError.INTERNAL('log is not writable')
     const body = { contract: this.key, length, fork: this.core.fork, treeHash: await this.core.treeHash(length) }
     return { ...body, signature: sign(rootSignable(body), kp.secretKey) }
+  }
+
+  /**
+   * Signs a head statement (protocol/head.ts) pairing the log at `length`
+   * with the files drive's database core at `filesLength` (host only). The
+   * caller picks the two lengths at one consistent point (the host: between
+   * group commits).
+   */
+  async signHead (length: number, fork: number, filesLength: number): Promise<HeadStatement> {
+    const kp = this.core.keyPair
+    const drive = this.drive
+    if (!kp || !kp.secretKey || !drive) throw VmsError.INTERNAL('log is not writable')
+    const body = { contract: this.key, length, fork, treeHash: await this.core.treeHash(length), filesLength, filesTreeHash: await drive.core.treeHash(filesLength) }
+    return { ...body, signature: sign(headSignable(body), kp.secretKey) }
   }
 
   /** Drive version and tree hash of the drive's database core at `version`. */

@@ -16,6 +16,7 @@ import Protomux from 'protomux'
 import c from 'compact-encoding'
 import { RPC_PROTOCOL, callReply, callRequest, contractInfo, rootStatement, type CallReply, type CallRequest, type CallResponse, type ContractInfo, type RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
+import { headStatement, type HeadStatement } from '../../protocol/head.js'
 
 /** What a host serves for one contract. */
 export interface RpcTarget {
@@ -32,10 +33,16 @@ export interface RpcTarget {
    * @throws VmsError BAD_ARGUMENT when `length` is past the log
    */
   root (length?: number): Promise<RootStatement>
+  /**
+   * The host's signed head pair (log root + files drive head), signed only
+   * between group commits (protocol/head.ts). Optional: a target without it
+   * answers `head` with UNKNOWN_METHOD.
+   */
+  head? (): Promise<HeadStatement>
 }
 
 /** The RPC methods a host serves. */
-export type RpcMethod = 'info' | 'root' | 'call'
+export type RpcMethod = 'info' | 'root' | 'call' | 'head'
 
 /**
  * Told the CPU (ms) a rejected call request cost the host, and its error
@@ -86,6 +93,12 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
     }
     onrequest('root')
     return target.root(length)
+  })
+  // head: the signed (log root, files head) pair a watcher audits the drive head with
+  rpc.respond('head', { requestEncoding: c.raw, responseEncoding: headStatement }, async () => {
+    onrequest('head')
+    if (!target.head) throw VmsError.UNKNOWN_METHOD('this host signs no head statements')
+    return await target.head()
   })
   rpc.respond('call', { requestEncoding: c.raw, responseEncoding: callReply }, async (raw: Uint8Array): Promise<CallReply> => {
     // sizes first, then the binary decode; the host checks the signature before it parses any JSON
@@ -153,6 +166,15 @@ export class RpcClient {
    */
   async root (timeout: number, length = 0): Promise<RootStatement> {
     return await this.request<RootStatement>('root', c.encode(c.uint, length), rootStatement, timeout)
+  }
+
+  /**
+   * Asks for the host's signed head pair (see protocol/head.ts).
+   * @param timeout ms
+   * @throws VmsError REQUEST_TIMEOUT, CLOSED, or the host's error
+   */
+  async head (timeout: number): Promise<HeadStatement> {
+    return await this.request<HeadStatement>('head', Buffer.alloc(0), headStatement, timeout)
   }
 
   /**

@@ -6,7 +6,16 @@
  *
  * Events: `verdict` (Verdict) when the judged length advances or a root
  * statement confirms it; `fault` (Verdict) once, the first fault (final);
- * `warning` (Error).
+ * `statement` (RootStatement) when a root signed by the contract's signer
+ * is kept (also after a fault: that is how a fault found before any root
+ * gets one to be attested with); `warning` (Error).
+ *
+ * Roots are asked of every peer that opened the contract's RPC channel, at
+ * once; each answer is verified against the contract's signer (the genesis
+ * signer, bound to the contract key by the log's manifest) before it is
+ * believed, and a peer that answers a forged one is dropped ({@link RootPeer}).
+ * A one-shot audit judges up to the longest valid root, never to the first
+ * answer.
  */
 
 import ReadyResource from 'ready-resource'
@@ -17,15 +26,16 @@ import { formatKey } from '../keys.js'
 import { ContractLog, decodeBlock } from '../log/contract-log.js'
 import type { SandboxFactory } from '../runtime/types.js'
 import { checkGenesis, type ExpectedContract, type FaultDraft } from './audit.js'
-import { RootBook, RootSources, conflictFault, mismatchFault, truncationFault, type RootSource } from './fork.js'
+import { RootBook, RootSources, conflictFault, mismatchFault, truncationFault, type RootAnswer, type RootPeer, type RootSource } from './fork.js'
 import { CallJudge, type WatchStats } from './judge.js'
+import { HeadWatch } from './head.js'
 import { StateFile, initialState, type WatchState } from './state.js'
 import { blockEvidence, emptyEvidence, hex, statementToJSON, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
 
 export type { WatchStats } from './judge.js'
 export { replayLimits } from './judge.js'
 
-export type { RootSource } from './fork.js'
+export type { RootPeer, RootSource } from './fork.js'
 
 /** Options for {@link ContractWatch}. */
 export interface ContractWatchOptions {
@@ -86,6 +96,9 @@ export class ContractWatch extends ReadyResource {
   private rootTimer: NodeJS.Timeout | null = null
   private readonly waiters = new Set<() => void>()
   private readonly downloads: Array<{ destroy (): void }> = []
+  private readonly heads: HeadWatch
+  /** Root or head answers the contract's signer did not sign (their peers were dropped). */
+  forgedRoots = 0
 
   /** @param opts see {@link ContractWatchOptions} */
   constructor (opts: ContractWatchOptions) {
@@ -95,6 +108,24 @@ export class ContractWatch extends ReadyResource {
     this.log = new ContractLog(opts.store, { key: opts.key })
     this.stateFile = new StateFile(opts.stateDir, opts.key.toString('hex'))
     this.state = initialState(opts.key.toString('hex'))
+    this.heads = new HeadWatch({
+      key: this.key,
+      log: this.log,
+      roots: this.roots,
+      genesis: () => this.genesis,
+      audited: () => this.audited,
+      filesAfter: () => this.judge ? this.judge.filesAfter : null,
+      active: () => !this.fault && !this.closing,
+      following: () => this.started && !this.opts.timeout,
+      fail: async (f) => { await this.fail(f.draft, f.index, 'host', f.blocks, f.extra) },
+      forged: (drop, reason) => this.forged(drop, reason),
+      warn: (err) => this.warn(err)
+    }, opts.timeout ?? 0, opts.requestTimeout ?? 10_000)
+  }
+
+  /** Head pairs judged consistent with the log (head.ts). */
+  get headChecks (): number {
+    return this.heads.checks
   }
 
   /** Blocks judged so far (genesis included). */
@@ -143,17 +174,25 @@ export class ContractWatch extends ReadyResource {
     this.kick()
   }
 
-  /** Adds a way to ask the host for root statements. @returns a function that removes it */
-  addRootSource (source: RootSource): () => void {
+  /**
+   * Adds a peer to ask for root statements (a bare function: a peer with no
+   * way to drop it). @returns a function that removes it
+   */
+  addRootSource (source: RootSource | RootPeer): () => void {
     const remove = this.roots.add(source)
     if (this.started && this.audited > 0) this.scheduleRoot(0)
     this.wake()
     return remove
   }
 
-  /** Whether a host answered root requests. */
+  /** Whether a peer opened the contract's RPC channel (and was not dropped for a forged answer). */
   get connected (): boolean {
     return this.roots.size > 0
+  }
+
+  /** Whether a peer proved itself: it gave a root the contract's signer signed. */
+  get proven (): boolean {
+    return this.roots.proven
   }
 
   /**
@@ -165,16 +204,31 @@ export class ContractWatch extends ReadyResource {
    */
   async auditOnce (timeout: number): Promise<Verdict> {
     if (!this.opened) await this.ready()
+    const deadline = Date.now() + timeout
+    const left = (): number => Math.max(1, deadline - Date.now())
+    const none = (): Error => VmsError.NOT_FOUND(`no peer of ${formatKey(this.key)} gave a root signed by the contract's signer within ${timeout} ms`)
     await this.waitFor(() => this.roots.size > 0, timeout, () => VmsError.NOT_FOUND(`no host of ${formatKey(this.key)} answered within ${timeout} ms`))
-    const s = await this.roots.fetch(timeout)
-    if (!s) throw VmsError.NOT_FOUND('the host did not give a root statement')
-    const target = s.length
-    this.stopAt = target
+    // the genesis first: roots are checked against its signer before one sets the target
+    this.stopAt = 1
     this.start()
     await this.waitFor(() => this.book !== null || this.fault !== null || this.error !== null, 0)
-    if (this.book && !this.fault) await this.onStatement(s)
+    let s: RootStatement | null = null
+    while (!s && !this.fault && !this.error) {
+      s = await this.keepValid(await this.roots.fetchAll(left()))
+      if (s || this.fault) break
+      if (Date.now() >= deadline) throw none()
+      if (this.closing) throw VmsError.CLOSED('watcher closed')
+      // every peer so far failed to prove itself: wait for another one (or the next round)
+      const known = this.roots.size
+      await this.waitFor(() => this.roots.size !== known, Math.min(500, left())).catch(() => {})
+    }
+    if (this.error && !this.fault) throw this.error
+    const target = s ? s.length : this.audited
+    this.stopAt = target
+    this.kick()
     await this.waitFor(() => this.fault !== null || this.error !== null || (this.audited >= target && this.pumping === null), 0)
     if (this.error && !this.fault) throw this.error
+    if (!this.fault) await this.heads.round(timeout)
     return await this.makeVerdict()
   }
 
@@ -219,10 +273,13 @@ export class ContractWatch extends ReadyResource {
         }
         if (this.fault || !this.started) break
         await this.checkPending()
+        await this.heads.checkPending()
+        if (this.fault) break
         await this.save()
         await this.emitVerdict()
         if (this.audited >= this.stopAt) break
         this.scheduleRoot()
+        this.heads.maybe()
       }
     } catch (err) {
       if (process.env.VMS_DEBUG) process.stderr.write(`watch ${formatKey(this.key)}: ${String((err as Error).stack ?? err)}\n`)
@@ -292,6 +349,7 @@ export class ContractWatch extends ReadyResource {
       warn: (err) => this.warn(err)
     })
     this.downloads.push(drive.core.download({ start: 0, end: -1 }))
+    drive.core.on('append', () => this.heads.maybe())
     drive.getBlobs().then((blobs) => {
       if (!this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
     }, () => {})
@@ -337,6 +395,7 @@ export class ContractWatch extends ReadyResource {
     await this.save().catch((err) => this.warn(err))
     this.emit('fault', v)
     this.wake()
+    if (!this.opts.timeout && this.book && this.book.statements.length === 0) this.rootAfterFault().catch((err) => this.warn(err))
   }
 
   /** The log was truncated (hypercore fork): fault with the host's signed statements before and after. */
@@ -346,31 +405,70 @@ export class ContractWatch extends ReadyResource {
     let before = book ? book.latest() : null
     let after: RootStatement | null = null
     if (book) {
-      after = await this.roots.fetch(this.opts.requestTimeout ?? 10_000)
-      const r = after ? book.add(after) : null
-      if (r && r.status === 'conflict') before = r.with
+      for (const a of await this.roots.fetchAll(this.opts.requestTimeout ?? 10_000)) {
+        const r = book.add(a.statement)
+        if (r.status === 'invalid') { this.forged(a.drop, r.reason); continue }
+        if (!after || a.statement.length > after.length) after = a.statement
+        if (r.status === 'conflict') { before = r.with; after = a.statement; break }
+      }
     }
     const ff = truncationFault(f.to, f.fork, before, after, this.audited)
     await this.fail(ff.draft, ff.index, 'host', [], { statements: ff.statements })
   }
 
-  /** Handles a root statement from the host. */
-  private async onStatement (s: RootStatement): Promise<void> {
+  /**
+   * Checks one round of root answers against the contract's signer: a
+   * forged one drops its peer (evidence against that peer, never the host),
+   * two valid ones that conflict are a fork fault, valid ones are kept.
+   * @returns the longest valid root, or null when none proved itself
+   */
+  private async keepValid (answers: RootAnswer[]): Promise<RootStatement | null> {
     const book = this.book
-    if (!book || this.fault) return
-    const r = book.add(s)
-    if (r.status === 'invalid') {
-      this.warn(VmsError.BAD_RECORD(`ignored a root statement: ${r.reason}`))
-      return
+    if (!book) return null
+    let best: RootStatement | null = null
+    for (const a of answers) {
+      const s = a.statement
+      const r = book.add(s)
+      if (r.status === 'invalid') { this.forged(a.drop, r.reason); continue }
+      if (r.status === 'conflict') {
+        if (this.fault) continue
+        const ff = conflictFault(r.with, s, r.kind)
+        await this.fail(ff.draft, ff.index, 'host', [], { statements: ff.statements })
+        return null
+      }
+      a.prove()
+      this.emit('statement', s)
+      if (!best || s.length > best.length) best = s
     }
-    if (r.status === 'conflict') {
-      const ff = conflictFault(r.with, s, r.kind)
-      await this.fail(ff.draft, ff.index, 'host', [], { statements: ff.statements })
-      return
+    if (best && !this.fault) {
+      await this.checkPending()
+      await this.save()
+      await this.emitVerdict(true)
+    } else if (best) {
+      await this.save().catch((err) => this.warn(err))
     }
-    await this.checkPending()
-    await this.save()
-    await this.emitVerdict(true)
+    return best
+  }
+
+  /** A peer answered a root or head the contract's signer did not sign: drop it, say so. */
+  private forged (drop: () => void, reason: string): void {
+    drop()
+    this.forgedRoots++
+    this.warn(VmsError.FORGED_ROOT(`dropped a peer of ${formatKey(this.key)}: ${reason}`))
+  }
+
+  /**
+   * A fault found before any root was kept: keeps asking the peers until one
+   * gives a valid root, so the fault can be attested and gossiped (an
+   * attestation carries a host-signed root). Following only.
+   */
+  private async rootAfterFault (): Promise<void> {
+    const every = this.opts.rootInterval ?? 1000
+    while (!this.closing && this.book && this.book.statements.length === 0) {
+      if (this.roots.size > 0) await this.keepValid(await this.roots.fetchAll(this.opts.requestTimeout ?? 10_000)).catch((err) => this.warn(err))
+      if (!this.book || this.book.statements.length > 0 || this.closing) return
+      await sleep(every)
+    }
   }
 
   /** Compares kept statements of our fork with the replicated log's tree hash. */
@@ -398,7 +496,7 @@ export class ContractWatch extends ReadyResource {
       this.rootTimer = null
       const latest = this.book?.latest()
       if (latest && latest.length === this.log.core.length && latest.fork === this.log.core.fork) return
-      this.roots.fetch(this.opts.requestTimeout ?? 10_000).then((s) => s ? this.onStatement(s) : undefined).catch((err) => this.warn(err))
+      this.roots.fetchAll(this.opts.requestTimeout ?? 10_000).then((answers) => this.keepValid(answers)).catch((err) => this.warn(err))
     }, wait)
   }
 

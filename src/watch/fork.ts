@@ -9,7 +9,7 @@
  */
 
 import b4a from 'b4a'
-import type { RootStatement } from '../../protocol/index.js'
+import type { HeadStatement, RootStatement } from '../../protocol/index.js'
 import type { FaultDraft } from './audit.js'
 import { hex, statementFromJSON, statementToJSON, verifyStatement, type StatementJSON } from './verdict.js'
 
@@ -196,43 +196,129 @@ export function mismatchFault (s: RootStatement, local: Uint8Array): ForkFault {
   }
 }
 
-/** Asks a host for its signed root now. */
+/** Asks a peer for its signed root now. */
 export type RootSource = (timeout: number) => Promise<RootStatement>
 
-/** The hosts (RPC channels) a watcher can ask for root statements; one request at a time. */
-export class RootSources {
-  /** When a host last answered, ms since the epoch. */
-  lastAt = 0
-  private readonly sources = new Set<RootSource>()
-  private busy: Promise<RootStatement | null> | null = null
+/** A peer that announces the contract, as far as roots go. */
+export interface RootPeer {
+  /** Asks for the signed root of the log as the peer has it now. */
+  root: RootSource
+  /** Asks for the signed head pair (log root + files head), when the peer serves `head`. */
+  head?: (timeout: number) => Promise<HeadStatement>
+  /** Drops and penalises the peer: it answered a statement the contract's signer did not sign. */
+  drop?: () => void
+}
 
-  /** Number of hosts known. */
+/** One peer's answer to a round of root requests. */
+export interface RootAnswer {
+  statement: RootStatement
+  /** Drops the peer that gave it (see {@link RootPeer.drop}) and forgets it as a source. */
+  drop: () => void
+  /** Marks the peer that gave it as proven (its root verified). */
+  prove: () => void
+}
+
+/** One peer's answer to a round of head requests. */
+export interface HeadAnswer {
+  head: HeadStatement
+  /** Drops the peer that gave it. */
+  drop: () => void
+}
+
+/**
+ * The peers a watcher can ask for root statements. A round asks every peer
+ * at once (a round in flight is shared) and returns every answer, checked by
+ * nobody yet: the caller verifies each against the contract's signer, keeps
+ * the longest valid one, and drops the peers that sent forged ones. No peer
+ * is trusted for being first.
+ */
+export class RootSources {
+  /** When a peer last answered, ms since the epoch. */
+  lastAt = 0
+  private readonly sources = new Set<RootPeer>()
+  private readonly provenPeers = new WeakSet<RootPeer>()
+  private busy: Promise<RootAnswer[]> | null = null
+
+  /** Whether a peer still known gave a root the contract's signer signed. */
+  get proven (): boolean {
+    for (const p of this.sources) if (this.provenPeers.has(p)) return true
+    return false
+  }
+
+  /** Number of peers known. */
   get size (): number {
     return this.sources.size
   }
 
-  /** @returns a function that removes `source` */
-  add (source: RootSource): () => void {
-    this.sources.add(source)
-    return () => { this.sources.delete(source) }
+  /** The peers known, in the order they were added. */
+  get peers (): RootPeer[] {
+    return [...this.sources]
   }
 
-  /** The first answer of any host (a request in flight is shared); null when none answered. */
-  fetch (timeout: number): Promise<RootStatement | null> {
+  /** @returns a function that removes `source` */
+  add (source: RootSource | RootPeer): () => void {
+    const peer: RootPeer = typeof source === 'function' ? { root: source } : source
+    this.sources.add(peer)
+    return () => { this.sources.delete(peer) }
+  }
+
+  /** Every peer's answer to one round (peers that failed or timed out give none). */
+  fetchAll (timeout: number): Promise<RootAnswer[]> {
     if (!this.busy) {
       this.busy = this.ask(timeout).finally(() => { this.busy = null })
     }
     return this.busy
   }
 
-  private async ask (timeout: number): Promise<RootStatement | null> {
-    for (const source of [...this.sources]) {
-      try {
-        const s = await source(timeout)
-        this.lastAt = Date.now()
-        return s
-      } catch {}
-    }
-    return null
+  /** Every answer of the peers that serve `head` to one round of head requests (see {@link gather}). */
+  async fetchHeads (timeout: number): Promise<HeadAnswer[]> {
+    const peers = [...this.sources].filter((p) => typeof p.head === 'function')
+    return await gather(peers, async (peer) => ({ head: await peer.head!(timeout), drop: () => this.drop(peer) }), ROUND_GRACE_MS)
   }
+
+  /** Forgets `peer` and calls its `drop`. */
+  drop (peer: RootPeer): void {
+    this.sources.delete(peer)
+    try {
+      if (peer.drop) peer.drop()
+    } catch {}
+  }
+
+  private async ask (timeout: number): Promise<RootAnswer[]> {
+    return await gather([...this.sources], async (peer) => {
+      const statement = await peer.root(timeout)
+      this.lastAt = Date.now()
+      return { statement, drop: () => this.drop(peer), prove: () => { this.provenPeers.add(peer) } }
+    }, ROUND_GRACE_MS)
+  }
+}
+
+/** How long a round waits for the other peers once one answered (ms): a peer that never answers cannot stall it. */
+const ROUND_GRACE_MS = 1000
+
+/**
+ * Asks every peer at once; resolves with the answers when all answered or
+ * failed, or `grace` ms after the first answer, whichever comes first.
+ */
+function gather<P, A> (peers: P[], ask: (peer: P) => Promise<A>, grace: number): Promise<A[]> {
+  return new Promise((resolve) => {
+    const out: A[] = []
+    let left = peers.length
+    let timer: NodeJS.Timeout | null = null
+    let settled = false
+    const done = (): void => {
+      if (settled) return
+      settled = true
+      if (timer) clearTimeout(timer)
+      resolve(out.slice())
+    }
+    if (left === 0) return done()
+    for (const peer of peers) {
+      ask(peer).then((a) => {
+        if (settled) return
+        out.push(a)
+        if (!timer) timer = setTimeout(done, grace)
+      }, () => {}).finally(() => { if (--left === 0) done() })
+    }
+  })
 }

@@ -13,6 +13,7 @@ import { rootSignable, type RootStatement } from '../../protocol/index.js'
 import { verify } from '../crypto.js'
 import { formatKey, parseKey } from '../keys.js'
 import type { CallOutcome, FileOp } from '../runtime/types.js'
+import type { HeadJSON, LastBlockProof } from '../attest/head-evidence.js'
 
 /**
  * Kinds of divergence:
@@ -77,6 +78,10 @@ export interface Evidence {
   /** Host-signed root statements involved (for forks: the two that conflict). */
   statements: StatementJSON[]
   replays: ReplayJSON[]
+  /** Files behind the log: the host's signed head pair (protocol/head.ts). */
+  head?: HeadJSON
+  /** Inclusion of the log's last block at `head.length` under the head's log tree hash. */
+  inclusion?: LastBlockProof
 }
 
 /** The first divergence found in a log. */

@@ -195,7 +195,8 @@ export class Watcher extends ReadyResource {
       const discovery = swarm.join(discoveryKey(k), { server: false, client: true })
       swarm.flush().then(done, done)
       // a host that starts after its watcher is found in seconds, not at the swarm's 10-minute refresh
-      const stop = keepLooking(discovery, () => cw.connected, this.opts.lookup)
+      // until a peer proved itself: an impostor's open channel is no reason to stop looking
+      const stop = keepLooking(discovery, () => cw.proven, this.opts.lookup)
       cw.on('close', stop)
     }
     if (this.attester && !opts.oneShot) this.attester.follow(cw)
@@ -212,7 +213,12 @@ export class Watcher extends ReadyResource {
     for (const cw of this.contracts.values()) this.attach(conn, cw)
   }
 
-  /** Opens the host RPC of `cw` on `conn`; once the host answers, it gives root statements. */
+  /**
+   * Opens the host RPC of `cw` on `conn`; once the channel is fully open the
+   * peer is asked for roots (and heads) like every other peer of the
+   * contract. A peer that answers a statement the contract's signer did not
+   * sign is dropped: its connection destroyed and its swarm peer banned.
+   */
   private attach (conn: SwarmConnection, cw: ContractWatch): void {
     let rpc: RpcClient
     try {
@@ -224,8 +230,21 @@ export class Watcher extends ReadyResource {
     rpc.rpc.on('close', () => { if (remove) remove() })
     rpc.rpc.fullyOpened().then(() => {
       if (cw.closing || rpc.rpc.closed) return
-      remove = cw.addRootSource((timeout) => rpc.root(timeout))
+      remove = cw.addRootSource({
+        root: (timeout) => rpc.root(timeout),
+        head: (timeout) => rpc.head(timeout),
+        drop: () => this.dropPeer(conn)
+      })
       this.emit('host', { publicKey: conn.remotePublicKey, contract: cw.key })
     }, () => {})
+  }
+
+  /** Destroys `conn` and bans its peer (it sent forged statements). */
+  private dropPeer (conn: SwarmConnection): void {
+    const key = conn.remotePublicKey
+    const peers = (this.swarm as unknown as { peers?: Map<string, { ban?: (v: boolean) => void }> } | null)?.peers
+    const info = key && peers ? peers.get(Buffer.from(key).toString('hex')) : undefined
+    if (info && typeof info.ban === 'function') info.ban(true)
+    conn.destroy()
   }
 }
