@@ -48,7 +48,10 @@ export const ERROR_CODES = {
   // trust policy
   QUORUM_TIMEOUT: 'fewer than the asked number of watchers attested ok in time',
   CONTRACT_FAULTY: 'split-view evidence, or replay faults from enough distinct watchers, are known for the contract',
-  INTERNAL: 'an unexpected failure inside vms-node'
+  INTERNAL: 'an unexpected failure inside vms-node',
+  // deterministic limits added with the genesis limits extension
+  TOO_DEEP: 'arguments, a result or JSON written are nested deeper than the contract limit (limits.maxDepth)',
+  RECORD_TOO_LARGE: 'the call record would exceed the log block size: that call alone fails, recorded as a host limit'
 } as const
 
 /** A stable error code. */
@@ -141,4 +144,6 @@ export class VmsError extends Error {
   static CLOSED (msg = 'closed'): VmsError { return new VmsError('CLOSED', msg) }
   static STALLED (msg: string): VmsError { return new VmsError('STALLED', msg) }
   static INTERNAL (msg: string): VmsError { return new VmsError('INTERNAL', msg) }
+  static TOO_DEEP (msg = 'nested too deep'): VmsError { return new VmsError('TOO_DEEP', msg) }
+  static RECORD_TOO_LARGE (msg = 'call record too large'): VmsError { return new VmsError('RECORD_TOO_LARGE', msg) }
 }

@@ -17,12 +17,12 @@ import type { SignatureVerifier, VerifyPool } from './verify-pool.js'
  * @param methods the contract's method names
  * @param limits the contract limits (maxArgsBytes)
  * @param opts `signature: false` leaves the signature to the caller (e.g. a {@link VerifyPool})
- * @throws VmsError WRONG_CONTRACT, ARGS_TOO_LARGE, BAD_ARGUMENTS, UNKNOWN_METHOD, BAD_SIGNATURE
+ * @throws VmsError WRONG_CONTRACT, ARGS_TOO_LARGE, TOO_DEEP, BAD_ARGUMENTS, UNKNOWN_METHOD, BAD_SIGNATURE
  */
 export function checkRequest (req: CallRequest, contract: Uint8Array, methods: readonly string[], limits: LimitsRecord, opts: { signature?: boolean } = {}): void {
   if (!Buffer.from(req.contract).equals(contract)) throw VmsError.WRONG_CONTRACT()
   if (byteLength(req.args) > limits.maxArgsBytes) throw VmsError.ARGS_TOO_LARGE(`arguments are ${byteLength(req.args)} bytes, the limit is ${limits.maxArgsBytes}`)
-  if (checkArgsJson(req.args) !== req.args) throw VmsError.BAD_ARGUMENTS('arguments are not canonical JSON (RFC 8785)')
+  if (checkArgsJson(req.args, limits.maxDepth) !== req.args) throw VmsError.BAD_ARGUMENTS('arguments are not canonical JSON (RFC 8785)')
   if (!methods.includes(req.method)) throw VmsError.UNKNOWN_METHOD(`no method ${JSON.stringify(req.method.slice(0, 100))}; methods: ${methods.join(', ')}`)
   if (opts.signature !== false && !verifyCall(req)) throw VmsError.BAD_SIGNATURE()
 }
