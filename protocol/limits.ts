@@ -34,6 +34,14 @@ export const LIMITS_EXTENSION_DEFAULTS: Readonly<LimitsExtension> = Object.freez
   maxErrorBytes: 4096
 })
 
+/**
+ * Largest call record a host appends, in bytes: Hypercore's largest suggested
+ * block (15 MiB) less room for the block's framing. A call whose record would
+ * be larger fails alone, recorded as the host limit `record` (the host's
+ * statement: a replay cannot know the size of oracle outputs never recorded).
+ */
+export const MAX_RECORD_BYTES = 15 * 1024 * 1024 - 4096
+
 /** Codec of {@link LimitsExtension}: a field count, then the fields (unknown later fields are skipped). */
 export const limitsExtension: Encoding<LimitsExtension> = {
   preencode (state, m) {

@@ -51,7 +51,7 @@ export interface Outcome {
   /** Canonical JSON of the result; null when the method returned undefined or failed. */
   result: string | null
   error: ErrorRecord | null
-  /** 'timeout' or 'memory' when a host limit ended the call (a host statement replays accept). */
+  /** 'timeout', 'memory' or 'record' (record-too-large) when a host limit ended the call (a host statement replays accept). */
   limit: string | null
 }
 
