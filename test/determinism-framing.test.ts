@@ -104,3 +104,19 @@ test('a replay that fails for a reason of its own machine (stack overflow, sandb
     t.is(v.fault?.cause, 'unknown', `${name}: could not judge (${v.fault?.message})`)
   }
 })
+
+test('the new limits come from the host flags, are recorded in the genesis and shown by info', async (t) => {
+  const net = await testnet(t)
+  const dir = tmpdir(t)
+  const file = path.join(dir, 'nest.js')
+  fs.writeFileSync(file, SRC)
+  const host = cliJson(t, ['host', file, '--storage', path.join(dir, 'host'), '--bootstrap', bootstrapArg(net), '--json',
+    '--max-depth', '8', '--max-entries', '5', '--max-path-bytes', '100', '--max-error-bytes', '300'])
+  const ready = await host.event('ready')
+  const key = parseKey(ready.contract as string)
+  const rpc = await rawRpc(t, net, key)
+  const info = await rpc.info(15_000)
+  t.alike([info.limits.maxDepth, info.limits.maxEntries, info.limits.maxPathBytes, info.limits.maxErrorBytes], [8, 5, 100, 300])
+  const deep = await rpc.call(signCall(identity(), key, 1, 'echo', '[' + nested(8) + ']'), 15_000)
+  t.is(deep.accepted ? 'accepted' : deep.error.code, 'TOO_DEEP', 'the recorded depth limit applies')
+})
