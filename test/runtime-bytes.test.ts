@@ -11,6 +11,7 @@ import c from 'compact-encoding'
 import { LIMITS_EXTENSION_DEFAULTS, limitsExtension, logBlock } from '../protocol/index.js'
 import { harness, LIMITS } from './runtime-helpers.js'
 import { MemoryFiles } from '../src/runtime/memory-files.js'
+import { checkJsonDepth, jsonTextDepth } from '../src/json-depth.js'
 import type { FileStat } from '../src/runtime/types.js'
 
 const SRC = `
@@ -153,4 +154,16 @@ test('genesis limits: the new limits travel as a trailing extension; a genesis w
   const ext = c.encode(limitsExtension, limits)
   const old = c.decode(logBlock, block.subarray(0, block.byteLength - ext.byteLength))
   t.alike(old.type === 'genesis' ? old.genesis.limits : null, { ...limits, ...LIMITS_EXTENSION_DEFAULTS }, 'old layout: defaults')
+})
+
+test('jsonTextDepth: one scan, no recursion; brackets inside strings and escaped quotes do not count', (t) => {
+  t.is(jsonTextDepth('1'), 0)
+  t.is(jsonTextDepth('[]'), 1)
+  t.is(jsonTextDepth('[{"a":[1]},[]]'), 3)
+  t.is(jsonTextDepth('["[[[[", "\\"[[[", {"k]": "{{"}]'), 2)
+  t.is(jsonTextDepth(Buffer.from('[[["\\\\"]]]')), 3, 'on UTF-8 bytes too (an escaped backslash ends the escape)')
+  t.is(jsonTextDepth(nested(1_000_000)), 1_000_000, 'a million levels, no stack')
+  t.is(jsonTextDepth(nested(1_000_000), 64), 65, 'stops early past the limit')
+  t.exception(() => checkJsonDepth(nested(65), 64, 'the arguments'), /TOO_DEEP: the arguments are nested deeper than 64/)
+  t.execution(() => checkJsonDepth(nested(64), 64, 'the arguments'))
 })
