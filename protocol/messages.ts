@@ -10,9 +10,13 @@
 import c from 'compact-encoding'
 import type { Encoding, State } from 'compact-encoding'
 import { BLOCK_CALL, BLOCK_GENESIS, RECORD_VERSION, TAG_CALL, TAG_ROOT } from './constants.js'
+import { decodeTrailingLimits, limitsExtension, type LimitsExtension } from './limits.js'
 
-/** Limits fixed at genesis (see src/runtime/types.ts `Limits`): ms, MiB, bytes. */
-export interface LimitsRecord {
+/**
+ * Limits fixed at genesis (see src/runtime/types.ts `Limits`): ms, MiB, bytes.
+ * The {@link LimitsExtension} fields travel as a trailing extension (limits.ts).
+ */
+export interface LimitsRecord extends LimitsExtension {
   timeoutMs: number
   memoryMb: number
   maxArgsBytes: number
@@ -47,7 +51,7 @@ export interface Outcome {
   /** Canonical JSON of the result; null when the method returned undefined or failed. */
   result: string | null
   error: ErrorRecord | null
-  /** 'timeout' or 'memory' when a host limit ended the call (a host statement replays accept). */
+  /** 'timeout', 'memory' or 'record' (record-too-large) when a host limit ended the call (a host statement replays accept). */
   limit: string | null
 }
 
@@ -167,9 +171,19 @@ export const limitsRecord: Encoding<LimitsRecord> = {
       memoryMb: c.uint.decode(state),
       maxArgsBytes: c.uint.decode(state),
       maxResultBytes: c.uint.decode(state),
-      maxWriteBytes: c.uint.decode(state)
+      maxWriteBytes: c.uint.decode(state),
+      // the extension follows at the end of the enclosing record (see withLimitsExtension)
+      maxDepth: 0,
+      maxEntries: 0,
+      maxPathBytes: 0,
+      maxErrorBytes: 0
     }
   }
+}
+
+/** Decodes the trailing limits extension (or its defaults) into `limits`. */
+function withLimitsExtension (limits: LimitsRecord, state: State): LimitsRecord {
+  return { ...limits, ...decodeTrailingLimits(state) }
 }
 
 /** Codec of the unsigned part of a {@link CallRequest} (everything but the signature). */
@@ -225,15 +239,17 @@ export const genesisRecord: Encoding<GenesisRecord> = {
     c.fixed32.preencode(state, m.sourceHash); c.fixed32.preencode(state, m.files); c.uint.preencode(state, m.filesVersion)
     c.fixed32.preencode(state, m.deployer); c.fixed32.preencode(state, m.signer); c.string.preencode(state, m.runtime)
     limitsRecord.preencode(state, m.limits); c.bool.preencode(state, m.oracles); c.uint.preencode(state, m.createdAt)
+    limitsExtension.preencode(state, m.limits)
   },
   encode (state, m) {
     c.uint.encode(state, m.version); c.string.encode(state, m.name); c.string.encode(state, m.source)
     c.fixed32.encode(state, m.sourceHash); c.fixed32.encode(state, m.files); c.uint.encode(state, m.filesVersion)
     c.fixed32.encode(state, m.deployer); c.fixed32.encode(state, m.signer); c.string.encode(state, m.runtime)
     limitsRecord.encode(state, m.limits); c.bool.encode(state, m.oracles); c.uint.encode(state, m.createdAt)
+    limitsExtension.encode(state, m.limits)
   },
   decode (state) {
-    return {
+    const g: GenesisRecord = {
       version: c.uint.decode(state),
       name: c.string.decode(state),
       source: c.string.decode(state),
@@ -247,6 +263,8 @@ export const genesisRecord: Encoding<GenesisRecord> = {
       oracles: c.bool.decode(state),
       createdAt: c.uint.decode(state)
     }
+    g.limits = withLimitsExtension(g.limits, state)
+    return g
   }
 }
 
@@ -344,14 +362,16 @@ export const contractInfo: Encoding<ContractInfo> = {
     c.fixed32.preencode(state, m.contract); c.fixed32.preencode(state, m.files); c.string.preencode(state, m.name)
     strings.preencode(state, m.methods); c.uint.preencode(state, m.length); c.uint.preencode(state, m.fork)
     c.string.preencode(state, m.runtime); c.bool.preencode(state, m.oracles); limitsRecord.preencode(state, m.limits)
+    limitsExtension.preencode(state, m.limits)
   },
   encode (state, m) {
     c.fixed32.encode(state, m.contract); c.fixed32.encode(state, m.files); c.string.encode(state, m.name)
     strings.encode(state, m.methods); c.uint.encode(state, m.length); c.uint.encode(state, m.fork)
     c.string.encode(state, m.runtime); c.bool.encode(state, m.oracles); limitsRecord.encode(state, m.limits)
+    limitsExtension.encode(state, m.limits)
   },
   decode (state) {
-    return {
+    const info: ContractInfo = {
       contract: c.fixed32.decode(state),
       files: c.fixed32.decode(state),
       name: c.string.decode(state),
@@ -362,6 +382,8 @@ export const contractInfo: Encoding<ContractInfo> = {
       oracles: c.bool.decode(state),
       limits: limitsRecord.decode(state)
     }
+    info.limits = withLimitsExtension(info.limits, state)
+    return info
   }
 }
 

@@ -117,15 +117,23 @@ withNetwork(program.command('host'))
   .option('--memory-mb <mb>', 'isolate memory limit, MiB', int('--memory-mb'))
   .option('--max-args-bytes <n>', 'largest argument list, bytes', int('--max-args-bytes'))
   .option('--max-result-bytes <n>', 'largest result, bytes', int('--max-result-bytes'))
-  .option('--max-write-bytes <n>', 'largest total written by one call, bytes', int('--max-write-bytes'))
+  .option('--max-write-bytes <n>', 'largest total one call adds to the files (content, paths, 64 bytes per entry), bytes', int('--max-write-bytes'))
+  .option('--max-depth <n>', 'deepest nesting of arguments, results and JSON writes (default 64)', int('--max-depth'))
+  .option('--max-entries <n>', 'most file changes one call may make (default 1024)', int('--max-entries'))
+  .option('--max-path-bytes <n>', 'longest file path, UTF-8 bytes (default 1024)', int('--max-path-bytes'))
+  .option('--max-error-bytes <n>', 'longest recorded error message, UTF-8 bytes; longer ones are cut (default 4096)', int('--max-error-bytes'))
   .addOption(new Option('--no-tui', 'plain output even on a terminal'))
-  .action((file: string, flags: CommonFlags & { storage: string, name?: string, oracles?: boolean, tui?: boolean, timeoutMs?: number, memoryMb?: number, maxArgsBytes?: number, maxResultBytes?: number, maxWriteBytes?: number }) => action(async () => {
+  .action((file: string, flags: CommonFlags & { storage: string, name?: string, oracles?: boolean, tui?: boolean, timeoutMs?: number, memoryMb?: number, maxArgsBytes?: number, maxResultBytes?: number, maxWriteBytes?: number, maxDepth?: number, maxEntries?: number, maxPathBytes?: number, maxErrorBytes?: number }) => action(async () => {
     const limits = Object.fromEntries(Object.entries({
       timeoutMs: flags.timeoutMs,
       memoryMb: flags.memoryMb,
       maxArgsBytes: flags.maxArgsBytes,
       maxResultBytes: flags.maxResultBytes,
-      maxWriteBytes: flags.maxWriteBytes
+      maxWriteBytes: flags.maxWriteBytes,
+      maxDepth: flags.maxDepth,
+      maxEntries: flags.maxEntries,
+      maxPathBytes: flags.maxPathBytes,
+      maxErrorBytes: flags.maxErrorBytes
     }).filter(([, v]) => v !== undefined))
     const hostOpts = { ...net(flags), storage: flags.storage, name: flags.name, oracles: !!flags.oracles, limits }
     if (wantsTui(flags)) {

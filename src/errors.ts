@@ -51,7 +51,10 @@ export const ERROR_CODES = {
   INTERNAL: 'an unexpected failure inside vms-node',
   // watcher trust (roots and heads proven against the contract key)
   FORGED_ROOT: 'a peer answered a root or head statement the contract\'s signer did not sign: the peer is dropped',
-  HEAD_UNPROVEN: 'the replicated files drive is ahead of what the log covers and no peer signs a head pair: flagged, not proven'
+  HEAD_UNPROVEN: 'the replicated files drive is ahead of what the log covers and no peer signs a head pair: flagged, not proven',
+  // deterministic limits added with the genesis limits extension
+  TOO_DEEP: 'arguments, a result or JSON written are nested deeper than the contract limit (limits.maxDepth)',
+  RECORD_TOO_LARGE: 'the call record would exceed the log block size: that call alone fails, recorded as a host limit'
 } as const
 
 /** A stable error code. */
@@ -146,4 +149,6 @@ export class VmsError extends Error {
   static INTERNAL (msg: string): VmsError { return new VmsError('INTERNAL', msg) }
   static FORGED_ROOT (msg: string): VmsError { return new VmsError('FORGED_ROOT', msg) }
   static HEAD_UNPROVEN (msg: string): VmsError { return new VmsError('HEAD_UNPROVEN', msg) }
+  static TOO_DEEP (msg = 'nested too deep'): VmsError { return new VmsError('TOO_DEEP', msg) }
+  static RECORD_TOO_LARGE (msg = 'call record too large'): VmsError { return new VmsError('RECORD_TOO_LARGE', msg) }
 }

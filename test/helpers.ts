@@ -18,6 +18,10 @@ import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import { keyPair } from '../src/crypto.js'
 import type { KeyPair } from '../src/crypto.js'
 import { VmsClient, type ClientOptions, type ConnectedClient } from '../src/client.js'
+import type { SwarmConnection } from 'hyperswarm'
+import { RpcClient } from '../src/net/rpc.js'
+import { createSwarm } from '../src/net/swarm.js'
+import { discoveryKey } from '../src/crypto.js'
 
 /** The brittle test object, as far as these helpers use it. */
 export interface T {
@@ -186,4 +190,17 @@ export async function rewriteHistory (host: ContractHost, length: number): Promi
   const rewriter = identity()
   await host.call(signCall(rewriter, host.key, 1, 'increment', '[]'))
   await host.call(signCall(rewriter, host.key, 2, 'increment', '[]'))
+}
+
+/** A raw RPC channel to `key`, bypassing VmsClient, for sending bad requests. */
+export async function rawRpc (t: T, net: Testnet, key: Uint8Array): Promise<RpcClient> {
+  const swarm = createSwarm({ bootstrap: net.bootstrap })
+  t.teardown(() => swarm.destroy())
+  const conn = await new Promise<SwarmConnection>((resolve) => {
+    swarm.once('connection', resolve)
+    swarm.join(discoveryKey(key), { server: false, client: true })
+  })
+  const rpc = new RpcClient(conn, key)
+  await rpc.rpc.fullyOpened()
+  return rpc
 }

@@ -5,15 +5,9 @@
 
 import test from 'brittle'
 import c from 'compact-encoding'
-import type { SwarmConnection } from 'hyperswarm'
-import { RpcClient } from '../src/net/rpc.js'
-import { createSwarm } from '../src/net/swarm.js'
-import { discoveryKey } from '../src/crypto.js'
 import { signCall } from '../src/caller.js'
 import { VmsClient } from '../src/client.js'
-import { hostNode, identity, testnet } from './helpers.js'
-import type { T } from './helpers.js'
-import type { Testnet } from 'hyperdht/testnet.js'
+import { hostNode, identity, rawRpc, testnet } from './helpers.js'
 
 const ECHO = `
 let calls = 0
@@ -24,19 +18,6 @@ exports.hang = () => new Promise(() => {})
 exports.bomb = () => { calls++; const a = []; while (true) a.push(new Array(1e6).fill(calls)) }
 exports.big = (n) => 'x'.repeat(n)
 `
-
-/** A raw RPC channel to `key`, bypassing VmsClient, for sending bad requests. */
-async function rawRpc (t: T, net: Testnet, key: Uint8Array): Promise<RpcClient> {
-  const swarm = createSwarm({ bootstrap: net.bootstrap })
-  t.teardown(() => swarm.destroy())
-  const conn = await new Promise<SwarmConnection>((resolve) => {
-    swarm.once('connection', resolve)
-    swarm.join(discoveryKey(key), { server: false, client: true })
-  })
-  const rpc = new RpcClient(conn, key)
-  await rpc.rpc.fullyOpened()
-  return rpc
-}
 
 test('rejected requests: forged signature, replayed nonce, unknown method, wrong contract, bad args, malformed frame', async (t) => {
   const net = await testnet(t)

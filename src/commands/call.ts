@@ -63,7 +63,7 @@ export async function runInfo (key: string, opts: ClientOptions, out: Output): P
       out.line(`Log:      ${info.length} blocks, fork ${info.fork}`)
       out.line(`Runtime:  ${info.runtime}`)
       out.line(`Oracles:  ${info.oracles ? 'on (trusted)' : 'off (trustless)'}`)
-      out.line(`Limits:   ${info.limits.timeoutMs} ms, ${info.limits.memoryMb} MiB, args ${info.limits.maxArgsBytes} B, result ${info.limits.maxResultBytes} B, writes ${info.limits.maxWriteBytes} B`)
+      out.line(`Limits:   ${info.limits.timeoutMs} ms, ${info.limits.memoryMb} MiB, args ${info.limits.maxArgsBytes} B, result ${info.limits.maxResultBytes} B, writes ${info.limits.maxWriteBytes} B, depth ${info.limits.maxDepth}, ${info.limits.maxEntries} entries, paths ${info.limits.maxPathBytes} B, errors ${info.limits.maxErrorBytes} B`)
     }
   } finally {
     await client.close()

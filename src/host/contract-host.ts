@@ -244,7 +244,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * then the argument parse.
    * @param cost gets the CPU the checks spent (ms), for the caller to charge a peer whose request is rejected
    * @throws VmsError WRONG_CONTRACT, BAD_SIGNATURE, NONCE_REUSED, UNKNOWN_METHOD,
-   *   BAD_ARGUMENTS, ARGS_TOO_LARGE, HOST_BUSY, CLOSED (none of these is logged)
+   *   BAD_ARGUMENTS, ARGS_TOO_LARGE, TOO_DEEP, HOST_BUSY, CLOSED (none of these is logged)
    */
   async call (req: CallRequest, cost: RequestCost = { ms: 0 }): Promise<CallResponse> {
     if (!this.opened) await this.ready()
@@ -260,7 +260,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       cost.ms += performance.now() - t0
     }
     // the signature is checked off this thread, then the arguments, the nonce check and the queue, in arrival order
-    const { done } = await this.admission.admit(req, () => {
+    const { done } = await this.admission.admit(req, this.genesis.limits, () => {
       if (this.closing) throw VmsError.CLOSED('host is closing')
       return { done: this.enqueue(req) }
     }, cost).catch((err: VmsError) => {

@@ -16,9 +16,11 @@
  * logged (see contract-log.ts, crash safety).
  */
 
-import { RECORD_VERSION } from '../../protocol/index.js'
+import c from 'compact-encoding'
+import { MAX_RECORD_BYTES, RECORD_VERSION, logBlock } from '../../protocol/index.js'
 import type { CallRecord, CallRequest, CallResponse, Outcome } from '../../protocol/index.js'
 import { randomBytes } from '../crypto.js'
+import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import type { ContractLog } from '../log/contract-log.js'
 import type { DriveGroup } from '../log/drive-group.js'
@@ -50,7 +52,11 @@ const NO_HASH = Buffer.alloc(32)
 
 /**
  * Runs `batch` in order until a call hits a limit (the sandbox is then
- * unusable), then flushes the group's writes.
+ * unusable), then flushes the group's writes. A call whose record would pass
+ * {@link MAX_RECORD_BYTES} is recorded as failed with RECORD_TOO_LARGE and
+ * the host limit `record` (no writes, no oracle outputs), and the sandbox is
+ * closed so that the host rebuilds it from the log: the rest of the group is
+ * untouched.
  * @returns the calls that ran with their records, and how many of `batch` ran
  */
 export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promise<{ done: Done[], ran: number }> {
@@ -71,22 +77,28 @@ export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promis
       files: group.view,
       oracle: ctx.oracle
     })
+    const rec: CallRecord = {
+      version: RECORD_VERSION,
+      request: p.req,
+      timestamp,
+      seed,
+      oracles: out.oracles,
+      outcome: toOutcome(out),
+      filesBefore: 0,
+      filesAfter: 0,
+      filesHash: NO_HASH
+    }
+    let writes = out.ok ? out.writes : []
+    if (recordBytes(rec) > MAX_RECORD_BYTES) {
+      // this call alone fails, as a host limit: its memory effects go with a rebuild, as after a timeout
+      rec.oracles = []
+      rec.outcome = { ok: false, result: null, error: VmsError.RECORD_TOO_LARGE(`the call record would pass ${MAX_RECORD_BYTES} bytes`).toInfo(), limit: 'record' }
+      writes = []
+      await sandbox.close()
+    }
     // the drive batch takes the writes while the next call runs; the next call reads them already
-    calls.push(await group.applySoon(out.ok ? out.writes : []))
-    done.push({
-      p,
-      rec: {
-        version: RECORD_VERSION,
-        request: p.req,
-        timestamp,
-        seed,
-        oracles: out.oracles,
-        outcome: toOutcome(out),
-        filesBefore: 0,
-        filesAfter: 0,
-        filesHash: NO_HASH
-      }
-    })
+    calls.push(await group.applySoon(writes))
+    done.push({ p, rec })
   }
   if (done.length > 0) {
     await group.flush()
@@ -116,6 +128,13 @@ export async function commitGroup (log: ContractLog, done: Done[], onCall: (inde
     p.resolve({ outcome: rec.outcome, index: start + k, root })
   }
   return start
+}
+
+/** Bytes of `rec` as a log block (its files fields may still grow by a few bytes of varint). */
+function recordBytes (rec: CallRecord): number {
+  const state = c.state()
+  logBlock.preencode(state, { type: 'call', call: rec })
+  return state.end
 }
 
 /** The recorded form of a sandbox outcome. */

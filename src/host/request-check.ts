@@ -18,6 +18,7 @@ import { callSignable, type CallRequest, type LimitsRecord } from '../../protoco
 import { verifyCall } from '../caller.js'
 import { VmsError } from '../errors.js'
 import { checkArgsJson } from '../json.js'
+import { checkJsonDepth } from '../json-depth.js'
 import type { SignatureVerifier, VerifyPool } from './verify-pool.js'
 
 /** CPU a request's checks spent on this host, ms (main thread measured, off-thread work estimated). */
@@ -49,8 +50,8 @@ export function verifyCostMs (bytes: number): number {
  * @param req the decoded request
  * @param contract this host's contract key
  * @param methods the contract's method names
- * @param limits the contract limits (maxArgsBytes)
- * @throws VmsError WRONG_CONTRACT, ARGS_TOO_LARGE, UNKNOWN_METHOD
+ * @param limits the contract limits (maxArgsBytes, maxDepth)
+ * @throws VmsError WRONG_CONTRACT, ARGS_TOO_LARGE, UNKNOWN_METHOD, TOO_DEEP
  */
 export function checkRequestCheap (req: CallRequest, contract: Uint8Array, methods: readonly string[], limits: LimitsRecord): void {
   if (!Buffer.from(req.contract).equals(contract)) throw VmsError.WRONG_CONTRACT()
@@ -61,15 +62,17 @@ export function checkRequestCheap (req: CallRequest, contract: Uint8Array, metho
   if (req.method.length > MAX_METHOD_LENGTH || !methods.includes(req.method)) {
     throw VmsError.UNKNOWN_METHOD(`no method ${JSON.stringify(req.method.slice(0, 100))}; methods: ${methods.join(', ')}`)
   }
+  // one linear scan of the text, no parsing and no recursion: deep arguments never reach JSON.parse
+  checkJsonDepth(req.args, limits.maxDepth, 'the arguments')
 }
 
 /**
  * The argument check, after the signature: a JSON array in canonical form
- * (RFC 8785).
- * @throws VmsError BAD_ARGUMENTS
+ * (RFC 8785), nested at most `limits.maxDepth` deep.
+ * @throws VmsError BAD_ARGUMENTS, TOO_DEEP
  */
-export function checkRequestArgs (req: CallRequest): void {
-  if (checkArgsJson(req.args) !== req.args) throw VmsError.BAD_ARGUMENTS('arguments are not canonical JSON (RFC 8785)')
+export function checkRequestArgs (req: CallRequest, limits: Pick<LimitsRecord, 'maxDepth'>): void {
+  if (checkArgsJson(req.args, limits.maxDepth) !== req.args) throw VmsError.BAD_ARGUMENTS('arguments are not canonical JSON (RFC 8785)')
 }
 
 /**
@@ -79,12 +82,12 @@ export function checkRequestArgs (req: CallRequest): void {
  * @param methods the contract's method names
  * @param limits the contract limits (maxArgsBytes)
  * @param opts `signature: false` leaves the signature to the caller (e.g. a {@link VerifyPool})
- * @throws VmsError WRONG_CONTRACT, ARGS_TOO_LARGE, UNKNOWN_METHOD, BAD_SIGNATURE, BAD_ARGUMENTS
+ * @throws VmsError WRONG_CONTRACT, ARGS_TOO_LARGE, TOO_DEEP, UNKNOWN_METHOD, BAD_SIGNATURE, BAD_ARGUMENTS
  */
 export function checkRequest (req: CallRequest, contract: Uint8Array, methods: readonly string[], limits: LimitsRecord, opts: { signature?: boolean } = {}): void {
   checkRequestCheap(req, contract, methods, limits)
   if (opts.signature !== false && !verifyCall(req)) throw VmsError.BAD_SIGNATURE()
-  checkRequestArgs(req)
+  checkRequestArgs(req, limits)
 }
 
 /**
@@ -106,11 +109,12 @@ export class OrderedAdmission {
    * Runs `admit` once `req`'s signature verified, its arguments passed
    * {@link checkRequestArgs}, and every request given before it was admitted
    * or refused.
+   * @param limits the contract limits the arguments are parsed under (maxDepth)
    * @param cost gets the CPU spent on the signature (estimated) and the argument check (measured)
    * @returns what `admit` returned
-   * @throws VmsError BAD_SIGNATURE, BAD_ARGUMENTS, or what `admit` threw
+   * @throws VmsError BAD_SIGNATURE, BAD_ARGUMENTS, TOO_DEEP, or what `admit` threw
    */
-  async admit<T> (req: CallRequest, admit: () => T, cost: RequestCost = { ms: 0 }): Promise<T> {
+  async admit<T> (req: CallRequest, limits: Pick<LimitsRecord, 'maxDepth'>, admit: () => T, cost: RequestCost = { ms: 0 }): Promise<T> {
     const t0 = performance.now()
     const signable = callSignable(req)
     cost.ms += performance.now() - t0 + verifyCostMs(signable.byteLength)
@@ -119,7 +123,7 @@ export class OrderedAdmission {
       if (!ok) throw VmsError.BAD_SIGNATURE()
       const t1 = performance.now()
       try {
-        checkRequestArgs(req)
+        checkRequestArgs(req, limits)
       } finally {
         cost.ms += performance.now() - t1
       }

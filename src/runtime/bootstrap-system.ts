@@ -6,8 +6,11 @@
  * Driver functions handed to the host (as References, never to contracts):
  * - `load(wrapper)`: runs the contract's top-level code; `{ k: 0, names }`
  *   (JSON array of method names) or `{ k: 1, m, stack }`.
- * - `run(gen, method, argsJson, callerId, timestamp, seed, mode, outputs, maxResultUnits)`:
+ * - `run(gen, method, argsJson, callerId, timestamp, seed, mode, outputs, maxResultUnits, lim)`:
  *   one call; `{ k: 0, r? }` (r = JSON text of the result) or `{ k: 1, c, m }`.
+ *   `lim` = `{ depth, error, path, write }`: the genesis maxDepth, maxErrorBytes,
+ *   maxPathBytes and maxWriteBytes, checked here before anything is copied out
+ *   of the isolate (a path, data, a message, a result).
  * - `check(gen)`: queued right behind `run`, so it runs once the isolate is
  *   idle: `1` when `run` has not started yet (ask again), else the final
  *   `{ o, d, dm }`: oracle outputs (JSON array of JSON texts) and the error
@@ -19,6 +22,64 @@
  * operations, dispatching on a name), tagged with the call generation.
  */
 export const SYSTEM_SOURCE = String.raw`
+const StringCharCodeAt = uncurry(String.prototype.charCodeAt)
+const StringToWellFormed = uncurry(String.prototype.toWellFormed)
+// ---- deterministic limits (see protocol/limits.ts) -------------------------
+let limDepth = 64
+let limError = 4096
+let limPath = 1024
+let limWrite = 0
+// the error message rule of runtime/message-cut.ts: well-formed, at most limError UTF-8 bytes
+function cutMessage (m) {
+  const keep = limError - 6
+  let bytes = 0
+  let cutAt = 0
+  const n = m.length
+  for (let i = 0; i < n; i++) {
+    const u = StringCharCodeAt(m, i)
+    let size = u < 0x80 ? 1 : u < 0x800 ? 2 : 3
+    let width = 1
+    if (u >= 0xd800 && u <= 0xdbff && i + 1 < n) {
+      const v = StringCharCodeAt(m, i + 1)
+      if (v >= 0xdc00 && v <= 0xdfff) { size = 4; width = 2 }
+    }
+    bytes += size
+    if (bytes > limError) return StringToWellFormed(StringSlice(m, 0, cutAt)) + ' [cut]'
+    if (bytes <= keep) cutAt = i + width
+    i += width - 1
+  }
+  return StringToWellFormed(m)
+}
+// deepest nesting of arrays/objects in a JSON text (json-depth.ts), stopping past max; no recursion
+function tooDeep (text, max) {
+  const n = text.length
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < n; i++) {
+    const ch = StringCharCodeAt(text, i)
+    if (inString) {
+      if (ch === 92) i++
+      else if (ch === 34) inString = false
+    } else if (ch === 34) inString = true
+    else if (ch === 91 || ch === 123) { if (++depth > max) return true }
+    else if (ch === 93 || ch === 125) depth--
+  }
+  return false
+}
+// JSON text of a value, or a failure: JSON.stringify recurses, so a stack overflow
+// means "too deep" (any value deeper than the limit is refused alike where it did not overflow)
+function jsonOf (value, what) {
+  let text
+  try { text = JSONStringify(value) } catch (e) {
+    if (e instanceof RangeErrorCtor && RegExpExec(STACK_RE, safeString(safeGet(e, 'message'))) !== null) return fail('TOO_DEEP', what + ' is nested deeper than ' + limDepth)
+    return fail(what === 'the result' ? 'RESULT_NOT_JSON' : 'EINVAL', (what === 'the result' ? '' : 'data is not JSON: ') + describe(e))
+  }
+  if (typeof text !== 'string') return text
+  if (tooDeep(text, limDepth)) return fail('TOO_DEEP', what + ' is nested deeper than ' + limDepth)
+  return text
+}
+const RangeErrorCtor = RangeError
+const STACK_RE = /call stack/
 // ---- call state --------------------------------------------------------
 let inCall = false
 let callGen = 0
@@ -32,7 +93,7 @@ let doomMsg = null
 let methods = new MapCtor()
 let methodThis
 const ZERO_SEED = new U8(32)
-const KEEP_CODES = { __proto__: null, ENOENT: true, EEXIST: true, ENOTDIR: true, EISDIR: true, ENOTEMPTY: true, EINVAL: true, WRITES_TOO_LARGE: true, ORACLE_DISABLED: true, ORACLE_MISMATCH: true, RESULT_NOT_JSON: true, DETERMINISM: true }
+const KEEP_CODES = { __proto__: null, ENOENT: true, EEXIST: true, ENOTDIR: true, EISDIR: true, ENOTEMPTY: true, EINVAL: true, WRITES_TOO_LARGE: true, ORACLE_DISABLED: true, ORACLE_MISMATCH: true, RESULT_NOT_JSON: true, DETERMINISM: true, TOO_DEEP: true }
 
 function safeGet (obj, key) { try { return obj[key] } catch (e) { return undefined } }
 function safeString (v) { try { return typeof v === 'symbol' ? 'Symbol' : StringCtor(v) } catch (e) { return 'unprintable value' } }
@@ -48,15 +109,15 @@ function errorInfo (e) {
     const code = safeGet(e, 'code')
     const message = safeGet(e, 'message')
     if (typeof code === 'string' && KEEP_CODES[code] === true && typeof message === 'string' && message.length > code.length && message[code.length] === ':' && StringSlice(message, 0, code.length) === code) {
-      return { __proto__: null, k: 1, c: code, m: message }
+      return { __proto__: null, k: 1, c: code, m: cutMessage(message) }
     }
   }
-  return { __proto__: null, k: 1, c: 'CONTRACT_ERROR', m: 'CONTRACT_ERROR: ' + describe(e) }
+  return { __proto__: null, k: 1, c: 'CONTRACT_ERROR', m: cutMessage('CONTRACT_ERROR: ' + describe(e)) }
 }
-function fail (code, detail) { return { __proto__: null, k: 1, c: code, m: code + ': ' + detail } }
+function fail (code, detail) { return { __proto__: null, k: 1, c: code, m: cutMessage(code + ': ' + detail) } }
 // the first doom decides the call's error, even when the contract catches it
 function doom (code, detail) {
-  const message = code + ': ' + detail
+  const message = cutMessage(code + ': ' + detail)
   if (doomCode === null) { doomCode = code; doomMsg = message }
   return mkErr(code, message)
 }
@@ -72,6 +133,14 @@ const filesSync = uncurry(filesRef.applySyncPromise)
 const FILES_OPTS = { __proto__: null, arguments: { __proto__: null, copy: true } }
 function hostOp (op, path, a, b) {
   if (typeof path !== 'string') return PromiseReject(mkErr('EINVAL', 'EINVAL: path must be a string'))
+  // sizes first, before anything is copied to the host (a UTF-16 unit is at least one UTF-8 byte)
+  if (path.length > limPath) return PromiseReject(mkErr('EINVAL', 'EINVAL: path longer than ' + limPath + ' bytes'))
+  if ((op === 'read' && typeof a === 'string' && a.length > 16) || (typeof b === 'string' && b.length > 16)) return PromiseReject(mkErr('EINVAL', 'EINVAL: unknown encoding'))
+  if (op === 'write') {
+    // utf8 text is at least one byte per unit, base64/hex at least one per two units (+ padding)
+    const units = typeof a === 'string' ? (b === 'base64' || b === 'hex' ? (a.length - 4) / 2 : a.length) : TAByteLength(a)
+    if (units > limWrite) return PromiseReject(doom('WRITES_TOO_LARGE', 'the call wrote more than ' + limWrite + ' bytes'))
+  }
   let r
   try {
     r = filesSync(filesRef, undefined, [callGen, op, path, a, b], FILES_OPTS)
@@ -123,7 +192,8 @@ function writeFile (path, data, opts) {
       wire = bytes
       wireEnc = undefined
     } else {
-      try { wire = JSONStringify(data) } catch (e) { return PromiseReject(mkErr('EINVAL', 'EINVAL: data is not JSON: ' + describe(e))) }
+      wire = jsonOf(data, 'the data')
+      if (wire !== null && typeof wire === 'object') return PromiseReject(mkErr(wire.c, wire.m))
       if (typeof wire !== 'string') return PromiseReject(mkErr('EINVAL', 'EINVAL: data must be a string, bytes or a JSON value'))
       wireEnc = 'utf8'
     }
@@ -232,7 +302,11 @@ function load (wrapper) {
   return { __proto__: null, k: 0, names: names + ']' }
 }
 
-async function run (gen, method, argsJson, cid, timestamp, seed, mode, outputs, maxResultUnits) {
+async function run (gen, method, argsJson, cid, timestamp, seed, mode, outputs, maxResultUnits, lim) {
+  limDepth = lim.depth
+  limError = lim.error
+  limPath = lim.path
+  limWrite = lim.write
   callGen = gen
   callerId = cid
   nowMs = timestamp
@@ -256,8 +330,8 @@ async function run (gen, method, argsJson, cid, timestamp, seed, mode, outputs, 
     return errorInfo(e)
   }
   if (value === undefined) return { __proto__: null, k: 0 }
-  let text
-  try { text = JSONStringify(value) } catch (e) { return fail('RESULT_NOT_JSON', describe(e)) }
+  const text = jsonOf(value, 'the result')
+  if (text !== null && typeof text === 'object') return text
   if (typeof text !== 'string') return fail('RESULT_NOT_JSON', 'the result is a ' + typeof value + ', not a JSON value')
   if (text.length > maxResultUnits) return fail('RESULT_TOO_LARGE', 'the result is larger than ' + maxResultUnits + ' bytes')
   return { __proto__: null, k: 0, r: text }

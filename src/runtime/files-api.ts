@@ -60,7 +60,7 @@ export class FilesApi {
 
   private async run (op: string, rawPath: unknown, a: unknown, b: unknown): Promise<FilesReply> {
     try {
-      const path = normalisePath(rawPath)
+      const path = normalisePath(rawPath, this.files.limits.maxPathBytes)
       const f = this.files
       switch (op) {
         case 'read': return [0, decode(await f.read(path), readEncoding(a))]

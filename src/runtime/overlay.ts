@@ -10,7 +10,7 @@
  */
 
 import { VmsError } from '../errors.js'
-import type { FileOp, FileStat, FilesView } from './types.js'
+import { ENTRY_OVERHEAD_BYTES, type FileOp, type FileStat, type FilesView, type Limits } from './types.js'
 import { childPrefix, joinPath, parentOf } from './paths.js'
 
 type Entry =
@@ -20,6 +20,9 @@ type Entry =
 
 /** What is at a path: a file (with its size in bytes), a directory, or nothing (null). */
 export type Found = FileStat | null
+
+/** The limits a call's files obey (see {@link Limits}). */
+export type FilesLimits = Pick<Limits, 'maxWriteBytes' | 'maxEntries' | 'maxPathBytes'>
 
 const DIR: FileStat = Object.freeze({ type: 'directory', size: 0 }) as FileStat
 
@@ -31,22 +34,28 @@ const DIR: FileStat = Object.freeze({ type: 'directory', size: 0 }) as FileStat
 export class CallFiles {
   /** The changes made so far, in order. */
   readonly writes: FileOp[] = []
-  /** Bytes of file content written so far by this call. */
+  /**
+   * Bytes this call added so far: content, plus for every change the UTF-8
+   * bytes of its path and {@link ENTRY_OVERHEAD_BYTES} (entry and metadata).
+   */
   bytesWritten = 0
   /** Set (once) when a write went over the byte limit; the call must fail with it. */
   doom: VmsError | null = null
 
+  /** The call's limits: bytes and entries it may add, longest path. */
+  readonly limits: FilesLimits
+
   private readonly view: FilesView
-  private readonly maxWriteBytes: number
   private readonly overlay = new Map<string, Entry>()
 
   /**
    * @param view the files as they were before the call
-   * @param maxWriteBytes most bytes of content the call may write (sum of all puts)
+   * @param limits `maxWriteBytes` (bytes the call may add, paths and entries included),
+   *   `maxEntries` (changes it may make), `maxPathBytes` (longest path, see files-api.ts)
    */
-  constructor (view: FilesView, maxWriteBytes: number) {
+  constructor (view: FilesView, limits: FilesLimits) {
     this.view = view
-    this.maxWriteBytes = maxWriteBytes
+    this.limits = limits
   }
 
   /**
@@ -95,11 +104,7 @@ export class CallFiles {
     const f = await this.find(path)
     if (f !== null && f.type === 'directory') throw VmsError.EISDIR(path)
     await this.checkAncestors(path)
-    this.bytesWritten += data.byteLength
-    if (this.bytesWritten > this.maxWriteBytes) {
-      this.doom = VmsError.WRITES_TOO_LARGE(`the call wrote more than ${this.maxWriteBytes} bytes`)
-      throw this.doom
-    }
+    this.count(path, data.byteLength)
     this.overlay.set(path, { t: 'file', data })
     this.writes.push({ op: 'put', path, data })
   }
@@ -112,6 +117,7 @@ export class CallFiles {
     this.checkDoom()
     if ((await this.find(path)) !== null) throw VmsError.EEXIST(path)
     await this.checkAncestors(path)
+    this.count(path, 0)
     this.overlay.set(path, { t: 'dir' })
     this.writes.push({ op: 'mkdir', path })
   }
@@ -150,6 +156,7 @@ export class CallFiles {
     const f = await this.find(path)
     if (f === null) throw VmsError.ENOENT(path)
     if (f.type === 'directory') throw VmsError.EISDIR(path)
+    this.count(path, 0)
     this.overlay.set(path, { t: 'gone' })
     this.writes.push({ op: 'del', path })
   }
@@ -175,16 +182,36 @@ export class CallFiles {
       if (c.type === 'directory') {
         await this.rmdir(child, true)
       } else {
+        this.count(child, 0)
         this.overlay.set(child, { t: 'gone' })
         this.writes.push({ op: 'del', path: child })
       }
     }
+    this.count(path, 0)
     this.overlay.set(path, { t: 'gone' })
     this.writes.push({ op: 'rmdir', path })
   }
 
   private checkDoom (): void {
     if (this.doom !== null) throw this.doom
+  }
+
+  /**
+   * Counts one change at `path` with `content` bytes against the call's
+   * limits, before it is made.
+   * @throws VmsError WRITES_TOO_LARGE (and dooms the call) past maxEntries or maxWriteBytes
+   */
+  private count (path: string, content: number): void {
+    const { maxEntries, maxWriteBytes } = this.limits
+    if (this.writes.length + 1 > maxEntries) {
+      this.doom = VmsError.WRITES_TOO_LARGE(`the call made more than ${maxEntries} file changes`)
+      throw this.doom
+    }
+    this.bytesWritten += content + Buffer.byteLength(path) + ENTRY_OVERHEAD_BYTES
+    if (this.bytesWritten > maxWriteBytes) {
+      this.doom = VmsError.WRITES_TOO_LARGE(`the call wrote more than ${maxWriteBytes} bytes`)
+      throw this.doom
+    }
   }
 
   /** ENOTDIR when the nearest existing ancestor of `path` is a file. */

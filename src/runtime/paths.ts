@@ -4,10 +4,22 @@
  * against the drive root, so nothing can climb out of it.
  */
 
+import { LIMITS_EXTENSION_DEFAULTS } from '../../protocol/limits.js'
 import { VmsError } from '../errors.js'
 
-/** Longest path accepted, in UTF-16 code units. */
-export const MAX_PATH_LENGTH = 4096
+/** Default longest path accepted, in UTF-8 bytes (genesis `limits.maxPathBytes`). */
+export const DEFAULT_MAX_PATH_BYTES = LIMITS_EXTENSION_DEFAULTS.maxPathBytes
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/**
+ * True when `text` is valid Unicode: no lone (unpaired) UTF-16 surrogate.
+ * What `String.prototype.isWellFormed` answers (ES2024), by an explicit check
+ * so that it does not depend on the V8 at hand.
+ */
+export function isWellFormed (text: string): boolean {
+  return !LONE_SURROGATE.test(text)
+}
 
 /**
  * Normalises a contract-supplied path to the form {@link FilesView} expects:
@@ -15,15 +27,22 @@ export const MAX_PATH_LENGTH = 4096
  * trailing slash; the root is `/`. Relative paths are taken from the root.
  * `../../etc/passwd` becomes `/etc/passwd` (inside the drive).
  *
+ * Paths are never rewritten: one that is not valid Unicode (a lone
+ * surrogate, which a drive would store as U+FFFD and so merge with another
+ * name) is refused.
+ *
  * @param path anything the contract passed
+ * @param maxPathBytes longest path accepted, UTF-8 bytes of `path` as given
  * @returns the normalised absolute path
- * @throws VmsError EINVAL when `path` is not a string, contains a NUL byte,
- *   or is longer than {@link MAX_PATH_LENGTH}
+ * @throws VmsError EINVAL when `path` is not a string, is longer than
+ *   `maxPathBytes`, contains a NUL byte or a lone surrogate
  */
-export function normalisePath (path: unknown): string {
+export function normalisePath (path: unknown, maxPathBytes = DEFAULT_MAX_PATH_BYTES): string {
   if (typeof path !== 'string') throw VmsError.EINVAL(`path must be a string, got ${path === null ? 'null' : typeof path}`)
+  // a UTF-16 unit is at least one UTF-8 byte: the length alone rejects most long paths without encoding them
+  if (path.length > maxPathBytes || Buffer.byteLength(path) > maxPathBytes) throw VmsError.EINVAL(`path longer than ${maxPathBytes} bytes`)
   if (path.includes('\0')) throw VmsError.EINVAL('path contains a NUL byte')
-  if (path.length > MAX_PATH_LENGTH) throw VmsError.EINVAL(`path longer than ${MAX_PATH_LENGTH} characters`)
+  if (!isWellFormed(path)) throw VmsError.EINVAL('path is not valid Unicode (a lone surrogate)')
   const out: string[] = []
   for (const seg of path.split('/')) {
     if (seg === '' || seg === '.') continue

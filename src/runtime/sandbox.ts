@@ -12,7 +12,9 @@ import { createRequire } from 'node:module'
 import ivm from 'isolated-vm'
 import { VmsError, type ErrorInfo } from '../errors.js'
 import { VERSION } from '../version.js'
-import { canonicalize } from '../json.js'
+import { canonicalResult } from '../json.js'
+import { checkJsonDepth } from '../json-depth.js'
+import { cutMessage } from './message-cut.js'
 import { BOOTSTRAP_FILENAME, BOOTSTRAP_SOURCE, WRAPPER_HEAD, WRAPPER_TAIL } from './bootstrap.js'
 import { FilesApi, type FilesReply } from './files-api.js'
 import { CallFiles } from './overlay.js'
@@ -32,6 +34,8 @@ interface HostState { gen: number, api: FilesApi | null }
 const RUN_OPTS = { arguments: { copy: true }, result: { promise: true, copy: true } } as const
 const CHECK_OPTS = { arguments: { copy: true }, result: { promise: true, copy: true } } as const
 const ORACLE_MODES = { off: 0, record: 1, replay: 2 } as const
+/** Version of the runtime's semantics in {@link runtimeFingerprint}; 2: depth, entries, path bytes and error cut limits. */
+const RUNTIME_RULES = 2
 
 function noop (): void {}
 
@@ -109,11 +113,16 @@ class IsolateSandbox implements Sandbox {
     if (Buffer.byteLength(ctx.argsJson) > limits.maxArgsBytes) {
       return failed(VmsError.ARGS_TOO_LARGE(`arguments exceed ${limits.maxArgsBytes} bytes`).toInfo(), [], start)
     }
-    const files = new CallFiles(ctx.files, limits.maxWriteBytes)
+    try {
+      checkJsonDepth(ctx.argsJson, limits.maxDepth, 'the arguments')
+    } catch (err) {
+      return failed(VmsError.from(err).toInfo(), [], start)
+    }
+    const files = new CallFiles(ctx.files, limits)
     const gen = ++this.state.gen
     const api = new FilesApi(files)
     this.state.api = api
-    const args = [gen, ctx.method, ctx.argsJson, ctx.callerId, ctx.timestamp, ctx.seed, ORACLE_MODES[o.mode], o.mode === 'replay' ? o.outputs : [], limits.maxResultBytes]
+    const args = [gen, ctx.method, ctx.argsJson, ctx.callerId, ctx.timestamp, ctx.seed, ORACLE_MODES[o.mode], o.mode === 'replay' ? o.outputs : [], limits.maxResultBytes, { depth: limits.maxDepth, error: limits.maxErrorBytes, path: limits.maxPathBytes, write: limits.maxWriteBytes }]
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
@@ -151,13 +160,15 @@ class IsolateSandbox implements Sandbox {
     if (files.doom !== null) error = files.doom.toInfo()
     else if (fin.d !== null) error = { code: String(fin.d), message: String(fin.dm) }
     else if (reply.k !== 0) error = { code: String(reply.c), message: String(reply.m) }
-    if (error !== null) return failed(error, oracles, start)
+    if (error !== null) return failed({ code: error.code, message: cutMessage(error.message, this.limits.maxErrorBytes) }, oracles, start)
     const out: CallOutcome = { ok: true, writes: files.writes, oracles, durationMs: 0 }
     if (typeof reply.r === 'string') {
       let json: string | undefined
       try {
-        json = canonicalize(JSON.parse(reply.r))
-      } catch {}
+        json = canonicalResult(reply.r, this.limits.maxDepth)
+      } catch (err) {
+        return failed(VmsError.from(err).toInfo(), oracles, start)
+      }
       if (json === undefined) return failed(VmsError.RESULT_NOT_JSON('the result does not canonicalize').toInfo(), oracles, start)
       if (Buffer.byteLength(json) > this.limits.maxResultBytes) {
         return failed(VmsError.RESULT_TOO_LARGE(`the result is larger than ${this.limits.maxResultBytes} bytes`).toInfo(), oracles, start)
@@ -189,10 +200,11 @@ function failed (error: ErrorInfo, oracles: string[], start: number): CallOutcom
 }
 
 function checkLimits (limits: Limits): void {
-  for (const key of ['timeoutMs', 'memoryMb', 'maxArgsBytes', 'maxResultBytes', 'maxWriteBytes'] as const) {
+  for (const key of ['timeoutMs', 'memoryMb', 'maxArgsBytes', 'maxResultBytes', 'maxWriteBytes', 'maxDepth', 'maxEntries', 'maxPathBytes', 'maxErrorBytes'] as const) {
     const v = limits?.[key]
     if (typeof v !== 'number' || !(v > 0)) throw VmsError.BAD_ARGUMENT(`limits.${key} must be a positive number`)
   }
+  if (limits.maxErrorBytes < 16) throw VmsError.BAD_ARGUMENT('limits.maxErrorBytes must be at least 16')
 }
 
 /** The line of `filename` a stack trace points at first, or null. */
@@ -306,9 +318,11 @@ export const createSandbox: SandboxFactory = async (source: string, opts: Sandbo
 /**
  * Names the exact runtime that executes contracts, for genesis records and
  * attestations: replays are only comparable on the same runtime.
- * @returns e.g. `vms-node/0.1.0 isolated-vm/5.0.4 v8/11.3.244.8-node.38 node/20.20.2`
+ * `rules/N` names the version of the runtime's semantics (limits, cuts, checks):
+ * bumped whenever the same call could end differently.
+ * @returns e.g. `vms-node/0.1.0 rules/2 isolated-vm/5.0.4 v8/11.3.244.8-node.38 node/20.20.2`
  */
 export function runtimeFingerprint (): string {
   const ivmVersion = (createRequire(import.meta.url)('isolated-vm/package.json') as { version: string }).version
-  return `vms-node/${VERSION} isolated-vm/${ivmVersion} v8/${process.versions.v8} node/${process.versions.node}`
+  return `vms-node/${VERSION} rules/${RUNTIME_RULES} isolated-vm/${ivmVersion} v8/${process.versions.v8} node/${process.versions.node}`
 }

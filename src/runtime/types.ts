@@ -6,6 +6,7 @@
  */
 
 import type { ErrorInfo } from '../errors.js'
+import { LIMITS_EXTENSION_DEFAULTS } from '../../protocol/limits.js'
 
 /** Per-call limits, fixed in the genesis record. */
 export interface Limits {
@@ -17,9 +18,24 @@ export interface Limits {
   maxArgsBytes: number
   /** Largest canonical JSON result, in bytes (UTF-8). */
   maxResultBytes: number
-  /** Largest total of bytes one call may write to System.files. */
+  /**
+   * Largest total of bytes one call may add to System.files: content bytes,
+   * plus for every change (put, del, mkdir, rmdir) the UTF-8 bytes of its path
+   * and {@link ENTRY_OVERHEAD_BYTES} for the entry and its metadata.
+   */
   maxWriteBytes: number
+  /** Deepest nesting of arrays/objects in arguments, results and JSON writes (`[]` is 1). */
+  maxDepth: number
+  /** Most file changes one call may make (WRITES_TOO_LARGE past it). */
+  maxEntries: number
+  /** Longest path given to System.files, UTF-8 bytes (EINVAL past it). */
+  maxPathBytes: number
+  /** Longest recorded error message, UTF-8 bytes: longer ones are cut (runtime/message-cut). */
+  maxErrorBytes: number
 }
+
+/** Bytes every file change counts against `maxWriteBytes` besides its path and content. */
+export const ENTRY_OVERHEAD_BYTES = 64
 
 /** Defaults for {@link Limits}. */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -27,7 +43,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   memoryMb: 128,
   maxArgsBytes: 1024 * 1024,
   maxResultBytes: 1024 * 1024,
-  maxWriteBytes: 16 * 1024 * 1024
+  maxWriteBytes: 16 * 1024 * 1024,
+  ...LIMITS_EXTENSION_DEFAULTS
 })
 
 /** What `stat` says about a path in the files drive. */

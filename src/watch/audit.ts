@@ -103,7 +103,7 @@ export function checkRecord (rec: CallRecord, env: RecordEnv): FaultDraft | null
     return draft('malformed', 'filesAfter is below filesBefore', { filesAfterAtLeast: rec.filesBefore }, { filesAfter: rec.filesAfter })
   }
   if (o.limit !== null) {
-    if (o.limit !== 'timeout' && o.limit !== 'memory') return draft('malformed', `unknown limit "${o.limit}"`, { limit: ['timeout', 'memory'] }, { limit: o.limit })
+    if (o.limit !== 'timeout' && o.limit !== 'memory' && o.limit !== 'record') return draft('malformed', `unknown limit "${o.limit}"`, { limit: ['timeout', 'memory', 'record'] }, { limit: o.limit })
     if (o.ok) return draft('malformed', 'a call ended by a limit is recorded as ok', {}, { outcome: o })
     if (rec.filesAfter !== rec.filesBefore) {
       return draft('files', 'a call ended by a limit changed the drive', { filesAfter: rec.filesBefore }, { filesAfter: rec.filesAfter })

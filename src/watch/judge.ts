@@ -239,8 +239,9 @@ export class CallJudge {
       } finally {
         await fresh.close()
       }
-      if (!sameReplay(first, second)) cause = 'nondeterministic'
-      else cause = first.limit ? 'unknown' : 'host'
+      if (ownMachine(first) || ownMachine(second) || stackOverflow(rec.outcome.error?.message)) cause = 'unknown'
+      else if (!sameReplay(first, second)) cause = 'nondeterministic'
+      else cause = 'host'
     } catch (err) {
       this.opts.warn(err)
     }
@@ -248,7 +249,8 @@ export class CallJudge {
     if (second) replays.push(replayToJSON('fresh', second))
     const message = cause === 'nondeterministic'
       ? `${d.message}; a second replay in a fresh sandbox gave another outcome: the contract is nondeterministic`
-      : cause === 'host' ? `${d.message}; a second replay in a fresh sandbox agreed with the first: the host's record is wrong` : d.message
+      : cause === 'host' ? `${d.message}; a second replay in a fresh sandbox agreed with the first: the host's record is wrong`
+        : `${d.message}; the replay failed for a reason of this machine (its deadline, memory, stack or sandbox): could not judge`
     return { draft: { ...d, message }, cause, blocks: [i], extra: { replays } }
   }
 
@@ -323,6 +325,23 @@ export class CallJudge {
   private waitOpts (): { wait: boolean, timeout?: number } {
     return this.opts.timeout ? { wait: true, timeout: this.opts.timeout } : { wait: true }
   }
+}
+
+/**
+ * True when a replay ended for a reason of this machine, not of the call: its
+ * own deadline or memory (a limit), a failure of the sandbox itself
+ * (INTERNAL: isolate disposed, ...), or a stack overflow, whose depth depends
+ * on the machine and its JIT state. Such a replay cannot judge the host.
+ */
+function ownMachine (out: CallOutcome): boolean {
+  if (out.limit) return true
+  if (out.ok || !out.error) return false
+  return out.error.code === 'INTERNAL' || stackOverflow(out.error.message)
+}
+
+/** True for the message of a JavaScript stack overflow (RangeError). */
+function stackOverflow (message: string | undefined): boolean {
+  return message !== undefined && /Maximum call stack size exceeded/.test(message)
 }
 
 /** Lets the replication of `core` keep more block requests in flight per peer (256..512 instead of 16..512). */
