@@ -41,7 +41,7 @@ test('ordered admission: requests are admitted in arrival order when their check
   const outcomes = Array.from({ length: 5 }, (_, i) => {
     const req = signCall(kp, Buffer.alloc(32, 1), i + 1, 'm', '[]')
     if (req.nonce === 3) req.signature = Buffer.alloc(64, 7)
-    return admission.admit(req, () => { admitted.push(req.nonce); return req.nonce }).then((n) => n, (err: Error & { code?: string }) => err.code)
+    return admission.admit(req, { maxDepth: 64 }, () => { admitted.push(req.nonce); return req.nonce }).then((n) => n, (err: Error & { code?: string }) => err.code)
   })
   await new Promise((resolve) => setImmediate(resolve))
   for (const w of waiting.reverse()) w()
