@@ -14,12 +14,14 @@
 
 import ReadyResource from 'ready-resource'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
-import type { CallRequest, CallResponse, ContractInfo, GenesisRecord, RootStatement } from '../../protocol/index.js'
+import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
 import { hash } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
+import { proveBlock } from '../log/block-proof.js'
+import { signerOf } from '../attest/signer.js'
 import { DriveCommitter } from '../log/drive-group.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
@@ -127,6 +129,26 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (!this.opened) await this.ready()
     if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
     return await this.log.signRoot(length || this.log.length)
+  }
+
+  /**
+   * The log's signer: the manifest fields that hash to the contract key.
+   * @throws VmsError INTERNAL when the log has no single-signer manifest
+   */
+  signer (): SignerRecord {
+    const s = signerOf(this.log.core)
+    if (!s) throw VmsError.INTERNAL('the call log has no single-signer manifest')
+    return s
+  }
+
+  /**
+   * Inclusion proof of log block `index` under the tree at `length` (what a
+   * reply carries so the caller can check it, protocol/proof.ts).
+   * @throws VmsError BAD_ARGUMENT when `index >= length` or `length` is past the log
+   */
+  async prove (index: number, length: number): Promise<BlockProof> {
+    if (!this.opened) await this.ready()
+    return await proveBlock(this.log.core, index, length)
   }
 
   protected override async _open (): Promise<void> {
