@@ -31,85 +31,30 @@ import type { SwarmConnection } from 'hyperswarm'
 import type { ContractInfo, RootStatement, SignerRecord } from '../protocol/index.js'
 import { NonceClock, signCall } from './caller.js'
 import { discoveryKey } from './crypto.js'
-import type { KeyPair } from './crypto.js'
 import { VmsError } from './errors.js'
 import { loadIdentity, toIdentity, type Identity } from './identity.js'
 import { canonicalArgs } from './json.js'
 import { parseKey } from './keys.js'
 import { PeerSet, type Peer } from './net/peers.js'
 import { guardConnection } from './net/guard.js'
-import { keepLooking, type LookupOptions } from './net/lookup.js'
-import { createSwarm, type NetOptions } from './net/swarm.js'
+import { keepLooking } from './net/lookup.js'
+import { createSwarm } from './net/swarm.js'
 import { Gossip } from './net/gossip.js'
 import { AttestationStore } from './attest/store.js'
 import { assertNoFault, coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
 import { reportSplitViews } from './attest/attester.js'
 import { checkReceipt, type ReceiptCheck } from './attest/receipt.js'
 import { checkRoot, verifyCallReply, verifyInfo } from './attest/reply.js'
-import { decodeBlock } from './log/contract-log.js'
+import { CoveredFiles } from './client-files.js'
 import { VERSION } from './version.js'
 import type { SandboxFactory } from './runtime/types.js'
 import type { ContractWatch } from './watch/contract-watch.js'
 import type { Verdict } from './watch/verdict.js'
 import type { Watcher } from './watch/watcher.js'
 
-/** Options for {@link VmsClient.connect}. */
-export interface ClientOptions extends NetOptions {
-  /** Caller identity: a key pair, or an identity file path (default `~/.vms-node/identity.json`). */
-  identity?: KeyPair | string
-  /** Per-request and connect timeout, ms (default 5,000, as in the seeds). */
-  timeout?: number
-  /** Folder for the client's Corestore (default: a temporary folder removed on close). */
-  storage?: string
-  /**
-   * Trust policy: resolve a call only after this many distinct watchers
-   * attested ok over a log containing its receipt's tree (default 0: don't
-   * wait); `openFiles()` and `read()` then read at a version that many attested.
-   * Calls to a contract with a known fault are refused either way (see `faultQuorum`).
-   */
-  quorum?: number
-  /** How long a call waits for its quorum, ms (default 30,000). */
-  quorumTimeout?: number
-  /**
-   * Distinct watchers whose replay faults make calls fail with
-   * CONTRACT_FAULTY (default 1). Split-view evidence (two host signatures
-   * that disagree) is checked and refuses the contract whatever this is.
-   */
-  faultQuorum?: number
-  /**
-   * Replay and judge the contract in the background (a watcher on this
-   * client's store and connection): see `client.verdict` and the
-   * `verdict`/`fault` events of `client.auditor`.
-   */
-  audit?: boolean
-  /** Sandbox factory of the background audit (default: the isolated-vm runtime). */
-  sandboxFactory?: SandboxFactory
-  /** How often to look the contract's peers up again while no proven peer is connected (see net/lookup.ts). */
-  lookup?: LookupOptions
-}
+import type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
 
-/** What the host signed for the last call: the call's place in the log (verified before it is kept). */
-export interface Receipt {
-  /** Log block index of the call record. */
-  index: number
-  /** The host's signed root of the log including that record. */
-  root: RootStatement
-}
-
-/** A proven point read: see {@link VmsClient.read}. */
-export interface ProvenRead {
-  /** The file's bytes at `filesVersion` (null: no such file there). */
-  value: Buffer | null
-  /** The files drive version read: the one the log's record at `length - 1` names. */
-  filesVersion: number
-  /** Log length of the verified root (and, with `quorum`, attested) that covers the read. */
-  length: number
-  /** Watchers (hex keys) whose ok attestations cover that log length. */
-  attestations: string[]
-}
-
-/** A contract method on the client: takes JSON arguments, resolves to the JSON result. */
-export type ContractMethod = (...args: unknown[]) => Promise<unknown>
+export type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
 
 /** A connected client: its own members plus one function per contract method. */
 export type ConnectedClient = VmsClient & { [method: string]: ContractMethod }
@@ -140,8 +85,7 @@ export class VmsClient {
   private readonly timeout: number
   private readonly tmpdir: string | null
   private readonly nonces = new NonceClock()
-  private drive: Hyperdrive | null = null
-  private readonly checkouts = new Map<number, Hyperdrive>()
+  private readonly files: CoveredFiles
   private closed = false
   private readonly quorum: number
   private readonly stopSplitViews: () => void
@@ -174,6 +118,19 @@ export class VmsClient {
     this.stopSplitViews = reportSplitViews(this.attestations, this.gossip, this.identity, `vms-node/${VERSION}`)
     this.quorumTimeout = opts.quorumTimeout ?? 30_000
     this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
+    this.files = new CoveredFiles({
+      store: this.store,
+      core: this.core,
+      attestations: this.attestations,
+      timeout: this.timeout,
+      quorum: this.quorum,
+      quorumTimeout: this.quorumTimeout,
+      faultQuorum: this.faultQuorum,
+      filesKey: () => this.info.files,
+      root: async (length) => await this.root(length),
+      coverage: (root) => this.coverage(root),
+      receipt: () => this.lastReceipt?.root ?? null
+    })
   }
 
   /**
@@ -364,7 +321,7 @@ export class VmsClient {
    *   version is not the one the record names (its tree hash differs)
    */
   async openFiles (): Promise<Hyperdrive> {
-    return (await this.covered()).drive
+    return (await this.files.covered()).drive
   }
 
   /**
@@ -375,64 +332,10 @@ export class VmsClient {
    * @throws VmsError as {@link VmsClient.openFiles}
    */
   async read (path: string): Promise<ProvenRead> {
-    const c = await this.covered()
+    const c = await this.files.covered()
     const value = await c.drive.get(path, { timeout: this.timeout })
     const attestations = this.signer ? await coveringWatchers(this.attestations, this.coverage(c.root)) : []
     return { value, filesVersion: c.version, length: c.root.length, attestations }
-  }
-
-  /** The covered files version and its checkout (see openFiles). */
-  private async covered (): Promise<{ drive: Hyperdrive, version: number, root: RootStatement }> {
-    let root = await this.root()
-    if (this.quorum > 0) root = await this.attestedRoot(root)
-    const length = root.length
-    // the replicated log: Hypercore verifies its blocks against the contract key
-    if (this.core.length < length) await within(this.core.update({ wait: true }), this.timeout).catch(() => {})
-    const raw = await this.core.get(length - 1, { timeout: this.timeout })
-    if (!raw) throw VmsError.REQUEST_TIMEOUT(`block ${length - 1} of the log did not replicate in ${this.timeout} ms`)
-    if (this.core.length >= length && !Buffer.from(await this.core.treeHash(length)).equals(Buffer.from(root.treeHash))) {
-      throw VmsError.BAD_RECORD(`the replicated log at length ${length} is not the one its signed root names`)
-    }
-    const last = decodeBlock(raw, length - 1)
-    const version = last.type === 'genesis' ? last.genesis.filesVersion : last.call.filesAfter
-    if (!this.drive) {
-      this.drive = new Hyperdrive(this.store, this.info.files)
-      await this.drive.ready()
-    }
-    let drive = this.checkouts.get(version)
-    if (!drive) {
-      drive = this.drive.checkout(version)
-      await drive.ready()
-      this.checkouts.set(version, drive)
-    }
-    if (last.type === 'call') {
-      const db = this.drive.core
-      if (db.length < version) await within(db.update({ wait: true }), this.timeout).catch(() => {})
-      if (db.length >= version && version > 0) {
-        const hash = await within(db.treeHash(version), this.timeout)
-        if (!Buffer.from(hash).equals(Buffer.from(last.call.filesHash))) throw VmsError.BAD_RECORD(`the files drive at version ${version} is not the one log block ${length - 1} names`)
-      }
-    }
-    return { drive, version, root }
-  }
-
-  /**
-   * With `quorum`: the longest root covered by `quorum` watchers' ok
-   * attestations (each checked against the replicated log), waiting up to
-   * `quorumTimeout` for them.
-   */
-  private async attestedRoot (latest: RootStatement): Promise<RootStatement> {
-    const base = this.lastReceipt?.root.length && this.lastReceipt.root.length <= latest.length ? this.lastReceipt.root : null
-    const lengths = this.attestations.latest(this.key).filter((a) => a.verdict === 0 && a.length <= latest.length).map((a) => a.length)
-    const candidates = [...new Set(lengths)].sort((a, b) => b - a)
-    for (const len of candidates) {
-      const root = len === latest.length ? latest : await this.root(len)
-      const ok = await coveringWatchers(this.attestations, this.coverage(root))
-      if (ok.length >= this.quorum) return root
-    }
-    const root = base ?? latest
-    await waitForQuorum(this.attestations, this.key, this.coverage(root), this.quorum, this.quorumTimeout, this.faultQuorum)
-    return root
   }
 
   private coverage (root: RootStatement): Coverage {
@@ -451,8 +354,7 @@ export class VmsClient {
     this.gossip.close()
     this.attestations.flush()
     await this.swarm.destroy()
-    for (const d of this.checkouts.values()) await d.close().catch(() => {})
-    if (this.drive) await this.drive.close()
+    await this.files.close()
     await this.core.close()
     await this.store.close()
     if (this.tmpdir) fs.rmSync(this.tmpdir, { recursive: true, force: true })
@@ -518,12 +420,4 @@ export class VmsClient {
       }
     }) as unknown as ConnectedClient
   }
-}
-
-function within<T> (p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(VmsError.REQUEST_TIMEOUT(`no answer in ${ms} ms`)), ms)
-    timer.unref()
-    p.then((v) => { clearTimeout(timer); resolve(v) }, (err) => { clearTimeout(timer); reject(err) })
-  })
 }
