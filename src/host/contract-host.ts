@@ -20,7 +20,7 @@ import { hash } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
-import { proveBlock } from '../log/block-proof.js'
+import { BlockProver } from '../log/block-proof.js'
 import { signerOf } from '../attest/signer.js'
 import { DriveCommitter } from '../log/drive-group.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
@@ -56,6 +56,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
   /** Files version to truncate back to: a group's writes whose records never reached the log. */
   private undoTo: number | null = null
   private genesisRecord: GenesisRecord | null = null
+  private prover: BlockProver | null = null
   private readonly nonces = new NonceTable()
   private readonly queue: Pending[] = []
   private draining: Promise<void> | null = null
@@ -148,7 +149,8 @@ export class ContractHost extends ReadyResource implements PoolMember {
    */
   async prove (index: number, length: number): Promise<BlockProof> {
     if (!this.opened) await this.ready()
-    return await proveBlock(this.log.core, index, length)
+    if (!this.prover) this.prover = new BlockProver(this.log.core)
+    return await this.prover.prove(index, length)
   }
 
   protected override async _open (): Promise<void> {

@@ -70,7 +70,7 @@ interface TreeReader { getTreeNode (index: number): Promise<TreeNodeRecord | nul
 
 /**
  * Proof of block `index` in `core`'s tree at `length` (host side: the core
- * holds the block and the tree nodes).
+ * holds the block and the tree nodes). Uncached; see {@link BlockProver}.
  * @param core the call log (the host's writable core, or any core holding the nodes)
  * @param index block index, < length
  * @param length tree length the proof is for (blocks)
@@ -79,26 +79,80 @@ interface TreeReader { getTreeNode (index: number): Promise<TreeNodeRecord | nul
  *   INTERNAL when a tree node is missing from storage
  */
 export async function proveBlock (core: Hypercore, index: number, length: number): Promise<BlockProof> {
-  if (!(index >= 0 && index < length && length <= core.length)) throw VmsError.BAD_ARGUMENT(`cannot prove block ${index} at length ${length} of a log of ${core.length}`)
-  const state = (core as unknown as { state?: { storage?: { read (): TreeReader } } }).state
-  if (!state || !state.storage) throw VmsError.INTERNAL('the log has no readable tree storage')
-  const rootIndexes = fullRoots(length)
-  const leaf = 2 * index
-  const top = rootIndexes.find((r) => { const [a, b] = span(r); return a <= leaf && leaf <= b })
-  if (top === undefined) throw VmsError.INTERNAL(`no root of length ${length} spans block ${index}`)
-  const uncleIndexes: number[] = []
-  for (let i = leaf; i !== top; i = parent(i)) uncleIndexes.push(sibling(i))
-  const rx = state.storage.read()
-  const wanted = [...uncleIndexes, ...rootIndexes].map((i) => rx.getTreeNode(i))
-  rx.tryFlush()
-  const got = await Promise.all(wanted)
-  const [block] = await Promise.all([core.get(index, { wait: false })])
-  if (!block) throw VmsError.INTERNAL(`block ${index} is not stored`)
-  const all = got.map((n, k) => {
-    if (!n) throw VmsError.INTERNAL(`tree node ${[...uncleIndexes, ...rootIndexes][k]} is not stored`)
-    return { index: n.index, size: n.size, hash: n.hash }
-  })
-  return { index, block, uncles: all.slice(0, uncleIndexes.length), roots: all.slice(uncleIndexes.length) }
+  return await new BlockProver(core, 0).prove(index, length)
+}
+
+/**
+ * Makes block proofs for one core, keeping the tree nodes it read (a node
+ * of a complete subtree never changes until the core truncates, which
+ * empties the cache). A group of replies under one root shares its roots
+ * and upper nodes, so each proof reads only the few nodes near its leaf.
+ */
+export class BlockProver {
+  private readonly core: Hypercore
+  private readonly max: number
+  private readonly nodes = new Map<number, TreeNodeRecord>()
+  private fork: number
+
+  /**
+   * @param core the call log
+   * @param maxNodes tree nodes kept (default 65,536, about 6 MiB; 0: none)
+   */
+  constructor (core: Hypercore, maxNodes = 65_536) {
+    this.core = core
+    this.max = maxNodes
+    this.fork = core.fork
+  }
+
+  /**
+   * Proof of block `index` at `length`, as {@link proveBlock}.
+   * @throws VmsError BAD_ARGUMENT, INTERNAL (see proveBlock)
+   */
+  async prove (index: number, length: number): Promise<BlockProof> {
+    const core = this.core
+    if (!(index >= 0 && index < length && length <= core.length)) throw VmsError.BAD_ARGUMENT(`cannot prove block ${index} at length ${length} of a log of ${core.length}`)
+    if (core.fork !== this.fork) {
+      this.nodes.clear()
+      this.fork = core.fork
+    }
+    const rootIndexes = fullRoots(length)
+    const leaf = 2 * index
+    const top = rootIndexes.find((r) => { const [a, b] = span(r); return a <= leaf && leaf <= b })
+    if (top === undefined) throw VmsError.INTERNAL(`no root of length ${length} spans block ${index}`)
+    const uncleIndexes: number[] = []
+    for (let i = leaf; i !== top; i = parent(i)) uncleIndexes.push(sibling(i))
+    const wanted = [...uncleIndexes, ...rootIndexes]
+    const [got, block] = await Promise.all([this.read(wanted), core.get(index, { wait: false })])
+    if (!block) throw VmsError.INTERNAL(`block ${index} is not stored`)
+    if (core.fork !== this.fork) throw VmsError.INTERNAL('the log was truncated while proving')
+    return { index, block, uncles: got.slice(0, uncleIndexes.length), roots: got.slice(uncleIndexes.length) }
+  }
+
+  private async read (indexes: number[]): Promise<TreeNodeRecord[]> {
+    const out: Array<TreeNodeRecord | null> = indexes.map((i) => this.nodes.get(i) ?? null)
+    const missing = indexes.filter((_, k) => out[k] === null)
+    if (missing.length > 0) {
+      const state = (this.core as unknown as { state?: { storage?: { read (): TreeReader } } }).state
+      if (!state || !state.storage) throw VmsError.INTERNAL('the log has no readable tree storage')
+      const rx = state.storage.read()
+      const reads = missing.map((i) => rx.getTreeNode(i))
+      rx.tryFlush()
+      const found = await Promise.all(reads)
+      let m = 0
+      for (let k = 0; k < out.length; k++) {
+        if (out[k] !== null) continue
+        const n = found[m++]
+        if (!n) throw VmsError.INTERNAL(`tree node ${indexes[k]} is not stored`)
+        const node = { index: n.index, size: n.size, hash: n.hash }
+        out[k] = node
+        if (this.max > 0) {
+          if (this.nodes.size >= this.max) this.nodes.delete(this.nodes.keys().next().value as number)
+          this.nodes.set(node.index, node)
+        }
+      }
+    }
+    return out as TreeNodeRecord[]
+  }
 }
 
 /**
