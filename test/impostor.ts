@@ -39,6 +39,8 @@ export interface ImpostorOptions {
   replayInfo?: ProvenInfo
   /** Replay this genuine root instead of signing its own. */
   replayRoot?: RootStatement
+  /** Called with every connection it gets (e.g. to send raw frames). */
+  onconnection?: (conn: SwarmConnection) => void
 }
 
 /** A running impostor. */
@@ -113,6 +115,7 @@ export async function startImpostor (t: T, net: Testnet, contract: Uint8Array, o
 
   const swarm = createSwarm({ bootstrap: net.bootstrap, firewalled: false })
   swarm.on('connection', (conn: SwarmConnection) => {
+    if (opts.onconnection) opts.onconnection(conn)
     store.replicate(conn)
     const mux = Protomux.from(conn)
     mux.pair({ protocol: RPC_PROTOCOL }, async (id: Uint8Array | null) => {

@@ -10,7 +10,11 @@ import { VmsClient, type ConnectedClient } from '../src/client.js'
 import { formatKey } from '../src/keys.js'
 import { signerOf } from '../src/attest/signer.js'
 import { covers, waitForQuorum } from '../src/attest/quorum.js'
-import { VERDICT_OK } from '../protocol/index.js'
+import c from 'compact-encoding'
+import type { SwarmConnection } from 'hyperswarm'
+import { VERDICT_OK, type Attestation } from '../protocol/index.js'
+import { signAttestation } from '../src/attest/attestation.js'
+import { keyPair } from '../src/crypto.js'
 import { bootstrapArg, cliRun, connectClient, example, hostNode, identity, testnet, tmpdir, until } from './helpers.js'
 import { watcherOn } from './fault-helpers.js'
 import { startImpostor } from './impostor.js'
@@ -201,4 +205,50 @@ test('reads are proven: an unlogged drive edit after the last call is never retu
   const drive = await client.openFiles()
   t.is(drive.version, logged, 'openFiles is checked out at the covered version')
   t.is(JSON.parse((await drive.get(file))!.toString()).isAttending, true)
+})
+
+test('client connections are guarded: a peer that sends a frame on a channel it never opened is dropped; calls carry on', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('counter.js'), { name: 'counter' })
+  let dropped = 0
+  let attacked = 0
+  await startImpostor(t, net, host.key, {
+    onconnection (conn: SwarmConnection) {
+      conn.once('close', () => { dropped++ })
+      setTimeout(() => {
+        if (conn.destroyed) return
+        attacked++
+        conn.write(Buffer.concat([c.encode(c.uint, 7), c.encode(c.uint, 0), Buffer.alloc(4)])) // channel 7 was never opened
+      }, 300)
+    }
+  })
+  const client = await connectClient(t, net, host.key, { timeout: 5000 })
+  t.is(await client.call('increment'), 1)
+  t.ok(await until(() => attacked >= 1 && dropped >= 1, 10_000), 'the client dropped the abusive connection')
+  t.is(await client.call('increment'), 2, 'and keeps calling the honest host')
+})
+
+test('quorum covers the receipt: an ok at a longer length counts only when the replicated log extends the receipt\'s tree', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('counter.js'), { name: 'counter' })
+  const client = await connectClient(t, net, host.key, { timeout: 5000 })
+  await client.call('increment')
+  const receipt = client.lastReceipt!
+  const other = await connectClient(t, net, host.key, { timeout: 5000 })
+  await other.call('increment')
+  const signer = signerOf(host.log.core)!
+  const at = async (length: number, treeHash?: Uint8Array): Promise<Attestation> => {
+    const root = await host.root(length)
+    return signAttestation({
+      contract: host.key, signer, length, fork: root.fork, treeHash: treeHash ?? root.treeHash, hostSignature: root.signature,
+      filesVersion: 0, filesHash: Buffer.alloc(32), verdict: VERDICT_OK, trusted: false, fault: null, runtime: 'test', time: Date.now()
+    }, keyPair())
+  }
+  const cov = { root: receipt.root, signer, core: client.core, timeout: 5000 }
+  t.ok(await covers(cov, await at(3)), 'the honest ok at length 3 extends the receipt (length 2)')
+  t.absent(await covers(cov, await at(3, Buffer.alloc(32, 9))), 'an ok at length 3 over another tree does not')
+  t.absent(await covers({ root: receipt.root, signer }, await at(3)), 'without the replicated log a longer ok is not counted')
+  t.absent(await covers(cov, await at(1)), 'a shorter ok does not')
 })
