@@ -28,7 +28,7 @@ import Hyperdrive from 'hyperdrive'
 import type Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
 import type { SwarmConnection } from 'hyperswarm'
-import type { ContractInfo, RootStatement, SignerRecord } from '../protocol/index.js'
+import type { ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../protocol/index.js'
 import { NonceClock, signCall } from './caller.js'
 import { discoveryKey } from './crypto.js'
 import { VmsError } from './errors.js'
@@ -95,6 +95,8 @@ export class VmsClient {
   private signer: SignerRecord | null = null
   /** Block 0 of the log, as proven by `info`. */
   private genesisBlock: Uint8Array | null = null
+  /** The genesis record, as proven by `info`. */
+  private genesis: GenesisRecord | null = null
   private watcher: Watcher | null = null
   private stopLooking: () => void = () => {}
   /** The background audit (with `audit: true`): emits `verdict` and `fault` (a Verdict). */
@@ -181,9 +183,28 @@ export class VmsClient {
     const v = await this.ask(async (peer) => verifyInfo(this.key, await peer.rpc.info(this.timeout)))
     this.signer = v.signer
     this.genesisBlock = v.block
+    this.genesis = v.genesis
     this.noteRoot(v.root)
     this.info = v.info
     return v.info
+  }
+
+  /**
+   * The contract's method names derived from the proven genesis: its source
+   * loaded in a sandbox (the isolated-vm runtime unless `sandboxFactory`),
+   * as the host does. Unlike `info.methods`, nothing here comes from a peer.
+   * @throws VmsError CONTRACT_LOAD when the source does not load
+   */
+  async provenMethods (sandboxFactory?: SandboxFactory): Promise<string[]> {
+    if (!this.genesis) await this.refreshInfo()
+    const g = this.genesis as GenesisRecord
+    const factory = sandboxFactory ?? (await import('./runtime/sandbox.js')).createSandbox
+    const sandbox = await factory(g.source, { limits: g.limits, filename: g.name + '.js' })
+    try {
+      return [...sandbox.methods]
+    } finally {
+      await sandbox.close()
+    }
   }
 
   /**

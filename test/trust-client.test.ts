@@ -106,6 +106,22 @@ test('impostor replaying the host\'s genuine info, forging the call: banned, and
   t.is(imp.served.call, 1, 'the banned impostor is not asked again')
 })
 
+test('impostor replaying the genuine info with forged methods: `vms-node info` shows the methods of the genesis source', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('counter.js'), { name: 'counter' })
+  const root = await host.root()
+  const genuine = { info: host.info(), genesis: { signer: host.signer(), root, proof: await host.prove(0, root.length) } }
+  await node.close()
+  await startImpostor(t, net, host.key, { replayInfo: { ...genuine, info: { ...genuine.info, methods: ['steal'], name: 'forged' } } })
+  const info = await cliRun(['info', formatKey(host.key), ...cliArgs(net, tmpdir(t))])
+  t.is(info.code, 0, info.stderr)
+  const out = JSON.parse(info.stdout)
+  t.alike(out.methods, ['increment'], 'methods from the genesis source')
+  t.is(out.name, 'counter', 'name from the genesis')
+  t.is(out.files, formatKey(host.log.drive!.key!), 'files key from the genesis')
+})
+
 test('impostor whose channel opens 1.5 s late: the proven host is never replaced', async (t) => {
   const net = await testnet(t)
   const node = await hostNode(t, net)
