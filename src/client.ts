@@ -148,8 +148,9 @@ export class VmsClient {
     try {
       await client.core.ready()
       const discovery = client.swarm.join(discoveryKey(client.key), { server: false, client: true })
-      // after an impostor was banned (or the host restarted), the host is found in seconds, not at the swarm's 10-minute refresh
-      client.stopLooking = keepLooking(discovery, () => client.peers.list.some((p) => p.proven > 0), opts.lookup)
+      // until a proven peer is connected and someone serves the log itself (a peer replaying signed
+      // statements serves no blocks), look again in seconds, not at the swarm's 10-minute refresh
+      client.stopLooking = keepLooking(discovery, () => client.peers.list.some((p) => p.proven > 0) && client.core.peers.length > 0, opts.lookup)
       await client.refreshInfo()
       if (opts.audit) await client.startAudit(opts.sandboxFactory)
     } catch (err) {
@@ -208,19 +209,40 @@ export class VmsClient {
   }
 
   /**
-   * The contract's current root, signed by its log signer, from the best peer that gives one that verifies.
-   * @param length the log length to sign (default 0: the peer's current length)
+   * A root of the contract's log signed by its log signer. For the current
+   * root (`length` 0) every connected peer is asked and the longest root
+   * that verifies is taken (a peer replaying an older genuine root does not
+   * hold readers back while another serves a newer one); peers that forge
+   * one are banned.
+   * @param length the log length to sign (default 0: the longest current one)
    * @throws VmsError FORGED_REPLY when every peer that answered forged it, NOT_FOUND, REQUEST_TIMEOUT
    */
   async root (length = 0): Promise<RootStatement> {
     const signer = await this.proveSigner()
-    return await this.ask(async (peer) => {
+    const ask = async (peer: Peer): Promise<RootStatement> => {
       const s = await peer.rpc.root(this.timeout, length)
       checkRoot(this.key, s, signer)
       if (length > 0 && s.length !== length) throw VmsError.FORGED_REPLY(`the peer gave a root of length ${s.length}, not ${length}`)
       this.noteRoot(s)
       return s
-    })
+    }
+    const peers = this.peers.list
+    if (length === 0 && peers.length > 1) {
+      let best: RootStatement | null = null
+      await Promise.all(peers.map(async (peer) => {
+        try {
+          const s = await ask(peer)
+          this.peers.prove(peer)
+          if (!best || s.length > best.length) best = s
+        } catch (err) {
+          const e = VmsError.from(err)
+          if (e.code === 'FORGED_REPLY') this.peers.ban(peer, e.message)
+          else if (e.code !== 'CLOSED' && e.code !== 'REQUEST_TIMEOUT') throw e
+        }
+      }))
+      if (best) return best
+    }
+    return await this.ask(ask)
   }
 
   /**

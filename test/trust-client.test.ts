@@ -122,6 +122,28 @@ test('impostor replaying the genuine info with forged methods: `vms-node info` s
   t.is(out.files, formatKey(host.log.drive!.key!), 'files key from the genesis')
 })
 
+test('impostor replaying an old genuine root: reads follow the longest signed root, not the stale one', async (t) => {
+  const net = await testnet(t)
+  const storage = tmpdir(t)
+  let node = await hostNode(t, net, storage)
+  let host = await node.deploy(example('rsvp.js'), { name: 'rsvp' })
+  const root = await host.root()
+  const replayInfo = { info: host.info(), genesis: { signer: host.signer(), root, proof: await host.prove(0, root.length) } }
+  await node.close()
+  const imp = await startImpostor(t, net, host.key, { replayInfo, replayRoot: root })
+  const client = await connectClient(t, net, host.key, { timeout: 8000, lookup: { minMs: 300 } })
+  node = await hostNode(t, net, storage)
+  host = await node.deploy(example('rsvp.js'), { name: 'rsvp' })
+  const writer = await connectClient(t, net, host.key, { timeout: 8000 })
+  await writer.call('RSVP', 'alice', true)
+  t.ok(await until(() => client.peers.list.length === 2, 10_000), 'both peers connected')
+  const latest = await client.root()
+  t.is(latest.length, host.log.length, 'the longest signed root')
+  const r = await client.read(`/rsvps/${formatKey(writer.identity.publicKey)}.json`)
+  t.is(JSON.parse(r.value!.toString()).name, 'alice', 'the read sees the newer call')
+  t.ok(imp.served.root >= 1, 'the impostor was asked too')
+})
+
 test('impostor whose channel opens 1.5 s late: the proven host is never replaced', async (t) => {
   const net = await testnet(t)
   const node = await hostNode(t, net)
