@@ -291,3 +291,29 @@ test('quorum covers the receipt: an ok at a longer length counts only when the r
   t.absent(await covers({ root: receipt.root, signer }, await at(3)), 'without the replicated log a longer ok is not counted')
   t.absent(await covers(cov, await at(1)), 'a shorter ok does not')
 })
+
+test('reads with quorum: openFiles() and read() stay at the version k watchers attested, not the newer signed head', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('rsvp.js'), { name: 'rsvp' })
+  const w = await watcherOn(t, net)
+  await w.watch(host.key)
+  const client = await connectClient(t, net, host.key, { timeout: 8000, quorum: 1, quorumTimeout: 20_000 })
+  await client.call('RSVP', 'bob', true) // returns once the watcher attested it
+  const file = `/rsvps/${formatKey(client.identity.publicKey)}.json`
+  const attested = host.log.length
+  const first = await client.read(file)
+  t.is(first.length, attested, 'read at the attested length')
+  t.ok(first.attestations.length >= 1, 'with the watcher that covers it')
+  await w.close() // no one attests what follows
+  const other = await connectClient(t, net, host.key, { timeout: 8000 })
+  await other.call('RSVP', 'carol', false)
+  t.is(host.log.length, attested + 1)
+  const r = await client.read(file)
+  t.is(r.length, attested, 'still the attested length, not the newer head')
+  t.is(r.filesVersion, first.filesVersion)
+  t.is(JSON.parse(r.value!.toString()).isAttending, true)
+  const drive = await client.openFiles()
+  t.is(drive.version, first.filesVersion, 'openFiles at the attested version')
+  t.absent(await drive.get(`/rsvps/${formatKey(other.identity.publicKey)}.json`), 'the unattested call\'s file is not there yet')
+})
