@@ -70,10 +70,10 @@ export class CoveredFiles {
     let root = await this.ctx.root()
     if (this.ctx.quorum > 0) root = await this.attestedRoot(root)
     const length = root.length
-    if (core.length < length) await within(core.update({ wait: true }), timeout).catch(() => {})
+    if (core.length < length) await withTimeout(core.update({ wait: true }), timeout).catch(() => {})
     const raw = await core.get(length - 1, { timeout }).catch(() => null)
     if (!raw) throw VmsError.REQUEST_TIMEOUT(`block ${length - 1} of the log did not replicate in ${timeout} ms`)
-    if (core.length >= length && !Buffer.from(await within(core.treeHash(length), timeout)).equals(Buffer.from(root.treeHash))) {
+    if (core.length >= length && !Buffer.from(await withTimeout(core.treeHash(length), timeout)).equals(Buffer.from(root.treeHash))) {
       throw VmsError.BAD_RECORD(`the replicated log at length ${length} is not the one its signed root names`)
     }
     const last = decodeBlock(raw, length - 1)
@@ -90,9 +90,9 @@ export class CoveredFiles {
     }
     if (last.type === 'call' && version > 0) {
       const db = this.drive.core
-      if (db.length < version) await within(db.update({ wait: true }), timeout).catch(() => {})
+      if (db.length < version) await withTimeout(db.update({ wait: true }), timeout).catch(() => {})
       if (db.length >= version) {
-        const hash = await within(db.treeHash(version), timeout)
+        const hash = await withTimeout(db.treeHash(version), timeout)
         if (!Buffer.from(hash).equals(Buffer.from(last.call.filesHash))) throw VmsError.BAD_RECORD(`the files drive at version ${version} is not the one log block ${length - 1} names`)
       }
     }
@@ -127,7 +127,10 @@ export class CoveredFiles {
   }
 }
 
-function within<T> (p: Promise<T>, ms: number): Promise<T> {
+/**
+ * `p`, or VmsError REQUEST_TIMEOUT after `ms` ms (the timer does not keep the process alive).
+ */
+export function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(VmsError.REQUEST_TIMEOUT(`no answer in ${ms} ms`)), ms)
     timer.unref()

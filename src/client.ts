@@ -28,7 +28,8 @@ import Hyperdrive from 'hyperdrive'
 import type Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
 import type { SwarmConnection } from 'hyperswarm'
-import type { ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../protocol/index.js'
+import c from 'compact-encoding'
+import { callRequest, type CallRequest, type ContractInfo, type GenesisRecord, type RootStatement, type SignerRecord } from '../protocol/index.js'
 import { NonceClock, signCall } from './caller.js'
 import { discoveryKey } from './crypto.js'
 import { VmsError } from './errors.js'
@@ -44,8 +45,9 @@ import { AttestationStore } from './attest/store.js'
 import { assertNoFault, coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
 import { reportSplitViews } from './attest/attester.js'
 import { checkReceipt, type ReceiptCheck } from './attest/receipt.js'
-import { checkRoot, verifyCallReply, verifyInfo } from './attest/reply.js'
-import { CoveredFiles } from './client-files.js'
+import { checkRoot, verifyCallReply, verifyInfo, type VerifiedCall } from './attest/reply.js'
+import { decodeBlock } from './log/contract-log.js'
+import { CoveredFiles, withTimeout } from './client-files.js'
 import { VERSION } from './version.js'
 import type { SandboxFactory } from './runtime/types.js'
 import type { ContractWatch } from './watch/contract-watch.js'
@@ -250,10 +252,13 @@ export class VmsClient {
    * The reply is believed only when it proves the call's record in the
    * signed log (attest/reply.ts); a peer that forged it is banned and the
    * same signed request goes to the next peer (its nonce makes the host run
-   * it at most once, so resending is never a second call). A fresh nonce is
-   * only used after a NONCE_REUSED from a proven peer that alone got the
-   * request: a rejection is never signed, and a peer that relayed the
-   * request to the host could otherwise get it run twice.
+   * it at most once, so resending is never a second call). On NONCE_REUSED
+   * from a proven peer the client first looks for this very request in the
+   * replicated, signed log (a peer may have relayed it to the host before
+   * forging its answer): found, its record is the reply. A fresh nonce is
+   * only used when it is not there and no other peer got the request: a
+   * rejection is never signed, and re-signing a request that a relay got
+   * logged would run it twice.
    * @returns the method's JSON result (undefined when it returned nothing)
    * @throws VmsError with the recorded code when the call ran and failed
    *   (CONTRACT_ERROR, ENOENT, TIMEOUT, MEMORY_LIMIT...), or the rejection code
@@ -288,12 +293,18 @@ export class VmsClient {
       }
       if (!reply.accepted) {
         const e = VmsError.fromInfo(reply.error)
-        if (e.code === 'NONCE_REUSED' && peer.proven && tried.size === 1 && fresh < 2) {
-          // another process with the same identity may have used a larger nonce
-          fresh++
-          tried.clear()
-          req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
-          continue
+        if (e.code === 'NONCE_REUSED' && peer.proven) {
+          // a peer we sent it to may have relayed it: is this very request in the signed log?
+          const logged = await this.findLogged(req)
+          if (logged) return await this.settle(peer, logged)
+          if (tried.size === 1 && fresh < 2) {
+            // not logged, and no other peer got it: another process with the same identity used a larger nonce
+            fresh++
+            tried.clear()
+            req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
+            continue
+          }
+          throw VmsError.NONCE_REUSED(`${e.message} (the request went to ${tried.size} peers and is not in the last blocks of the signed log; not re-signed, so it can never run twice)`)
         }
         if (!peer.proven && this.peers.list.some((p) => !tried.has(p))) {
           last = e // an unproven peer's rejection: ask the next one with the same request
@@ -311,15 +322,49 @@ export class VmsClient {
         last = e
         continue
       }
-      this.peers.prove(peer)
-      this.signer = verified.signer
-      const { outcome, index, root } = verified.response
-      this.lastReceipt = { index, root }
-      this.noteRoot(root)
-      if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, this.coverage(root), this.quorum, this.quorumTimeout, this.faultQuorum)
-      if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
-      return outcome.result === null ? undefined : JSON.parse(outcome.result)
+      return await this.settle(peer, verified)
     }
+  }
+
+  /** A verified call: the receipt kept, the quorum awaited, the outcome returned or thrown. */
+  private async settle (peer: Peer, verified: VerifiedCall): Promise<unknown> {
+    this.peers.prove(peer)
+    this.signer = verified.signer
+    const { outcome, index, root } = verified.response
+    this.lastReceipt = { index, root }
+    this.noteRoot(root)
+    if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, this.coverage(root), this.quorum, this.quorumTimeout, this.faultQuorum)
+    if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
+    return outcome.result === null ? undefined : JSON.parse(outcome.result)
+  }
+
+  /**
+   * Looks for `req` in the replicated log (Hypercore-verified) under the
+   * longest verified root: from its last block back to the first record of
+   * the same caller with a smaller nonce (nonces grow along the log), at
+   * most 1,024 blocks.
+   * @returns the call as a verified reply, or null when not found
+   */
+  private async findLogged (req: CallRequest): Promise<VerifiedCall | null> {
+    const signer = await this.proveSigner()
+    const root = await this.root()
+    const core = this.core
+    if (core.length < root.length) await withTimeout(core.update({ wait: true }), this.timeout).catch(() => {})
+    if (core.length < root.length) return null
+    if (!Buffer.from(await withTimeout(core.treeHash(root.length), this.timeout)).equals(Buffer.from(root.treeHash))) return null
+    const want = c.encode(callRequest, req)
+    for (let i = root.length - 1; i >= Math.max(1, root.length - 1024); i--) {
+      const raw = await core.get(i, { timeout: this.timeout }).catch(() => null)
+      if (!raw) return null
+      const block = decodeBlock(raw, i)
+      if (block.type !== 'call') continue
+      const r = block.call.request
+      if (Buffer.from(c.encode(callRequest, r)).equals(Buffer.from(want))) {
+        return { response: { outcome: block.call.outcome, index: i, root }, record: block.call, signer }
+      }
+      if (Buffer.from(r.caller).equals(Buffer.from(req.caller)) && r.nonce < req.nonce) return null
+    }
+    return null
   }
 
   /**

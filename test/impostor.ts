@@ -21,6 +21,7 @@ import { signerOf } from '../src/attest/signer.js'
 import { discoveryKey, hash, randomBytes, sign } from '../src/crypto.js'
 import { proveBlock } from '../src/log/block-proof.js'
 import { createSwarm } from '../src/net/swarm.js'
+import { RpcClient } from '../src/net/rpc.js'
 import { tmpdir, type T } from './helpers.js'
 
 /** How the impostor behaves. */
@@ -39,6 +40,8 @@ export interface ImpostorOptions {
   replayInfo?: ProvenInfo
   /** Replay this genuine root instead of signing its own. */
   replayRoot?: RootStatement
+  /** Relay every signed call to the honest host first (it connects to the topic as a client too), then forge the answer. */
+  relay?: boolean
   /** Called with every connection it gets (e.g. to send raw frames). */
   onconnection?: (conn: SwarmConnection) => void
 }
@@ -47,6 +50,8 @@ export interface ImpostorOptions {
 export interface Impostor {
   /** Requests it answered, per method. */
   served: { info: number, root: number, call: number }
+  /** Channels to honest hosts it relays to (with `relay`). */
+  relays: number
   /** Channels it rejected. */
   rejected: number
   /** Its own files drive key (what its forged info names). */
@@ -87,7 +92,7 @@ export async function startImpostor (t: T, net: Testnet, contract: Uint8Array, o
   const result = opts.result ?? '1337'
   const methods = opts.methods ?? ['increment', 'steal']
   const served = { info: 0, root: 0, call: 0 }
-  const imp: Impostor = { served, rejected: 0, files: drive.key!, close: async () => {} }
+  const imp: Impostor = { served, rejected: 0, relays: 0, files: drive.key!, close: async () => {} }
 
   const signRoot = async (length = core.length): Promise<RootStatement> => {
     const body = { contract, length, fork: 0, treeHash: await core.treeHash(length) }
@@ -101,7 +106,9 @@ export async function startImpostor (t: T, net: Testnet, contract: Uint8Array, o
       genesis: { signer, root, proof: await proveBlock(core, 0, root.length) }
     }
   }
+  const relays: RpcClient[] = []
   const forgedCall = async (req: CallRequest): Promise<ProvenCallReply> => {
+    if (opts.relay) for (const r of relays) await r.call(req, 5000).catch(() => null)
     const outcome = { ok: true, result, error: null, limit: null }
     // a record of exactly the caller's request, in its own log
     await core.append(c.encode(logBlock, {
@@ -116,6 +123,12 @@ export async function startImpostor (t: T, net: Testnet, contract: Uint8Array, o
   const swarm = createSwarm({ bootstrap: net.bootstrap, firewalled: false })
   swarm.on('connection', (conn: SwarmConnection) => {
     if (opts.onconnection) opts.onconnection(conn)
+    if ((conn as unknown as { isInitiator: boolean }).isInitiator) {
+      // it dialed this peer: an honest host to relay to
+      const rpc = new RpcClient(conn, contract)
+      rpc.rpc.fullyOpened().then(() => { if (rpc.rpc.opened) { relays.push(rpc); imp.relays++ } }, () => {})
+      return
+    }
     store.replicate(conn)
     const mux = Protomux.from(conn)
     mux.pair({ protocol: RPC_PROTOCOL }, async (id: Uint8Array | null) => {
@@ -138,7 +151,7 @@ export async function startImpostor (t: T, net: Testnet, contract: Uint8Array, o
       rpc.respond('call', { requestEncoding: c.raw, responseEncoding: provenCallReply }, async (raw: Uint8Array) => { served.call++; return await forgedCall(c.decode(callRequest, raw)) })
     })
   })
-  const discovery = swarm.join(discoveryKey(contract), { server: true, client: false })
+  const discovery = swarm.join(discoveryKey(contract), { server: true, client: !!opts.relay })
   await discovery.flushed()
   let closed = false
   imp.close = async () => {

@@ -106,6 +106,28 @@ test('impostor replaying the host\'s genuine info, forging the call: banned, and
   t.is(imp.served.call, 1, 'the banned impostor is not asked again')
 })
 
+test('impostor relaying the signed request to the host, then forging the answer: the client finds its call in the signed log; it ran once', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('counter.js'), { name: 'counter' })
+  const root = await host.root()
+  const replayInfo = { info: host.info(), genesis: { signer: host.signer(), root, proof: await host.prove(0, root.length) } }
+  const imp = await startImpostor(t, net, host.key, { replayInfo, replayRoot: root, relay: true })
+  t.ok(await until(() => imp.relays >= 1, 10_000), 'the impostor holds a channel to the host')
+  const client = await connectClient(t, net, host.key, { timeout: 8000 })
+  t.ok(await until(() => client.peers.list.length === 2, 10_000), 'both peers connected')
+  // whichever proved itself first, make the impostor the first one asked (as if its replayed info had come first)
+  const remote = (p: { conn: { remotePublicKey: Buffer } }): string => p.conn.remotePublicKey.toString('hex')
+  const nodeKey = (node as unknown as { swarm: { keyPair: { publicKey: Buffer } } }).swarm.keyPair.publicKey.toString('hex')
+  for (const p of client.peers.list) p.proven = remote(p) === nodeKey ? 1e9 : 1
+  t.is(await client.call('increment'), 1, 'the honest result, from the log')
+  t.is(imp.served.call, 1, 'the impostor relayed and forged')
+  t.is(host.log.length, 2, 'the call ran exactly once')
+  t.is(client.lastReceipt!.index, 1, 'with a receipt of its record')
+  t.is(await client.call('increment'), 2)
+  t.is(host.log.length, 3)
+})
+
 test('impostor replaying the genuine info with forged methods: `vms-node info` shows the methods of the genesis source', async (t) => {
   const net = await testnet(t)
   const node = await hostNode(t, net)
