@@ -18,6 +18,7 @@ import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import type { RootStatement } from '../protocol/index.js'
 import { VmsError } from './errors.js'
+import { withTimeout } from './timeout.js'
 import { decodeBlock } from './log/contract-log.js'
 import { coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
 import { VERDICT_OK } from '../protocol/index.js'
@@ -125,15 +126,4 @@ export class CoveredFiles {
     await waitForQuorum(attestations, latest.contract, this.ctx.coverage(root), quorum, this.ctx.quorumTimeout, this.ctx.faultQuorum)
     return root
   }
-}
-
-/**
- * `p`, or VmsError REQUEST_TIMEOUT after `ms` ms (the timer does not keep the process alive).
- */
-export function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(VmsError.REQUEST_TIMEOUT(`no answer in ${ms} ms`)), ms)
-    timer.unref()
-    p.then((v) => { clearTimeout(timer); resolve(v) }, (err) => { clearTimeout(timer); reject(err) })
-  })
 }

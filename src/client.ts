@@ -28,8 +28,7 @@ import Hyperdrive from 'hyperdrive'
 import type Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
 import type { SwarmConnection } from 'hyperswarm'
-import c from 'compact-encoding'
-import { callRequest, type CallRequest, type ContractInfo, type GenesisRecord, type RootStatement, type SignerRecord } from '../protocol/index.js'
+import type { ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../protocol/index.js'
 import { NonceClock, signCall } from './caller.js'
 import { discoveryKey } from './crypto.js'
 import { VmsError } from './errors.js'
@@ -45,9 +44,8 @@ import { AttestationStore } from './attest/store.js'
 import { assertNoFault, coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
 import { reportSplitViews } from './attest/attester.js'
 import { checkReceipt, type ReceiptCheck } from './attest/receipt.js'
-import { checkRoot, verifyCallReply, verifyInfo, type VerifiedCall } from './attest/reply.js'
-import { decodeBlock } from './log/contract-log.js'
-import { CoveredFiles, withTimeout } from './client-files.js'
+import { checkRoot, findLoggedCall, verifyCallReply, verifyInfo, type VerifiedCall } from './attest/reply.js'
+import { CoveredFiles } from './client-files.js'
 import { VERSION } from './version.js'
 import type { SandboxFactory } from './runtime/types.js'
 import type { ContractWatch } from './watch/contract-watch.js'
@@ -183,7 +181,7 @@ export class VmsClient {
    * @throws VmsError as {@link VmsClient.connect}
    */
   async refreshInfo (): Promise<ContractInfo> {
-    const v = await this.ask(async (peer) => verifyInfo(this.key, await peer.rpc.info(this.timeout)))
+    const v = await this.peers.ask(this.timeout, async (peer) => verifyInfo(this.key, await peer.rpc.info(this.timeout)))
     this.signer = v.signer
     this.genesisBlock = v.block
     this.genesis = v.genesis
@@ -228,23 +226,11 @@ export class VmsClient {
       this.noteRoot(s)
       return s
     }
-    const peers = this.peers.list
-    if (length === 0 && peers.length > 1) {
-      let best: RootStatement | null = null
-      await Promise.all(peers.map(async (peer) => {
-        try {
-          const s = await ask(peer)
-          this.peers.prove(peer)
-          if (!best || s.length > best.length) best = s
-        } catch (err) {
-          const e = VmsError.from(err)
-          if (e.code === 'FORGED_REPLY') this.peers.ban(peer, e.message)
-          else if (e.code !== 'CLOSED' && e.code !== 'REQUEST_TIMEOUT') throw e
-        }
-      }))
-      if (best) return best
+    if (length === 0) {
+      const all = await this.peers.askAll(ask)
+      if (all.length > 0) return all.reduce((a, b) => b.length > a.length ? b : a)
     }
-    return await this.ask(ask)
+    return await this.peers.ask(this.timeout, ask)
   }
 
   /**
@@ -295,7 +281,7 @@ export class VmsClient {
         const e = VmsError.fromInfo(reply.error)
         if (e.code === 'NONCE_REUSED' && peer.proven) {
           // a peer we sent it to may have relayed it: is this very request in the signed log?
-          const logged = await this.findLogged(req)
+          const logged = await findLoggedCall(this.core, await this.root(), await this.proveSigner(), req, this.timeout)
           if (logged) return await this.settle(peer, logged)
           if (tried.size === 1 && fresh < 2) {
             // not logged, and no other peer got it: another process with the same identity used a larger nonce
@@ -336,35 +322,6 @@ export class VmsClient {
     if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, this.coverage(root), this.quorum, this.quorumTimeout, this.faultQuorum)
     if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
     return outcome.result === null ? undefined : JSON.parse(outcome.result)
-  }
-
-  /**
-   * Looks for `req` in the replicated log (Hypercore-verified) under the
-   * longest verified root: from its last block back to the first record of
-   * the same caller with a smaller nonce (nonces grow along the log), at
-   * most 1,024 blocks.
-   * @returns the call as a verified reply, or null when not found
-   */
-  private async findLogged (req: CallRequest): Promise<VerifiedCall | null> {
-    const signer = await this.proveSigner()
-    const root = await this.root()
-    const core = this.core
-    if (core.length < root.length) await withTimeout(core.update({ wait: true }), this.timeout).catch(() => {})
-    if (core.length < root.length) return null
-    if (!Buffer.from(await withTimeout(core.treeHash(root.length), this.timeout)).equals(Buffer.from(root.treeHash))) return null
-    const want = c.encode(callRequest, req)
-    for (let i = root.length - 1; i >= Math.max(1, root.length - 1024); i--) {
-      const raw = await core.get(i, { timeout: this.timeout }).catch(() => null)
-      if (!raw) return null
-      const block = decodeBlock(raw, i)
-      if (block.type !== 'call') continue
-      const r = block.call.request
-      if (Buffer.from(c.encode(callRequest, r)).equals(Buffer.from(want))) {
-        return { response: { outcome: block.call.outcome, index: i, root }, record: block.call, signer }
-      }
-      if (Buffer.from(r.caller).equals(Buffer.from(req.caller)) && r.nonce < req.nonce) return null
-    }
-    return null
   }
 
   /**
@@ -466,36 +423,6 @@ export class VmsClient {
     if (!this.signer) await this.refreshInfo()
     if (!this.signer) throw VmsError.INTERNAL('no proven signer')
     return this.signer
-  }
-
-  /**
-   * Runs `fn` on the best peer, then the next, until one answers with
-   * something that verifies; a peer whose answer is FORGED_REPLY is banned.
-   * @throws the first FORGED_REPLY (or channel failure) when no peer is left, else the peer's error
-   */
-  private async ask<T> (fn: (peer: Peer) => Promise<T>): Promise<T> {
-    if (this.closed) throw VmsError.CLOSED('client is closed')
-    const tried = new Set<Peer>()
-    let last: VmsError | null = null
-    for (;;) {
-      let peer: Peer
-      try {
-        peer = await this.peers.next(tried, this.timeout)
-      } catch (err) {
-        throw last ?? err
-      }
-      tried.add(peer)
-      try {
-        const out = await fn(peer)
-        this.peers.prove(peer)
-        return out
-      } catch (err) {
-        const e = VmsError.from(err)
-        if (e.code === 'FORGED_REPLY') this.peers.ban(peer, e.message)
-        else if (e.code !== 'CLOSED' && e.code !== 'REQUEST_TIMEOUT') throw e
-        if (last === null || (e.code === 'FORGED_REPLY' && last.code !== 'FORGED_REPLY')) last = e
-      }
-    }
   }
 
   private proxy (): ConnectedClient {

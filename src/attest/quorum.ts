@@ -14,6 +14,7 @@ import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import { VERDICT_EQUIVOCATION, VERDICT_OK, type Attestation, type RootStatement, type SignerRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
+import { withTimeout } from '../timeout.js'
 import type { AttestationStore } from './store.js'
 
 /**
@@ -46,10 +47,10 @@ export async function covers (cov: Coverage, a: Attestation): Promise<boolean> {
   if (a.length === r.length) return b4a.equals(a.treeHash, r.treeHash)
   const core = cov.core
   if (!core) return false
-  if (core.length < a.length) await within(core.update({ wait: true }), cov.timeout ?? 5000).catch(() => {})
+  if (core.length < a.length) await withTimeout(core.update({ wait: true }), cov.timeout ?? 5000).catch(() => {})
   if (core.length < a.length) return false
   try {
-    const [mine, theirs] = await Promise.all([within(core.treeHash(r.length), cov.timeout ?? 5000), within(core.treeHash(a.length), cov.timeout ?? 5000)])
+    const [mine, theirs] = await Promise.all([withTimeout(core.treeHash(r.length), cov.timeout ?? 5000), withTimeout(core.treeHash(a.length), cov.timeout ?? 5000)])
     return b4a.equals(mine, r.treeHash) && b4a.equals(theirs, a.treeHash)
   } catch {
     return false
@@ -147,14 +148,6 @@ export async function waitForQuorum (store: AttestationStore, contract: Uint8Arr
     store.on('attestation', onchange)
     store.on('fault', onchange)
     onchange()
-  })
-}
-
-function within<T> (p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(VmsError.REQUEST_TIMEOUT(`no answer in ${ms} ms`)), ms)
-    timer.unref()
-    p.then((v) => { clearTimeout(timer); resolve(v) }, (err) => { clearTimeout(timer); reject(err) })
   })
 }
 

@@ -18,8 +18,10 @@
 
 import b4a from 'b4a'
 import c from 'compact-encoding'
+import type Hypercore from 'hypercore'
 import { callRequest, outcome, type CallRecord, type CallRequest, type CallResponse, type ContractInfo, type GenesisRecord, type ProvenBlock, type ProvenCallReply, type ProvenInfo, type RootStatement, type SignerRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
+import { withTimeout } from '../timeout.js'
 import { verifyBlockProof } from '../log/block-proof.js'
 import { decodeBlock } from '../log/contract-log.js'
 import { verifyRoot } from './signer.js'
@@ -117,4 +119,32 @@ export function verifyInfo (contract: Uint8Array, reply: ProvenInfo): VerifiedIn
     root: pb.root,
     signer: pb.signer
   }
+}
+
+/**
+ * Looks for `req` in the replicated call log (Hypercore verifies its blocks
+ * against the contract key) under a verified root: from the root's last
+ * block back to the first record of the same caller with a smaller nonce
+ * (a caller's nonces grow along the log), at most 1,024 blocks. What a
+ * client does when the host says NONCE_REUSED to a request that a relay may
+ * have got logged.
+ * @param root a verified root of the log; its tree hash must be the replicated log's
+ * @param timeout ms to wait for the log and each block
+ * @returns the call as a verified reply (its record's outcome), or null when not found
+ */
+export async function findLoggedCall (core: Hypercore, root: RootStatement, signer: SignerRecord, req: CallRequest, timeout: number): Promise<VerifiedCall | null> {
+  if (core.length < root.length) await withTimeout(core.update({ wait: true }), timeout).catch(() => {})
+  if (core.length < root.length) return null
+  if (!b4a.equals(await withTimeout(core.treeHash(root.length), timeout), root.treeHash)) return null
+  const want = c.encode(callRequest, req)
+  for (let i = root.length - 1; i >= Math.max(1, root.length - 1024); i--) {
+    const raw = await core.get(i, { timeout }).catch(() => null)
+    if (!raw) return null
+    const block = decodeBlock(raw, i)
+    if (block.type !== 'call') continue
+    const r = block.call.request
+    if (b4a.equals(c.encode(callRequest, r), want)) return { response: { outcome: block.call.outcome, index: i, root }, record: block.call, signer }
+    if (b4a.equals(r.caller, req.caller) && r.nonce < req.nonce) return null
+  }
+  return null
 }

@@ -122,6 +122,64 @@ export class PeerSet {
     }
   }
 
+  /**
+   * Runs `fn` on the best peer, then the next, until one answers with
+   * something that verifies (that peer is then proven); a peer whose answer
+   * is FORGED_REPLY is banned, one whose channel closed or timed out skipped.
+   * @param timeout ms to wait for a peer's channel (see {@link PeerSet.next})
+   * @throws the first FORGED_REPLY (else the channel failure) when no peer is
+   *   left, NOT_FOUND when none opened, or the peer's own error
+   */
+  async ask<T> (timeout: number, fn: (peer: Peer) => Promise<T>): Promise<T> {
+    const tried = new Set<Peer>()
+    let last: VmsError | null = null
+    for (;;) {
+      let peer: Peer
+      try {
+        peer = await this.next(tried, timeout)
+      } catch (err) {
+        throw last ?? err
+      }
+      tried.add(peer)
+      try {
+        const out = await fn(peer)
+        this.prove(peer)
+        return out
+      } catch (err) {
+        const e = VmsError.from(err)
+        if (e.code === 'FORGED_REPLY') this.ban(peer, e.message)
+        else if (e.code !== 'CLOSED' && e.code !== 'REQUEST_TIMEOUT') throw e
+        if (last === null || (e.code === 'FORGED_REPLY' && last.code !== 'FORGED_REPLY')) last = e
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` on every open peer at once (no waiting for new ones); forgers
+   * are banned, failed channels skipped, the others proven.
+   * @returns the answers that verified (empty when no peer was open or every channel failed)
+   * @throws VmsError FORGED_REPLY when none verified and some peer forged;
+   *   a peer's own error (not FORGED_REPLY, CLOSED or REQUEST_TIMEOUT)
+   */
+  async askAll<T> (fn: (peer: Peer) => Promise<T>): Promise<T[]> {
+    const out: T[] = []
+    let forged: VmsError | null = null
+    await Promise.all(this.list.map(async (peer) => {
+      try {
+        out.push(await fn(peer))
+        this.prove(peer)
+      } catch (err) {
+        const e = VmsError.from(err)
+        if (e.code === 'FORGED_REPLY') {
+          this.ban(peer, e.message)
+          forged = e
+        } else if (e.code !== 'CLOSED' && e.code !== 'REQUEST_TIMEOUT') throw e
+      }
+    }))
+    if (out.length === 0 && forged) throw forged
+    return out
+  }
+
   /** Closes every channel; `next` fails with CLOSED from then on. */
   close (): void {
     this.closed = true
