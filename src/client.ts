@@ -242,9 +242,9 @@ export class VmsClient {
    * from a proven peer the client first looks for this very request in the
    * replicated, signed log (a peer may have relayed it to the host before
    * forging its answer): found, its record is the reply. A fresh nonce is
-   * only used when it is not there and no other peer got the request: a
-   * rejection is never signed, and re-signing a request that a relay got
-   * logged would run it twice.
+   * only used when it is not there, no other peer got the request and this
+   * peer served verified calls of ours before: a rejection is never signed,
+   * and re-signing a request that a relay got logged would run it twice.
    * @returns the method's JSON result (undefined when it returned nothing)
    * @throws VmsError with the recorded code when the call ran and failed
    *   (CONTRACT_ERROR, ENOENT, TIMEOUT, MEMORY_LIMIT...), or the rejection code
@@ -282,18 +282,19 @@ export class VmsClient {
         if (e.code === 'NONCE_REUSED' && peer.proven) {
           // a peer we sent it to may have relayed it: is this very request in the signed log?
           const logged = await findLoggedCall(this.core, await this.root(), await this.proveSigner(), req, this.timeout)
-          if (logged) return await this.settle(peer, logged)
-          if (tried.size === 1 && fresh < 2) {
-            // not logged, and no other peer got it: another process with the same identity used a larger nonce
+          if (logged) return await this.settle(null, logged)
+          if (peer.served && tried.size === 1 && fresh < 2) {
+            // not logged, no other peer got it, and this peer served our calls before:
+            // another process with the same identity used a larger nonce
             fresh++
             tried.clear()
             req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
             continue
           }
-          throw VmsError.NONCE_REUSED(`${e.message} (the request went to ${tried.size} peers and is not in the last blocks of the signed log; not re-signed, so it can never run twice)`)
+          throw VmsError.NONCE_REUSED(`${e.message} (not in the last blocks of the signed log; not re-signed, so it can never run twice)`)
         }
-        if (!peer.proven && this.peers.list.some((p) => !tried.has(p))) {
-          last = e // an unproven peer's rejection: ask the next one with the same request
+        if (!peer.served && this.peers.list.some((p) => !tried.has(p))) {
+          last = e // a rejection is never signed: from a peer that never served a call of ours, ask the next one with the same request
           continue
         }
         throw e
@@ -312,9 +313,12 @@ export class VmsClient {
     }
   }
 
-  /** A verified call: the receipt kept, the quorum awaited, the outcome returned or thrown. */
-  private async settle (peer: Peer, verified: VerifiedCall): Promise<unknown> {
-    this.peers.prove(peer)
+  /** A verified call (from `peer`, or null: found in the log): the receipt kept, the quorum awaited, the outcome returned or thrown. */
+  private async settle (peer: Peer | null, verified: VerifiedCall): Promise<unknown> {
+    if (peer) {
+      this.peers.prove(peer)
+      peer.served = true
+    }
     this.signer = verified.signer
     const { outcome, index, root } = verified.response
     this.lastReceipt = { index, root }

@@ -24,6 +24,12 @@ export interface Peer {
   id: string
   /** Set once a reply of this peer verified; order among proven peers. */
   proven: number
+  /**
+   * True once this peer answered one of our calls with a verified reply
+   * (fresh: it holds our request). Info and roots can be replayed by anyone
+   * who saw them; a call reply cannot.
+   */
+  served: boolean
   /** Order in which the channel opened. */
   opened: number
 }
@@ -64,7 +70,7 @@ export class PeerSet {
       return
     }
     const rpc = new RpcClient(conn, this.contract)
-    const peer: Peer = { rpc, conn, id, proven: 0, opened: 0 }
+    const peer: Peer = { rpc, conn, id, proven: 0, served: false, opened: 0 }
     rpc.rpc.on('close', () => this.remove(peer))
     rpc.rpc.fullyOpened().then(() => {
       // protomux resolves for a rejected channel too: only an open one joins
