@@ -164,7 +164,8 @@ export class BlockProver {
  */
 export function verifyBlockProof (proof: BlockProof, length: number, treeHash: Uint8Array): boolean {
   try {
-    if (!(Number.isSafeInteger(proof.index) && proof.index >= 0 && proof.index < length)) return false
+    // flat-tree indexes stay exact integers (2 * length < 2^53) for any log this side of 2^40 blocks
+    if (!(Number.isSafeInteger(length) && length <= 2 ** 40 && Number.isSafeInteger(proof.index) && proof.index >= 0 && proof.index < length)) return false
     const expected = fullRoots(length)
     if (proof.roots.length !== expected.length || proof.roots.some((r, k) => r.index !== expected[k])) return false
     let node = { index: 2 * proof.index, size: proof.block.byteLength, hash: crypto.data(proof.block) as Uint8Array }
