@@ -11,8 +11,11 @@ export const TAG_ROOT = 'vms/root/v1'
 /** Domain tag of a watcher attestation. */
 export const TAG_ATTEST = 'vms/attest/v1'
 
-/** protomux-rpc protocol name of the host RPC channel (its channel id is the contract key). */
-export const RPC_PROTOCOL = 'vms/rpc/v1'
+/**
+ * protomux-rpc protocol name of the host RPC channel (its channel id is the
+ * contract key). v2: `call` and `info` replies carry proofs (proof.ts).
+ */
+export const RPC_PROTOCOL = 'vms/rpc/v2'
 /** protomux protocol name of the attestation gossip channel. */
 export const GOSSIP_PROTOCOL = 'vms/gossip/v1'
 

@@ -1,9 +1,17 @@
 /**
  * `VmsClient`: call a contract by its key from anywhere on the DHT, as the
- * seeds' `nodevms-client` does. The client finds the host by the call log's
- * discovery key, opens the host RPC on the swarm connection, signs every call
- * with the caller's identity, and replicates the log and files so that the
- * state can be read with a stock Hyperdrive (`await client.openFiles()`).
+ * seeds' `nodevms-client` does. The client finds peers by the call log's
+ * discovery key, opens the host RPC on every swarm connection (each through
+ * the connection guard), signs every call with the caller's identity, and
+ * replicates the log and files.
+ *
+ * Only the contract key is trusted. A peer is not the host until a reply of
+ * it verified (attest/reply.ts): `info` and `call` replies carry a root
+ * signed by the signer of the manifest that hashes to the contract key, and
+ * a Merkle proof of the genesis / the call's record under it; a reply that
+ * does not verify is FORGED_REPLY, its peer is banned and the next peer is
+ * asked (net/peers.ts). State is read at the files version the verified log
+ * covers (`openFiles()`, `read()`), never at the drive's raw head.
  *
  * ```js
  * const client = await VmsClient.connect(key, { bootstrap: [{ host: '127.0.0.1', port: 49737 }] })
@@ -20,70 +28,33 @@ import Hyperdrive from 'hyperdrive'
 import type Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
 import type { SwarmConnection } from 'hyperswarm'
-import type { ContractInfo, RootStatement } from '../protocol/index.js'
+import type { ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../protocol/index.js'
 import { NonceClock, signCall } from './caller.js'
 import { discoveryKey } from './crypto.js'
-import type { KeyPair } from './crypto.js'
 import { VmsError } from './errors.js'
 import { loadIdentity, toIdentity, type Identity } from './identity.js'
 import { canonicalArgs } from './json.js'
 import { parseKey } from './keys.js'
-import { RpcClient } from './net/rpc.js'
-import { createSwarm, type NetOptions } from './net/swarm.js'
+import { PeerSet, type Peer } from './net/peers.js'
+import { guardConnection } from './net/guard.js'
+import { keepLooking } from './net/lookup.js'
+import { createSwarm } from './net/swarm.js'
 import { Gossip } from './net/gossip.js'
 import { AttestationStore } from './attest/store.js'
-import { assertNoFault, waitForQuorum } from './attest/quorum.js'
+import { assertNoFault, coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
 import { reportSplitViews } from './attest/attester.js'
-import { signerOf } from './attest/signer.js'
 import { checkReceipt, type ReceiptCheck } from './attest/receipt.js'
+import { checkRoot, findLoggedCall, verifyCallReply, verifyInfo, type VerifiedCall } from './attest/reply.js'
+import { CoveredFiles } from './client-files.js'
 import { VERSION } from './version.js'
 import type { SandboxFactory } from './runtime/types.js'
 import type { ContractWatch } from './watch/contract-watch.js'
 import type { Verdict } from './watch/verdict.js'
 import type { Watcher } from './watch/watcher.js'
 
-/** Options for {@link VmsClient.connect}. */
-export interface ClientOptions extends NetOptions {
-  /** Caller identity: a key pair, or an identity file path (default `~/.vms-node/identity.json`). */
-  identity?: KeyPair | string
-  /** Per-request and connect timeout, ms (default 5,000, as in the seeds). */
-  timeout?: number
-  /** Folder for the client's Corestore (default: a temporary folder removed on close). */
-  storage?: string
-  /**
-   * Trust policy: resolve a call only after this many distinct watchers
-   * attested ok at or beyond its receipt's log length (default 0: don't wait).
-   * Calls to a contract with a known fault are refused either way (see `faultQuorum`).
-   */
-  quorum?: number
-  /** How long a call waits for its quorum, ms (default 30,000). */
-  quorumTimeout?: number
-  /**
-   * Distinct watchers whose replay faults make calls fail with
-   * CONTRACT_FAULTY (default 1). Split-view evidence (two host signatures
-   * that disagree) is checked and refuses the contract whatever this is.
-   */
-  faultQuorum?: number
-  /**
-   * Replay and judge the contract in the background (a watcher on this
-   * client's store and connection): see `client.verdict` and the
-   * `verdict`/`fault` events of `client.auditor`.
-   */
-  audit?: boolean
-  /** Sandbox factory of the background audit (default: the isolated-vm runtime). */
-  sandboxFactory?: SandboxFactory
-}
+import type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
 
-/** What the host signed for the last call: the call's place in the log. */
-export interface Receipt {
-  /** Log block index of the call record. */
-  index: number
-  /** The host's signed root of the log including that record. */
-  root: RootStatement
-}
-
-/** A contract method on the client: takes JSON arguments, resolves to the JSON result. */
-export type ContractMethod = (...args: unknown[]) => Promise<unknown>
+export type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
 
 /** A connected client: its own members plus one function per contract method. */
 export type ConnectedClient = VmsClient & { [method: string]: ContractMethod }
@@ -92,9 +63,15 @@ export type ConnectedClient = VmsClient & { [method: string]: ContractMethod }
 export class VmsClient {
   readonly key: Buffer
   readonly identity: Identity
-  /** The contract's info as the host gave it at connect time. */
+  /**
+   * The contract's info from the verified log: files key, name, runtime,
+   * oracles and limits from the proven genesis, length and fork from the
+   * latest verified root. `methods` is the host's own list, unproven (the
+   * genesis holds the source, not the names): only a hint for the method
+   * proxy; a call to a method that does not exist is rejected by the host.
+   */
   info!: ContractInfo
-  /** Receipt of the last call that ran. */
+  /** Receipt of the last call that ran (verified). */
   lastReceipt: Receipt | null = null
   readonly store: Corestore
   /** Attestations gossiped by peers (latest per watcher, verified faults). */
@@ -103,18 +80,25 @@ export class VmsClient {
   readonly swarm: Hyperswarm
   /** The replicated call log. */
   readonly core: Hypercore
+  /** The contract's peers: proven ones first (see net/peers.ts). */
+  readonly peers: PeerSet
   private readonly timeout: number
   private readonly tmpdir: string | null
   private readonly nonces = new NonceClock()
-  private rpc: RpcClient | null = null
-  private waiting: Array<(rpc: RpcClient) => void> = []
-  private drive: Hyperdrive | null = null
+  private readonly files: CoveredFiles
   private closed = false
   private readonly quorum: number
   private readonly stopSplitViews: () => void
   private readonly quorumTimeout: number
   private readonly faultQuorum: number
+  /** The log's signer, proven against the contract key by the first verified reply. */
+  private signer: SignerRecord | null = null
+  /** Block 0 of the log, as proven by `info`. */
+  private genesisBlock: Uint8Array | null = null
+  /** The genesis record, as proven by `info`. */
+  private genesis: GenesisRecord | null = null
   private watcher: Watcher | null = null
+  private stopLooking: () => void = () => {}
   /** The background audit (with `audit: true`): emits `verdict` and `fault` (a Verdict). */
   auditor: ContractWatch | null = null
 
@@ -126,7 +110,9 @@ export class VmsClient {
     this.tmpdir = opts.storage ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'vms-client-'))
     this.store = new Corestore(opts.storage ?? (this.tmpdir as string))
     this.core = this.store.get({ key })
-    this.swarm = createSwarm(opts)
+    this.peers = new PeerSet(key)
+    const firewall = opts.firewall
+    this.swarm = createSwarm({ ...opts, firewall: (pk) => this.peers.banned(pk) || (firewall ? firewall(pk) : false) })
     this.attestations = new AttestationStore({ file: opts.storage ? path.join(opts.storage, 'attestations.json') : undefined })
     this.gossip = new Gossip(this.attestations)
     this.quorum = opts.quorum ?? 0
@@ -134,20 +120,38 @@ export class VmsClient {
     this.stopSplitViews = reportSplitViews(this.attestations, this.gossip, this.identity, `vms-node/${VERSION}`)
     this.quorumTimeout = opts.quorumTimeout ?? 30_000
     this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
+    this.files = new CoveredFiles({
+      store: this.store,
+      core: this.core,
+      attestations: this.attestations,
+      timeout: this.timeout,
+      quorum: this.quorum,
+      quorumTimeout: this.quorumTimeout,
+      faultQuorum: this.faultQuorum,
+      filesKey: () => this.info.files,
+      root: async (length) => await this.root(length),
+      coverage: (root) => this.coverage(root),
+      receipt: () => this.lastReceipt?.root ?? null
+    })
   }
 
   /**
-   * Connects to the contract `key` (z-base32 or hex) and reads its info.
+   * Connects to the contract `key` (z-base32 or hex) and reads its info
+   * from the first peer whose `info` reply proves the genesis.
    * @returns the client, with one method per contract method
-   * @throws VmsError BAD_KEY, NOT_FOUND (no host found within `timeout` ms), REQUEST_TIMEOUT
+   * @throws VmsError BAD_KEY; FORGED_REPLY when every peer that answered
+   *   forged its info; NOT_FOUND (no peer opened the contract's channel
+   *   within `timeout` ms), REQUEST_TIMEOUT
    */
   static async connect (key: string | Uint8Array, opts: ClientOptions = {}): Promise<ConnectedClient> {
     const client = new VmsClient(parseKey(key), opts)
     try {
       await client.core.ready()
-      client.swarm.join(discoveryKey(client.key), { server: false, client: true })
-      const rpc = await client.channel()
-      client.info = await rpc.info(client.timeout)
+      const discovery = client.swarm.join(discoveryKey(client.key), { server: false, client: true })
+      // until a proven peer is connected and someone serves the log itself (a peer replaying signed
+      // statements serves no blocks), look again in seconds, not at the swarm's 10-minute refresh
+      client.stopLooking = keepLooking(discovery, () => client.peers.list.some((p) => p.proven > 0) && client.core.peers.length > 0, opts.lookup)
+      await client.refreshInfo()
       if (opts.audit) await client.startAudit(opts.sandboxFactory)
     } catch (err) {
       await client.close()
@@ -164,43 +168,164 @@ export class VmsClient {
   private async startAudit (sandboxFactory?: SandboxFactory): Promise<void> {
     const { Watcher } = await import('./watch/watcher.js')
     this.watcher = new Watcher({ store: this.store, sandboxFactory, gossip: this.gossip, identity: this.identity })
-    this.auditor = await this.watcher.watch(this.key, { rootSource: async (timeout) => await (await this.channel()).root(timeout) })
+    this.auditor = await this.watcher.watch(this.key, { rootSource: async () => await this.root() })
   }
 
-  /** Method names of the contract. */
+  /** Method names of the contract (the host's unproven list: see {@link VmsClient.info}). */
   get methods (): string[] {
     return this.info.methods
   }
 
   /**
+   * Asks the peers for the contract's info again (see {@link VmsClient.info}).
+   * @throws VmsError as {@link VmsClient.connect}
+   */
+  async refreshInfo (): Promise<ContractInfo> {
+    const v = await this.peers.ask(this.timeout, async (peer) => verifyInfo(this.key, await peer.rpc.info(this.timeout)))
+    this.signer = v.signer
+    this.genesisBlock = v.block
+    this.genesis = v.genesis
+    this.noteRoot(v.root)
+    this.info = v.info
+    return v.info
+  }
+
+  /**
+   * The contract's method names derived from the proven genesis: its source
+   * loaded in a sandbox (the isolated-vm runtime unless `sandboxFactory`),
+   * as the host does. Unlike `info.methods`, nothing here comes from a peer.
+   * @throws VmsError CONTRACT_LOAD when the source does not load
+   */
+  async provenMethods (sandboxFactory?: SandboxFactory): Promise<string[]> {
+    if (!this.genesis) await this.refreshInfo()
+    const g = this.genesis as GenesisRecord
+    const factory = sandboxFactory ?? (await import('./runtime/sandbox.js')).createSandbox
+    const sandbox = await factory(g.source, { limits: g.limits, filename: g.name + '.js' })
+    try {
+      return [...sandbox.methods]
+    } finally {
+      await sandbox.close()
+    }
+  }
+
+  /**
+   * A root of the contract's log signed by its log signer. For the current
+   * root (`length` 0) every connected peer is asked and the longest root
+   * that verifies is taken (a peer replaying an older genuine root does not
+   * hold readers back while another serves a newer one); peers that forge
+   * one are banned.
+   * @param length the log length to sign (default 0: the longest current one)
+   * @throws VmsError FORGED_REPLY when every peer that answered forged it, NOT_FOUND, REQUEST_TIMEOUT
+   */
+  async root (length = 0): Promise<RootStatement> {
+    const signer = await this.proveSigner()
+    const ask = async (peer: Peer): Promise<RootStatement> => {
+      const s = await peer.rpc.root(this.timeout, length)
+      checkRoot(this.key, s, signer)
+      if (length > 0 && s.length !== length) throw VmsError.FORGED_REPLY(`the peer gave a root of length ${s.length}, not ${length}`)
+      this.noteRoot(s)
+      return s
+    }
+    if (length === 0) {
+      const all = await this.peers.askAll(ask)
+      if (all.length > 0) return all.reduce((a, b) => b.length > a.length ? b : a)
+    }
+    return await this.peers.ask(this.timeout, ask)
+  }
+
+  /**
    * Calls `method` with JSON arguments, signed by this client's identity.
+   * The reply is believed only when it proves the call's record in the
+   * signed log (attest/reply.ts); a peer that forged it is banned and the
+   * same signed request goes to the next peer (its nonce makes the host run
+   * it at most once, so resending is never a second call). On NONCE_REUSED
+   * from a proven peer the client first looks for this very request in the
+   * replicated, signed log (a peer may have relayed it to the host before
+   * forging its answer): found, its record is the reply. A fresh nonce is
+   * only used when it is not there, no other peer got the request and this
+   * peer served verified calls of ours before: a rejection is never signed,
+   * and re-signing a request that a relay got logged would run it twice.
    * @returns the method's JSON result (undefined when it returned nothing)
    * @throws VmsError with the recorded code when the call ran and failed
    *   (CONTRACT_ERROR, ENOENT, TIMEOUT, MEMORY_LIMIT...), or the rejection code
-   *   (BAD_SIGNATURE, UNKNOWN_METHOD, ARGS_TOO_LARGE...), REQUEST_TIMEOUT, CLOSED;
+   *   (BAD_SIGNATURE, UNKNOWN_METHOD, ARGS_TOO_LARGE...), FORGED_REPLY (every
+   *   peer that answered forged its reply), NOT_FOUND, REQUEST_TIMEOUT, CLOSED;
    *   CONTRACT_FAULTY when split-view evidence or `faultQuorum` watchers' faults are known, QUORUM_TIMEOUT when `quorum`
-   *   watchers did not attest the call's log length in time
+   *   watchers did not attest the call's receipt in time
    */
   async call (method: string, ...args: unknown[]): Promise<unknown> {
     const argsJson = canonicalArgs(args)
     assertNoFault(this.attestations, this.key, this.faultQuorum)
-    for (let attempt = 0; ; attempt++) {
-      const rpc = await this.channel()
-      const req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
-      const reply = await rpc.call(req, this.timeout)
-      if (!reply.accepted) {
-        // another process with the same identity may have used a larger nonce: retry with a fresh one
-        if (reply.error.code === 'NONCE_REUSED' && attempt < 2) continue
-        throw VmsError.fromInfo(reply.error)
+    let req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
+    const tried = new Set<Peer>()
+    let fresh = 0
+    let last: VmsError | null = null
+    for (;;) {
+      let peer: Peer
+      try {
+        peer = await this.peers.next(tried, this.timeout)
+      } catch (err) {
+        throw last ?? err
       }
-      const { outcome, index, root } = reply.response
-      this.lastReceipt = { index, root }
-      const signer = signerOf(this.core)
-      if (signer) this.attestations.addStatement(root, signer) // a receipt is a signed root too: check it for split views
-      if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, root.length, this.quorum, this.quorumTimeout, this.faultQuorum)
-      if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
-      return outcome.result === null ? undefined : JSON.parse(outcome.result)
+      tried.add(peer)
+      let reply
+      try {
+        reply = await peer.rpc.call(req, this.timeout)
+      } catch (err) {
+        const e = VmsError.from(err)
+        if (e.code !== 'CLOSED' && e.code !== 'REQUEST_TIMEOUT') throw e
+        last = e
+        continue
+      }
+      if (!reply.accepted) {
+        const e = VmsError.fromInfo(reply.error)
+        if (e.code === 'NONCE_REUSED' && peer.proven) {
+          // a peer we sent it to may have relayed it: is this very request in the signed log?
+          const logged = await findLoggedCall(this.core, await this.root(), await this.proveSigner(), req, this.timeout)
+          if (logged) return await this.settle(null, logged)
+          if (peer.served && tried.size === 1 && fresh < 2) {
+            // not logged, no other peer got it, and this peer served our calls before:
+            // another process with the same identity used a larger nonce
+            fresh++
+            tried.clear()
+            req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
+            continue
+          }
+          throw VmsError.NONCE_REUSED(`${e.message} (not in the last blocks of the signed log; not re-signed, so it can never run twice)`)
+        }
+        if (!peer.served && this.peers.list.some((p) => !tried.has(p))) {
+          last = e // a rejection is never signed: from a peer that never served a call of ours, ask the next one with the same request
+          continue
+        }
+        throw e
+      }
+      let verified
+      try {
+        verified = verifyCallReply(this.key, req, reply)
+      } catch (err) {
+        const e = VmsError.from(err)
+        if (e.code !== 'FORGED_REPLY') throw e
+        this.peers.ban(peer, e.message)
+        last = e
+        continue
+      }
+      return await this.settle(peer, verified)
     }
+  }
+
+  /** A verified call (from `peer`, or null: found in the log): the receipt kept, the quorum awaited, the outcome returned or thrown. */
+  private async settle (peer: Peer | null, verified: VerifiedCall): Promise<unknown> {
+    if (peer) {
+      this.peers.prove(peer)
+      peer.served = true
+    }
+    this.signer = verified.signer
+    const { outcome, index, root } = verified.response
+    this.lastReceipt = { index, root }
+    this.noteRoot(root)
+    if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, this.coverage(root), this.quorum, this.quorumTimeout, this.faultQuorum)
+    if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
+    return outcome.result === null ? undefined : JSON.parse(outcome.result)
   }
 
   /**
@@ -212,11 +337,13 @@ export class VmsClient {
    * is caught by its own signature: the result names the fault and, when two
    * host-signed roots conflict, carries evidence `vms-node check` verifies
    * offline (the conflicting roots also go to the attestation store, which
-   * reports and gossips the split view).
+   * reports and gossips the split view). A peer that answers with roots that
+   * do not verify is banned and the next peer asked.
    * @param receipt a receipt this client got (default: the last call's)
    * @returns `{ ok: true }`, or `{ ok: false, fault: 'truncated' | 'rewritten', receipt, current, evidence }`
    * @throws VmsError BAD_ARGUMENT (no receipt, or not one of this contract),
-   *   NOT_FOUND / REQUEST_TIMEOUT / CLOSED when the host could not be asked
+   *   FORGED_REPLY (every peer that answered forged its roots),
+   *   NOT_FOUND / REQUEST_TIMEOUT / CLOSED when no peer could be asked
    */
   async checkReceipt (receipt: Receipt | null = this.lastReceipt): Promise<ReceiptCheck> {
     if (!receipt) throw VmsError.BAD_ARGUMENT('no receipt to check: make a call first')
@@ -224,21 +351,45 @@ export class VmsClient {
       core: this.core,
       store: this.attestations,
       timeout: this.timeout,
-      root: async (length) => await (await this.channel()).root(this.timeout, length)
+      signer: this.signer ?? undefined,
+      genesis: this.genesisBlock ?? undefined,
+      root: async (length) => await this.root(length)
     }, receipt)
   }
 
   /**
    * The contract's files drive (a stock Hyperdrive over the replicated
-   * cores), updated to the host's latest version.
+   * cores, its key from the proven genesis), checked out at the files
+   * version the verified log covers: the version the last record of the
+   * log at the latest verified root names (with `quorum`, of the longest
+   * log that many watchers attested). Never the drive's raw head: blocks no
+   * call record covers are not shown. Hypercore checks every block it
+   * reads against the drive key.
+   * @throws VmsError FORGED_REPLY / NOT_FOUND / REQUEST_TIMEOUT when no
+   *   peer proved a root, QUORUM_TIMEOUT, BAD_RECORD when the drive at that
+   *   version is not the one the record names (its tree hash differs)
    */
   async openFiles (): Promise<Hyperdrive> {
-    if (!this.drive) {
-      this.drive = new Hyperdrive(this.store, this.info.files)
-      await this.drive.ready()
-    }
-    await this.drive.core.update({ wait: true })
-    return this.drive
+    return (await this.files.covered()).drive
+  }
+
+  /**
+   * A proven point read of the contract's files: `path` read from the drive
+   * checked out at the covered version (see {@link VmsClient.openFiles}).
+   * @param path a drive path, e.g. `/rsvps/bob.json`
+   * @returns { value, filesVersion, length, attestations } ({@link ProvenRead})
+   * @throws VmsError as {@link VmsClient.openFiles}
+   */
+  async read (path: string): Promise<ProvenRead> {
+    const c = await this.files.covered()
+    const value = await c.drive.get(path, { timeout: this.timeout })
+    const attestations = this.signer ? await coveringWatchers(this.attestations, this.coverage(c.root)) : []
+    return { value, filesVersion: c.version, length: c.root.length, attestations }
+  }
+
+  private coverage (root: RootStatement): Coverage {
+    if (!this.signer) throw VmsError.INTERNAL('no proven signer')
+    return { root, signer: this.signer, core: this.core, timeout: this.timeout }
   }
 
   /** Leaves the swarm and closes storage (removing a temporary folder). */
@@ -246,41 +397,36 @@ export class VmsClient {
     if (this.closed) return
     this.closed = true
     if (this.watcher) await this.watcher.close()
-    if (this.rpc) this.rpc.close()
+    this.stopLooking()
+    this.peers.close()
     this.stopSplitViews()
     this.gossip.close()
     this.attestations.flush()
     await this.swarm.destroy()
-    if (this.drive) await this.drive.close()
+    await this.files.close()
     await this.core.close()
     await this.store.close()
     if (this.tmpdir) fs.rmSync(this.tmpdir, { recursive: true, force: true })
   }
 
   private onconnection (conn: SwarmConnection): void {
+    guardConnection(conn) // first: it must see every frame before protomux does
     this.store.replicate(conn)
     this.gossip.attach(conn)
-    const rpc = new RpcClient(conn, this.key)
-    rpc.rpc.on('close', () => { if (this.rpc === rpc) this.rpc = null })
-    rpc.rpc.fullyOpened().then(() => {
-      if (this.closed) return
-      this.rpc = rpc
-      for (const w of this.waiting.splice(0)) w(rpc)
-    }, () => {})
+    this.peers.add(conn)
   }
 
-  /** The open RPC channel, waiting up to `timeout` ms for one. */
-  private channel (): Promise<RpcClient> {
-    if (this.closed) return Promise.reject(VmsError.CLOSED('client is closed'))
-    if (this.rpc) return Promise.resolve(this.rpc)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = this.waiting.filter((w) => w !== done)
-        reject(VmsError.NOT_FOUND(`no host of ${this.key.toString('hex').slice(0, 16)}... answered within ${this.timeout} ms`))
-      }, this.timeout)
-      const done = (rpc: RpcClient): void => { clearTimeout(timer); resolve(rpc) }
-      this.waiting.push(done)
-    })
+  /** A verified root: kept for split-view checks, and the info's length follows the longest. */
+  private noteRoot (root: RootStatement): void {
+    if (this.signer) this.attestations.addStatement(root, this.signer)
+    if (this.info && root.length > this.info.length) this.info = { ...this.info, length: root.length, fork: root.fork }
+  }
+
+  /** The proven signer, asking for the info first when none is known. */
+  private async proveSigner (): Promise<SignerRecord> {
+    if (!this.signer) await this.refreshInfo()
+    if (!this.signer) throw VmsError.INTERNAL('no proven signer')
+    return this.signer
   }
 
   private proxy (): ConnectedClient {

@@ -54,7 +54,9 @@ export const ERROR_CODES = {
   HEAD_UNPROVEN: 'the replicated files drive is ahead of what the log covers and no peer signs a head pair: flagged, not proven',
   // deterministic limits added with the genesis limits extension
   TOO_DEEP: 'arguments, a result or JSON written are nested deeper than the contract limit (limits.maxDepth)',
-  RECORD_TOO_LARGE: 'the call record would exceed the log block size: that call alone fails, recorded as a host limit'
+  RECORD_TOO_LARGE: 'the call record would exceed the log block size: that call alone fails, recorded as a host limit',
+  // client trust (replies proven against the contract key)
+  FORGED_REPLY: 'a peer answered with a reply, root or info that does not verify against the contract key'
 } as const
 
 /** A stable error code. */
@@ -151,4 +153,5 @@ export class VmsError extends Error {
   static HEAD_UNPROVEN (msg: string): VmsError { return new VmsError('HEAD_UNPROVEN', msg) }
   static TOO_DEEP (msg = 'nested too deep'): VmsError { return new VmsError('TOO_DEEP', msg) }
   static RECORD_TOO_LARGE (msg = 'call record too large'): VmsError { return new VmsError('RECORD_TOO_LARGE', msg) }
+  static FORGED_REPLY (msg: string): VmsError { return new VmsError('FORGED_REPLY', msg) }
 }

@@ -11,7 +11,7 @@
  * - {@link VmsError}: the one error class (check `err.code`).
  */
 export { VmsClient } from './client.js'
-export type { ClientOptions, ConnectedClient, ContractMethod, Receipt } from './client.js'
+export type { ClientOptions, ConnectedClient, ContractMethod, ProvenRead, Receipt } from './client.js'
 export { HostNode } from './host/host-node.js'
 export type { HostNodeOptions, DeployOptions } from './host/host-node.js'
 export { ContractHost } from './host/contract-host.js'

@@ -116,7 +116,8 @@ test('the new limits come from the host flags, are recorded in the genesis and s
   const key = parseKey(ready.contract as string)
   const rpc = await rawRpc(t, net, key)
   const info = await rpc.info(15_000)
-  t.alike([info.limits.maxDepth, info.limits.maxEntries, info.limits.maxPathBytes, info.limits.maxErrorBytes], [8, 5, 100, 300])
+  const { limits } = info.info
+  t.alike([limits.maxDepth, limits.maxEntries, limits.maxPathBytes, limits.maxErrorBytes], [8, 5, 100, 300])
   const deep = await rpc.call(signCall(identity(), key, 1, 'echo', '[' + nested(8) + ']'), 15_000)
   t.is(deep.accepted ? 'accepted' : deep.error.code, 'TOO_DEEP', 'the recorded depth limit applies')
 })

@@ -7,7 +7,7 @@
 
 import type { Testnet } from 'hyperdht/testnet.js'
 import type { SwarmConnection } from 'hyperswarm'
-import type { ContractInfo, HeadStatement, RootStatement } from '../protocol/index.js'
+import type { BlockProof, ContractInfo, HeadStatement, RootStatement, SignerRecord } from '../protocol/index.js'
 import { discoveryKey, keyPair, sign } from '../src/crypto.js'
 import { serveRpc } from '../src/net/rpc.js'
 import { DEFAULT_LIMITS } from '../src/runtime/types.js'
@@ -39,6 +39,9 @@ export async function impostorRoots (t: T, net: Testnet, contract: Uint8Array, l
   const target = {
     info: (): ContractInfo => ({ contract, files: me.publicKey, name: 'impostor', methods: ['increment'], length, fork: 0, runtime: 'forged', oracles: false, limits: { ...DEFAULT_LIMITS } }),
     call: async () => { throw new Error('impostor') },
+    // a forged signer and no proofs: this impostor only ever answers roots and heads
+    signer: (): SignerRecord => ({ version: 1, publicKey: me.publicKey, namespace: Buffer.alloc(32) }),
+    prove: async (): Promise<BlockProof> => { throw new Error('impostor') },
     root: async () => { counts.roots++; return opts.stall ? await never<RootStatement>() : root() },
     head: async (): Promise<HeadStatement> => opts.stall ? await never<HeadStatement>() : ({ ...root(), filesLength: 1, filesTreeHash: Buffer.alloc(32, 9) })
   }

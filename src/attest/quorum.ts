@@ -1,6 +1,8 @@
 /**
  * Client trust policy: accept a result only once `k` distinct watchers have
- * attested `ok` at or beyond the log length of its receipt, and never from a
+ * attested `ok` over a log that contains the verified receipt's tree (same
+ * signer, length at least the receipt's, the receipt's tree hash a prefix:
+ * see {@link covers}), and never from a
  * contract with a proven split view (equivocation or fork evidence, checked
  * by the store before it keeps it) or with replay faults from at least
  * `faultQuorum` distinct watchers. A replay fault cannot be checked without
@@ -8,9 +10,61 @@
  * stop clients that chose to believe a single watcher.
  */
 
-import { VERDICT_EQUIVOCATION, VERDICT_OK, type Attestation } from '../../protocol/index.js'
+import b4a from 'b4a'
+import type Hypercore from 'hypercore'
+import { VERDICT_EQUIVOCATION, VERDICT_OK, type Attestation, type RootStatement, type SignerRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
+import { withTimeout } from '../timeout.js'
 import type { AttestationStore } from './store.js'
+
+/**
+ * What an attestation must cover to count for a call: the verified
+ * receipt's root and its signer, and the replicated call log (which
+ * Hypercore verifies against the contract key) to check longer attested
+ * trees against.
+ */
+export interface Coverage {
+  /** The receipt's root (verified: attest/reply.ts). */
+  root: RootStatement
+  /** The contract's log signer (verified against the contract key). */
+  signer: SignerRecord
+  /** The replicated call log; without it only attestations at exactly the receipt's length count. */
+  core?: Hypercore
+  /** ms to wait for the log's tree nodes (default 5,000). */
+  timeout?: number
+}
+
+/**
+ * True when `a` is an ok attestation of a log that contains `cov.root`'s
+ * tree: same contract and signer, length >= the root's, and either the
+ * same tree hash at the same length, or (longer) the replicated log's tree
+ * hashes at both lengths are the root's and the attestation's.
+ */
+export async function covers (cov: Coverage, a: Attestation): Promise<boolean> {
+  const r = cov.root
+  if (a.verdict !== VERDICT_OK || !b4a.equals(a.contract, r.contract) || a.length < r.length) return false
+  if (a.signer.version !== cov.signer.version || !b4a.equals(a.signer.publicKey, cov.signer.publicKey) || !b4a.equals(a.signer.namespace, cov.signer.namespace)) return false
+  if (a.length === r.length) return b4a.equals(a.treeHash, r.treeHash)
+  const core = cov.core
+  if (!core) return false
+  if (core.length < a.length) await withTimeout(core.update({ wait: true }), cov.timeout ?? 5000).catch(() => {})
+  if (core.length < a.length) return false
+  try {
+    const [mine, theirs] = await Promise.all([withTimeout(core.treeHash(r.length), cov.timeout ?? 5000), withTimeout(core.treeHash(a.length), cov.timeout ?? 5000)])
+    return b4a.equals(mine, r.treeHash) && b4a.equals(theirs, a.treeHash)
+  } catch {
+    return false
+  }
+}
+
+/** Distinct watchers (hex keys) whose latest attestation of the receipt's contract {@link covers} it. */
+export async function coveringWatchers (store: AttestationStore, cov: Coverage): Promise<string[]> {
+  const out = new Set<string>()
+  for (const a of store.latest(cov.root.contract)) {
+    if (await covers(cov, a)) out.add(Buffer.from(a.watcher).toString('hex'))
+  }
+  return [...out]
+}
 
 /** Distinct watchers (hex keys) whose latest attestation of `contract` is ok at length >= `length`. */
 export function okWatchers (store: AttestationStore, contract: Uint8Array, length: number): string[] {
@@ -41,44 +95,59 @@ function faulty (f: Attestation, how: string): VmsError {
 }
 
 /**
- * Waits until `k` distinct watchers attested ok at or beyond `length`.
+ * Waits until `k` distinct watchers attested ok over the receipt: with a
+ * {@link Coverage}, attestations that {@link covers} it; with a bare
+ * length, any ok attestation at or beyond it (no proof that it is the
+ * receipt's log: use a Coverage for calls).
  * @param timeout ms
  * @returns the watcher keys (hex)
  * @param faultQuorum see {@link assertNoFault}
  * @throws VmsError QUORUM_TIMEOUT (with how many attested), CONTRACT_FAULTY
  */
-export async function waitForQuorum (store: AttestationStore, contract: Uint8Array, length: number, k: number, timeout: number, faultQuorum = 1): Promise<string[]> {
+export async function waitForQuorum (store: AttestationStore, contract: Uint8Array, receipt: number | Coverage, k: number, timeout: number, faultQuorum = 1): Promise<string[]> {
+  const length = typeof receipt === 'number' ? receipt : receipt.root.length
+  const count = async (): Promise<string[]> => typeof receipt === 'number' ? okWatchers(store, contract, receipt) : await coveringWatchers(store, receipt)
   return await new Promise((resolve, reject) => {
-    const check = (): boolean => {
+    let settled = false
+    let running = false
+    let again = false
+    const check = async (): Promise<void> => {
+      if (running) { again = true; return }
+      running = true
       try {
-        assertNoFault(store, contract, faultQuorum)
+        do {
+          again = false
+          assertNoFault(store, contract, faultQuorum)
+          const ok = await count()
+          if (settled) return
+          if (ok.length >= k) {
+            done()
+            resolve(ok)
+            return
+          }
+        } while (again && !settled)
       } catch (err) {
-        done()
-        reject(err)
-        return true
+        if (!settled) { done(); reject(err) }
+      } finally {
+        running = false
       }
-      const ok = okWatchers(store, contract, length)
-      if (ok.length >= k) {
-        done()
-        resolve(ok)
-        return true
-      }
-      return false
     }
-    const onchange = (): void => { check() }
+    const onchange = (): void => { check().catch(() => {}) }
     const timer = setTimeout(() => {
       done()
-      const n = okWatchers(store, contract, length).length
-      reject(new VmsError('QUORUM_TIMEOUT', `${n} of ${k} watchers attested ok at length ${length} within ${timeout} ms`))
+      count().then((ok) => ok.length, () => 0).then((n) => {
+        reject(new VmsError('QUORUM_TIMEOUT', `${n} of ${k} watchers attested ok over the receipt at length ${length} within ${timeout} ms`))
+      })
     }, timeout)
     const done = (): void => {
+      settled = true
       clearTimeout(timer)
       store.off('attestation', onchange)
       store.off('fault', onchange)
     }
     store.on('attestation', onchange)
     store.on('fault', onchange)
-    check()
+    onchange()
   })
 }
 

@@ -23,7 +23,7 @@
 
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
-import type { RootStatement } from '../../protocol/index.js'
+import type { RootStatement, SignerRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { decodeBlock } from '../log/contract-log.js'
 import { forkProof } from '../watch/fork.js'
@@ -50,6 +50,10 @@ export interface ReceiptSource {
   timeout?: number
   /** Roots seen are handed to this store, which reports split views (and gossips them when wired to do so). */
   store?: AttestationStore
+  /** The log's signer, when already proven (else read from the replicated manifest). */
+  signer?: SignerRecord
+  /** Block 0 of the log, when already proven (else read from the replicated log). */
+  genesis?: Uint8Array
 }
 
 /** Evidence that `vms-node check` verifies offline: two conflicting roots and the genesis that names their signer. */
@@ -78,8 +82,8 @@ export interface ReceiptCheck {
  * Checks a receipt against the host's current log.
  * @returns ok, or the fault with the receipt and (when provable) offline evidence
  * @throws VmsError BAD_ARGUMENT when the receipt is not one of this contract
- *   (wrong key, bad signature, index past its length); BAD_RECORD when the
- *   host's current root does not verify; NOT_FOUND / REQUEST_TIMEOUT / CLOSED
+ *   (wrong key, bad signature, index past its length); FORGED_REPLY when a
+ *   root the peer gave does not verify; NOT_FOUND / REQUEST_TIMEOUT / CLOSED
  *   when no host answered (the receipt then still stands, unchecked)
  */
 export async function checkReceipt (src: ReceiptSource, receipt: ReceiptLike): Promise<ReceiptCheck> {
@@ -88,14 +92,15 @@ export async function checkReceipt (src: ReceiptSource, receipt: ReceiptLike): P
   const r = receipt.root
   if (!b4a.equals(r.contract, core.key as Uint8Array)) throw VmsError.BAD_ARGUMENT('the receipt names another contract')
   if (!(receipt.index >= 1 && receipt.index < r.length)) throw VmsError.BAD_ARGUMENT(`receipt index ${receipt.index} is not inside its signed length ${r.length}`)
-  const genesis = await core.get(0, { wait: true, timeout })
-  const signer = signerOf(core)
+  const signer = src.signer ?? signerOf(core)
+  const genesis = src.genesis ?? await core.get(0, { wait: true, timeout })
   if (!genesis || !signer) throw VmsError.NOT_FOUND('the call log has not replicated its genesis yet')
   if (!verifyRoot(r, signer)) throw VmsError.BAD_ARGUMENT('the receipt is not signed by the contract\'s log signer')
 
   const signed = async (length: number): Promise<RootStatement> => {
     const s = await src.root(length)
-    if (!verifyRoot(s, signer) || !b4a.equals(s.contract, r.contract)) throw VmsError.BAD_RECORD('the host gave a root statement that does not verify')
+    if (!verifyRoot(s, signer) || !b4a.equals(s.contract, r.contract)) throw VmsError.FORGED_REPLY('the peer gave a root statement that does not verify against the contract key')
+    if (length > 0 && s.length !== length) throw VmsError.FORGED_REPLY(`the peer gave a root of length ${s.length}, not the ${length} asked for`)
     if (src.store) src.store.addStatement(s, signer)
     return s
   }

@@ -39,7 +39,11 @@ export async function runCall (key: string, method: string, args: readonly strin
   }
 }
 
-/** Prints a contract's info (name, keys, methods, log length, runtime, limits). */
+/**
+ * Prints a contract's info (name, keys, methods, log length, runtime,
+ * limits), all from the proven log: the genesis and root verified against
+ * the contract key, the methods derived from the genesis source.
+ */
 export async function runInfo (key: string, opts: ClientOptions, out: Output): Promise<void> {
   const client = await VmsClient.connect(key, opts)
   try {
@@ -48,7 +52,7 @@ export async function runInfo (key: string, opts: ClientOptions, out: Output): P
       contract: formatKey(i.contract),
       files: formatKey(i.files),
       name: i.name,
-      methods: i.methods,
+      methods: await client.provenMethods(),
       length: i.length,
       fork: i.fork,
       runtime: i.runtime,

@@ -14,12 +14,14 @@
 
 import ReadyResource from 'ready-resource'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
-import type { CallRequest, CallResponse, ContractInfo, GenesisRecord, HeadStatement, RootStatement } from '../../protocol/index.js'
+import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord, HeadStatement, RootStatement, SignerRecord } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
 import { hash } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
+import { BlockProver } from '../log/block-proof.js'
+import { signerOf } from '../attest/signer.js'
 import { DriveCommitter } from '../log/drive-group.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
@@ -54,6 +56,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
   /** Files version to truncate back to: a group's writes whose records never reached the log. */
   private undoTo: number | null = null
   private genesisRecord: GenesisRecord | null = null
+  private prover: BlockProver | null = null
   private readonly nonces = new NonceTable()
   /** A group wrote to the drive and its records are not in the log yet (see {@link head}). */
   private unloggedFiles = false
@@ -161,6 +164,27 @@ export class ContractHost extends ReadyResource implements PoolMember {
   private set unlogged (v: boolean) {
     this.unloggedFiles = v
     if (!v) for (const w of [...this.headWaiters]) { this.headWaiters.delete(w); w() }
+  }
+
+  /**
+   * The log's signer: the manifest fields that hash to the contract key.
+   * @throws VmsError INTERNAL when the log has no single-signer manifest
+   */
+  signer (): SignerRecord {
+    const s = signerOf(this.log.core)
+    if (!s) throw VmsError.INTERNAL('the call log has no single-signer manifest')
+    return s
+  }
+
+  /**
+   * Inclusion proof of log block `index` under the tree at `length` (what a
+   * reply carries so the caller can check it, protocol/proof.ts).
+   * @throws VmsError BAD_ARGUMENT when `index >= length` or `length` is past the log
+   */
+  async prove (index: number, length: number): Promise<BlockProof> {
+    if (!this.opened) await this.ready()
+    if (!this.prover) this.prover = new BlockProver(this.log.core)
+    return await this.prover.prove(index, length)
   }
 
   protected override async _open (): Promise<void> {

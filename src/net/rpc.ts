@@ -1,20 +1,22 @@
 /**
  * The host RPC over protomux-rpc. One channel per contract per connection,
- * protocol `vms/rpc/v1`, channel id = contract key. Hosts open channels
+ * protocol `vms/rpc/v2`, channel id = contract key. Hosts open channels
  * lazily when a peer asks for one of their contracts (protomux `pair`), so a
  * host of many contracts pays nothing for the ones a peer does not use.
  *
- * Methods: `info` (empty -> ContractInfo), `root` (uint length, 0 for the
+ * Methods: `info` (empty -> ProvenInfo: the info plus the genesis block
+ * proven under the host's current signed root), `root` (uint length, 0 for the
  * current one -> RootStatement: the host's signed statement of its log's
  * length, fork and tree hash, what watchers keep to prove forks) and `call` (CallRequest ->
- * CallReply). Requests are decoded by the handler itself, so a malformed
+ * ProvenCallReply: the response plus the log signer and an inclusion proof
+ * of the call's record block under the response's root, protocol/proof.ts). Requests are decoded by the handler itself, so a malformed
  * frame gets a BAD_REQUEST reply and the channel keeps serving.
  */
 
 import ProtomuxRPC from 'protomux-rpc'
 import Protomux from 'protomux'
 import c from 'compact-encoding'
-import { RPC_PROTOCOL, callReply, callRequest, contractInfo, rootStatement, type CallReply, type CallRequest, type CallResponse, type ContractInfo, type RootStatement } from '../../protocol/index.js'
+import { RPC_PROTOCOL, callRequest, provenCallReply, provenInfo, rootStatement, type BlockProof, type CallRequest, type CallResponse, type ContractInfo, type ProvenCallReply, type ProvenInfo, type RootStatement, type SignerRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { headStatement, type HeadStatement } from '../../protocol/head.js'
 
@@ -39,6 +41,13 @@ export interface RpcTarget {
    * answers `head` with UNKNOWN_METHOD.
    */
   head? (): Promise<HeadStatement>
+  /** The log's signer (manifest fields that hash to the contract key). */
+  signer (): SignerRecord
+  /**
+   * Inclusion proof of block `index` in the log's tree at `length`.
+   * @throws VmsError BAD_ARGUMENT when `index >= length` or `length` is past the log
+   */
+  prove (index: number, length: number): Promise<BlockProof>
 }
 
 /** The RPC methods a host serves. */
@@ -80,9 +89,11 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
   } catch {
     return // a channel for this contract is already open on this connection
   }
-  rpc.respond('info', { requestEncoding: c.raw, responseEncoding: contractInfo }, () => {
+  rpc.respond('info', { requestEncoding: c.raw, responseEncoding: provenInfo }, async (): Promise<ProvenInfo> => {
     onrequest('info')
-    return target.info()
+    const info = target.info()
+    const root = await target.root(0)
+    return { info, genesis: { signer: target.signer(), root, proof: await target.prove(0, root.length) } }
   })
   rpc.respond('root', { requestEncoding: c.raw, responseEncoding: rootStatement }, (raw: Uint8Array) => {
     let length = 0
@@ -100,11 +111,11 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
     if (!target.head) throw VmsError.UNKNOWN_METHOD('this host signs no head statements')
     return await target.head()
   })
-  rpc.respond('call', { requestEncoding: c.raw, responseEncoding: callReply }, async (raw: Uint8Array): Promise<CallReply> => {
+  rpc.respond('call', { requestEncoding: c.raw, responseEncoding: provenCallReply }, async (raw: Uint8Array): Promise<ProvenCallReply> => {
     // sizes first, then the binary decode; the host checks the signature before it parses any JSON
     const t0 = performance.now()
     const cost = { ms: 0 }
-    const reject = (err: VmsError): CallReply => {
+    const reject = (err: VmsError): ProvenCallReply => {
       if (!UNCHARGED.has(err.code)) onreject(cost.ms, err.code)
       return { accepted: false, error: err.toInfo() }
     }
@@ -125,13 +136,16 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
     cost.ms += performance.now() - t0
     onrequest('call')
     inFlight += raw.byteLength
+    let response: CallResponse
     try {
-      return { accepted: true, response: await target.call(req, cost) }
+      response = await target.call(req, cost)
     } catch (err) {
       return reject(VmsError.from(err))
     } finally {
       inFlight -= raw.byteLength
     }
+    // the call is logged: a failure to prove it is the host's own error, never a rejection
+    return { accepted: true, response, signer: target.signer(), proof: await target.prove(response.index, response.root.length) }
   })
 }
 
@@ -150,12 +164,13 @@ export class RpcClient {
   }
 
   /**
-   * Asks for the contract's info.
+   * Asks for the contract's info with its proven genesis (unchecked here:
+   * see attest/reply.ts `verifyInfo`).
    * @param timeout ms
    * @throws VmsError REQUEST_TIMEOUT, CLOSED
    */
-  async info (timeout: number): Promise<ContractInfo> {
-    return await this.request<ContractInfo>('info', Buffer.alloc(0), contractInfo, timeout)
+  async info (timeout: number): Promise<ProvenInfo> {
+    return await this.request<ProvenInfo>('info', Buffer.alloc(0), provenInfo, timeout)
   }
 
   /**
@@ -180,11 +195,12 @@ export class RpcClient {
   /**
    * Sends a signed call.
    * @param timeout ms
-   * @returns the reply (accepted with a receipt, or rejected with an error)
+   * @returns the reply (accepted with a receipt and its proof, unchecked
+   *   here: see attest/reply.ts `verifyCallReply`; or rejected with an error)
    * @throws VmsError REQUEST_TIMEOUT, CLOSED
    */
-  async call (req: CallRequest, timeout: number): Promise<CallReply> {
-    return await this.request<CallReply>('call', c.encode(callRequest, req), callReply, timeout)
+  async call (req: CallRequest, timeout: number): Promise<ProvenCallReply> {
+    return await this.request<ProvenCallReply>('call', c.encode(callRequest, req), provenCallReply, timeout)
   }
 
   private async request<T> (method: string, value: Uint8Array, enc: unknown, timeout: number): Promise<T> {

@@ -1,0 +1,183 @@
+/**
+ * Inclusion proofs of one call log block under a tree hash, in Hypercore's
+ * own Merkle tree (flat-tree layout: leaf of block i at index 2i, parents at
+ * odd indexes; hypercore-crypto's `data`, `parent` and `tree` hashes, which
+ * commit to every node's byte size too). The host reads the nodes from its
+ * core's tree storage; anyone checks the proof with hashing alone.
+ *
+ * Proof of block i at length L: the block, the sibling of each node on the
+ * path from leaf 2i up to the full root of L that spans it, and all full
+ * roots of L. The check rebuilds the path, requires it to end at one of the
+ * roots, and requires `crypto.tree(roots)` to be the signed tree hash.
+ */
+
+import crypto from 'hypercore-crypto'
+import b4a from 'b4a'
+import type Hypercore from 'hypercore'
+import type { BlockProof, TreeNodeRecord } from '../../protocol/index.js'
+import { VmsError } from '../errors.js'
+
+/** Flat-tree full roots of a tree of `length` leaves (flat-tree's `fullRoots(2 * length)`). */
+export function fullRoots (length: number): number[] {
+  const out: number[] = []
+  let rest = length
+  let offset = 0
+  while (rest > 0) {
+    let factor = 1
+    while (factor * 2 <= rest) factor *= 2
+    out.push(offset + factor - 1)
+    offset += 2 * factor
+    rest -= factor
+  }
+  return out
+}
+
+function depth (index: number): number {
+  let d = 0
+  while ((index & 1) === 1) { index = Math.floor(index / 2); d++ }
+  return d
+}
+
+function flatIndex (d: number, offset: number): number {
+  return (1 + 2 * offset) * 2 ** d - 1
+}
+
+function offsetOf (index: number, d: number): number {
+  return ((index + 1) / 2 ** d - 1) / 2
+}
+
+/** Flat-tree sibling of `index`. */
+function sibling (index: number): number {
+  const d = depth(index)
+  const o = offsetOf(index, d)
+  return flatIndex(d, o % 2 === 0 ? o + 1 : o - 1)
+}
+
+/** Flat-tree parent of `index`. */
+function parent (index: number): number {
+  const d = depth(index)
+  return flatIndex(d + 1, Math.floor(offsetOf(index, d) / 2))
+}
+
+/** Leftmost and rightmost leaf indexes (flat) below `index`. */
+function span (index: number): [number, number] {
+  const d = depth(index)
+  const w = 2 ** d - 1
+  return [index - w, index + w]
+}
+
+interface TreeReader { getTreeNode (index: number): Promise<TreeNodeRecord | null>, tryFlush (): void }
+
+/**
+ * Proof of block `index` in `core`'s tree at `length` (host side: the core
+ * holds the block and the tree nodes). Uncached; see {@link BlockProver}.
+ * @param core the call log (the host's writable core, or any core holding the nodes)
+ * @param index block index, < length
+ * @param length tree length the proof is for (blocks)
+ * @returns the proof ({@link BlockProof})
+ * @throws VmsError BAD_ARGUMENT when index >= length or length > core.length;
+ *   INTERNAL when a tree node is missing from storage
+ */
+export async function proveBlock (core: Hypercore, index: number, length: number): Promise<BlockProof> {
+  return await new BlockProver(core, 0).prove(index, length)
+}
+
+/**
+ * Makes block proofs for one core, keeping the tree nodes it read (a node
+ * of a complete subtree never changes until the core truncates, which
+ * empties the cache). A group of replies under one root shares its roots
+ * and upper nodes, so each proof reads only the few nodes near its leaf.
+ */
+export class BlockProver {
+  private readonly core: Hypercore
+  private readonly max: number
+  private readonly nodes = new Map<number, TreeNodeRecord>()
+  private fork: number
+
+  /**
+   * @param core the call log
+   * @param maxNodes tree nodes kept (default 65,536, about 6 MiB; 0: none)
+   */
+  constructor (core: Hypercore, maxNodes = 65_536) {
+    this.core = core
+    this.max = maxNodes
+    this.fork = core.fork
+  }
+
+  /**
+   * Proof of block `index` at `length`, as {@link proveBlock}.
+   * @throws VmsError BAD_ARGUMENT, INTERNAL (see proveBlock)
+   */
+  async prove (index: number, length: number): Promise<BlockProof> {
+    const core = this.core
+    if (!(index >= 0 && index < length && length <= core.length)) throw VmsError.BAD_ARGUMENT(`cannot prove block ${index} at length ${length} of a log of ${core.length}`)
+    if (core.fork !== this.fork) {
+      this.nodes.clear()
+      this.fork = core.fork
+    }
+    const rootIndexes = fullRoots(length)
+    const leaf = 2 * index
+    const top = rootIndexes.find((r) => { const [a, b] = span(r); return a <= leaf && leaf <= b })
+    if (top === undefined) throw VmsError.INTERNAL(`no root of length ${length} spans block ${index}`)
+    const uncleIndexes: number[] = []
+    for (let i = leaf; i !== top; i = parent(i)) uncleIndexes.push(sibling(i))
+    const wanted = [...uncleIndexes, ...rootIndexes]
+    const [got, block] = await Promise.all([this.read(wanted), core.get(index, { wait: false })])
+    if (!block) throw VmsError.INTERNAL(`block ${index} is not stored`)
+    if (core.fork !== this.fork) throw VmsError.INTERNAL('the log was truncated while proving')
+    return { index, block, uncles: got.slice(0, uncleIndexes.length), roots: got.slice(uncleIndexes.length) }
+  }
+
+  private async read (indexes: number[]): Promise<TreeNodeRecord[]> {
+    const out: Array<TreeNodeRecord | null> = indexes.map((i) => this.nodes.get(i) ?? null)
+    const missing = indexes.filter((_, k) => out[k] === null)
+    if (missing.length > 0) {
+      const state = (this.core as unknown as { state?: { storage?: { read (): TreeReader } } }).state
+      if (!state || !state.storage) throw VmsError.INTERNAL('the log has no readable tree storage')
+      const rx = state.storage.read()
+      const reads = missing.map((i) => rx.getTreeNode(i))
+      rx.tryFlush()
+      const found = await Promise.all(reads)
+      let m = 0
+      for (let k = 0; k < out.length; k++) {
+        if (out[k] !== null) continue
+        const n = found[m++]
+        if (!n) throw VmsError.INTERNAL(`tree node ${indexes[k]} is not stored`)
+        const node = { index: n.index, size: n.size, hash: n.hash }
+        out[k] = node
+        if (this.max > 0) {
+          if (this.nodes.size >= this.max) this.nodes.delete(this.nodes.keys().next().value as number)
+          this.nodes.set(node.index, node)
+        }
+      }
+    }
+    return out as TreeNodeRecord[]
+  }
+}
+
+/**
+ * Checks a block proof against a tree hash.
+ * @param proof the proof
+ * @param length the tree length the tree hash is for (blocks)
+ * @param treeHash the tree hash, 32 bytes (from a signed root)
+ * @returns true when the block is block `proof.index` of that tree
+ */
+export function verifyBlockProof (proof: BlockProof, length: number, treeHash: Uint8Array): boolean {
+  try {
+    // flat-tree indexes stay exact integers (2 * length < 2^53) for any log this side of 2^40 blocks
+    if (!(Number.isSafeInteger(length) && length <= 2 ** 40 && Number.isSafeInteger(proof.index) && proof.index >= 0 && proof.index < length)) return false
+    const expected = fullRoots(length)
+    if (proof.roots.length !== expected.length || proof.roots.some((r, k) => r.index !== expected[k])) return false
+    let node = { index: 2 * proof.index, size: proof.block.byteLength, hash: crypto.data(proof.block) as Uint8Array }
+    for (const u of proof.uncles) {
+      if (u.index !== sibling(node.index)) return false
+      const [l, r] = u.index < node.index ? [u, node] : [node, u]
+      node = { index: parent(node.index), size: l.size + r.size, hash: crypto.parent(l, r) as Uint8Array }
+    }
+    const root = proof.roots.find((r) => r.index === node.index)
+    if (!root || root.size !== node.size || !b4a.equals(root.hash, node.hash)) return false
+    return b4a.equals(crypto.tree(proof.roots), treeHash)
+  } catch {
+    return false
+  }
+}
