@@ -21,7 +21,7 @@ import { GOSSIP_PROTOCOL, VERDICT_FAULT, VERDICT_OK, gossipFrame, rootSignable, 
 import type { ContractHost } from '../src/host/contract-host.js'
 import type { HostNode } from '../src/host/host-node.js'
 import type { KeyPair } from '../src/crypto.js'
-import { example, hostNode, testnet, tmpdir } from './helpers.js'
+import { example, hostNode, rawRpc, testnet, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import { connect, until } from './fault-helpers.js'
@@ -128,8 +128,7 @@ test('20,000 fault attestations from fresh watcher keys -> the store stays bound
   const host = await node.deploy(example('counter.js'), { name: 'counter' })
   const client = await connect(t, net, host.key)
   await client.call('increment')
-  const rpc = (client as unknown as { channel (): Promise<{ root (timeout: number): Promise<unknown> }> })
-  const channel = await rpc.channel()
+  const channel = await rawRpc(t, net, host.key)
   const rootTimes = async (n: number): Promise<number[]> => {
     const out: number[] = []
     for (let i = 0; i < n; i++) {
