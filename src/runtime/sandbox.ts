@@ -32,6 +32,8 @@ interface HostState { gen: number, api: FilesApi | null }
 const RUN_OPTS = { arguments: { copy: true }, result: { promise: true, copy: true } } as const
 const CHECK_OPTS = { arguments: { copy: true }, result: { promise: true, copy: true } } as const
 const ORACLE_MODES = { off: 0, record: 1, replay: 2 } as const
+/** Strings shorter than this (UTF-16 units) are passed into the isolate as they are (isolated-vm makes them heap strings). */
+const SHORT_STRING = 512
 
 function noop (): void {}
 
@@ -49,6 +51,7 @@ function realRandom (): number {
 class IsolateSandbox implements Sandbox {
   readonly methods: string[]
   private readonly isolate: ivm.Isolate
+  private readonly context: ivm.Context
   private readonly runRef: ivm.Reference
   private readonly checkRef: ivm.Reference
   private readonly state: HostState
@@ -57,8 +60,9 @@ class IsolateSandbox implements Sandbox {
   private broken = false
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor (isolate: ivm.Isolate, runRef: ivm.Reference, checkRef: ivm.Reference, state: HostState, limits: Limits, methods: string[]) {
+  constructor (isolate: ivm.Isolate, context: ivm.Context, runRef: ivm.Reference, checkRef: ivm.Reference, state: HostState, limits: Limits, methods: string[]) {
     this.isolate = isolate
+    this.context = context
     this.runRef = runRef
     this.checkRef = checkRef
     this.state = state
@@ -128,13 +132,16 @@ class IsolateSandbox implements Sandbox {
       const reply = await running
       let fin = await first
       while (fin === 1) fin = await this.checkRef.apply(undefined, [gen], CHECK_OPTS) as CheckReply | 1
-      clearTimeout(timer)
       if (api.hostError !== null) {
+        clearTimeout(timer)
         // the contract saw a storage failure: its memory may now differ from a replay's
         this.broken = true
         this.dispose()
         throw api.hostError
       }
+      // what the call left behind counts: over the limit, the call is a limit hit and its state goes
+      await checkMemory(this.isolate, this.context, limits)
+      clearTimeout(timer)
       return this.outcome(reply, fin, files, start)
     } catch (err) {
       if (err === api.hostError) throw err
@@ -184,6 +191,29 @@ class IsolateSandbox implements Sandbox {
   }
 }
 
+/** Bytes in a MiB. */
+const MIB = 1024 * 1024
+
+/**
+ * The memory a call (or the top-level code) left in the isolate, checked
+ * against `limits.memoryMb`: V8 heap in use (flat and cons strings, objects,
+ * code) plus memory allocated outside the heap that isolated-vm counts
+ * against the isolate (array buffers). Evaluating a script makes isolated-vm
+ * run its own check (`used_heap_size + externally allocated > limit`, then a
+ * full GC and a second look, disposing the isolate when still over); the
+ * statistics are then read once more. This is the host's measurement: it is
+ * recorded as the call's limit hit and never reproduced by replays.
+ * @throws Error "memory limit" (the isolate is then disposed)
+ */
+async function checkMemory (isolate: ivm.Isolate, context: ivm.Context, limits: Limits): Promise<void> {
+  await context.eval('0', { timeout: limits.timeoutMs })
+  const h = isolate.getHeapStatisticsSync()
+  if (h.used_heap_size + h.externally_allocated_size > limits.memoryMb * MIB) {
+    isolate.dispose()
+    throw new Error(`the isolate holds more than its memory limit of ${limits.memoryMb} MiB`)
+  }
+}
+
 function failed (error: ErrorInfo, oracles: string[], start: number): CallOutcome {
   return { ok: false, error, writes: [], oracles, durationMs: performance.now() - start }
 }
@@ -220,6 +250,7 @@ async function loadContract (isolate: ivm.Isolate, context: ivm.Context, load: i
   try {
     const fn = await script.run(context, { reference: true, release: true, timeout: limits.timeoutMs }) as ivm.Reference
     res = await load.apply(undefined, [fn.derefInto({ release: true })], { result: { copy: true }, timeout: limits.timeoutMs }) as LoadReply
+    await checkMemory(isolate, context, limits)
   } catch (err) {
     const msg = messageOf(err)
     if (timedOut || /timed out/i.test(msg)) throw VmsError.CONTRACT_LOAD(`top-level code passed the deadline of ${limits.timeoutMs} ms`)
@@ -282,7 +313,9 @@ export const createSandbox: SandboxFactory = async (source: string, opts: Sandbo
     const reply: FilesReply = api === null || gen !== state.gen ? [1, 'EINVAL', 'EINVAL: no call in progress'] : await api.exec(op, path, a, b)
     if (reply[0] === 0) {
       const v = reply[1]
-      if (v === null || typeof v === 'string' || typeof v === 'boolean') return v
+      // a string of 1 KiB or more would enter the isolate as an external string, outside the
+      // heap the memory check measures: long strings travel inside the copied reply instead
+      if (v === null || typeof v === 'boolean' || (typeof v === 'string' && v.length < SHORT_STRING)) return v
     }
     return new ivm.ExternalCopy(reply).copyInto({ release: true })
   })
@@ -296,7 +329,7 @@ export const createSandbox: SandboxFactory = async (source: string, opts: Sandbo
     api.release()
     const methods = await loadContract(isolate, context, load, source, filename, limits)
     load.release()
-    return new IsolateSandbox(isolate, runRef, checkRef, state, limits, methods)
+    return new IsolateSandbox(isolate, context, runRef, checkRef, state, limits, methods)
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose()
     throw err
