@@ -1,0 +1,98 @@
+/**
+ * Entry point of a sandbox process, started by sandbox-process.ts with
+ * `node --no-node-snapshot --max-old-space-size=<MiB>`. It holds many
+ * isolated-vm sandboxes (sandbox.ts), one per contract, and runs the calls
+ * its supervisor sends. Each call's files overlay (overlay.ts) lives here;
+ * reads of the files as they were before the call go back to the supervisor
+ * over IPC. A fatal out-of-memory error or native crash of any isolate ends
+ * this process only: the supervisor turns that into MEMORY_LIMIT outcomes
+ * and rebuilds what it held elsewhere. Exits when its supervisor goes.
+ */
+
+import { VmsError } from '../errors.js'
+import { createSandbox } from './sandbox.js'
+import type { FromChild, ReadOp, ToChild } from './sandbox-ipc.js'
+import type { FileStat, FilesView, Sandbox } from './types.js'
+
+const sandboxes = new Map<number, Sandbox>()
+const reads = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
+let nextRead = 0
+
+function send (msg: FromChild): void {
+  if (process.send) process.send(msg)
+}
+
+/** The files view of call `call`, read through the supervisor. */
+class RemoteFiles implements FilesView {
+  private readonly call: number
+
+  constructor (call: number) {
+    this.call = call
+  }
+
+  private ask<V> (op: ReadOp, path: string): Promise<V> {
+    const req = ++nextRead
+    return new Promise((resolve, reject) => {
+      reads.set(req, { resolve: resolve as (v: unknown) => void, reject })
+      send({ t: 'read', req, call: this.call, op, path })
+    })
+  }
+
+  read (path: string): Promise<Uint8Array | null> { return this.ask('read', path) }
+  stat (path: string): Promise<FileStat | null> { return this.ask('stat', path) }
+  readdir (path: string): Promise<string[]> { return this.ask('readdir', path) }
+}
+
+async function onCreate (m: Extract<ToChild, { t: 'create' }>): Promise<void> {
+  try {
+    const sb = await createSandbox(m.source, m.opts)
+    sandboxes.set(m.sb, sb)
+    send({ t: 'created', req: m.req, methods: sb.methods })
+  } catch (err) {
+    send({ t: 'created', req: m.req, error: VmsError.from(err).toInfo() })
+  }
+}
+
+async function onCall (m: Extract<ToChild, { t: 'call' }>): Promise<void> {
+  const sb = sandboxes.get(m.sb)
+  if (!sb) {
+    send({ t: 'done', call: m.call, usable: false, error: VmsError.CLOSED('the sandbox is closed or was disposed by a limit').toInfo() })
+    return
+  }
+  try {
+    const outcome = await sb.call({ ...m.ctx, files: new RemoteFiles(m.call) })
+    send({ t: 'done', call: m.call, usable: sb.usable, outcome })
+  } catch (err) {
+    send({ t: 'done', call: m.call, usable: sb.usable, error: VmsError.from(err).toInfo() })
+  }
+  if (!sb.usable) sandboxes.delete(m.sb)
+}
+
+process.on('message', (m: ToChild) => {
+  switch (m.t) {
+    case 'create': onCreate(m).catch(fatal); break
+    case 'call': onCall(m).catch(fatal); break
+    case 'close': {
+      const sb = sandboxes.get(m.sb)
+      sandboxes.delete(m.sb)
+      if (sb) sb.close().catch(fatal)
+      break
+    }
+    case 'read': {
+      const r = reads.get(m.req)
+      if (!r) break
+      reads.delete(m.req)
+      if (m.ok) r.resolve(m.value)
+      else r.reject(new Error(m.message))
+      break
+    }
+  }
+})
+
+function fatal (err: unknown): void {
+  // a failure of this process's own plumbing: end it, the supervisor rebuilds elsewhere
+  process.stderr.write(`sandbox process: ${err instanceof Error ? err.stack : String(err)}\n`)
+  process.exit(70)
+}
+
+process.on('disconnect', () => process.exit(0))
