@@ -70,7 +70,7 @@ export interface ClientOptions extends NetOptions {
    * `verdict`/`fault` events of `client.auditor`.
    */
   audit?: boolean
-  /** Sandbox factory of the background audit (default: the isolated-vm runtime). */
+  /** Sandbox factory of the background audit (default: supervised sandbox processes). */
   sandboxFactory?: SandboxFactory
 }
 

@@ -10,7 +10,7 @@ import { formatKey } from '../keys.js'
 import { HostNode } from '../host/host-node.js'
 import type { ContractHost } from '../host/contract-host.js'
 import type { CallRecord } from '../../protocol/index.js'
-import { createSandbox, runtimeFingerprint } from '../runtime/sandbox.js'
+import { runtimeFingerprint } from '../runtime/sandbox.js'
 import type { Limits } from '../runtime/types.js'
 import { formatBootstrap, type NetOptions } from '../net/swarm.js'
 import type { Output } from './output.js'
@@ -43,7 +43,7 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
     throw VmsError.BAD_ARGUMENT(`cannot read contract ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
   const name = opts.name ?? path.basename(file).replace(/\.[cm]?js$/, '').replace(/[^\w.-]/g, '_')
-  const node = new HostNode({ ...opts, sandboxFactory: createSandbox, runtime: runtimeFingerprint() })
+  const node = new HostNode({ ...opts, runtime: runtimeFingerprint() })
   let contract: ContractHost
   try {
     contract = await node.deploy(source, { name, limits: opts.limits, oracles: opts.oracles })
