@@ -141,9 +141,11 @@ class SandboxChild {
     this.send({ t: 'close', sb })
   }
 
-  /** Ends the child. */
+  /** Ends the child (keeping this process alive until its exit is seen). */
   kill (): void {
-    if (this.alive) this.proc.kill('SIGKILL')
+    if (!this.alive) return
+    this.proc.ref()
+    this.proc.kill('SIGKILL')
   }
 
   private send (msg: ToChild): void {

@@ -198,17 +198,21 @@ const MIB = 1024 * 1024
  * The memory a call (or the top-level code) left in the isolate, checked
  * against `limits.memoryMb`: V8 heap in use (flat and cons strings, objects,
  * code) plus memory allocated outside the heap that isolated-vm counts
- * against the isolate (array buffers). Evaluating a script makes isolated-vm
- * run its own check (`used_heap_size + externally allocated > limit`, then a
- * full GC and a second look, disposing the isolate when still over); the
- * statistics are then read once more. This is the host's measurement: it is
- * recorded as the call's limit hit and never reproduced by replays.
+ * against the isolate (array buffers), `used_heap_size +
+ * externally_allocated_size` of `getHeapStatisticsSync()`. Over the limit,
+ * evaluating a script makes isolated-vm run its own check: a full GC (so
+ * garbage does not count) and a second look, disposing the isolate when
+ * still over. This is the host's measurement: it is recorded as the call's
+ * limit hit and never reproduced by replays.
  * @throws Error "memory limit" (the isolate is then disposed)
  */
 async function checkMemory (isolate: ivm.Isolate, context: ivm.Context, limits: Limits): Promise<void> {
-  await context.eval('0', { timeout: limits.timeoutMs })
+  const limit = limits.memoryMb * MIB
   const h = isolate.getHeapStatisticsSync()
-  if (h.used_heap_size + h.externally_allocated_size > limits.memoryMb * MIB) {
+  if (h.used_heap_size + h.externally_allocated_size <= limit) return
+  await context.eval('0', { timeout: limits.timeoutMs })
+  const after = isolate.getHeapStatisticsSync()
+  if (after.used_heap_size + after.externally_allocated_size > limit) {
     isolate.dispose()
     throw new Error(`the isolate holds more than its memory limit of ${limits.memoryMb} MiB`)
   }
