@@ -5,6 +5,7 @@
 
 import test from 'brittle'
 import { createSandbox } from '../src/runtime/sandbox.js'
+import { SandboxProcessPool } from '../src/runtime/sandbox-process.js'
 import type { Sandbox, SandboxFactory } from '../src/runtime/types.js'
 import { example, testnet, tmpdir } from './helpers.js'
 import { connect, runScript } from './fault-helpers.js'
@@ -84,4 +85,17 @@ test('watcher: a replay that kills its sandbox process (a host recorded success 
   t.is(v.fault?.cause, 'unknown', `the watcher cannot judge a replay its own machine could not run: ${v.fault?.message}`)
   t.is(v.fault?.evidence.replays[0]?.error?.code, 'MEMORY_LIMIT')
   t.ok(watcher.opened && !watcher.closing, 'the watcher (this process) is still running')
+})
+
+test('host: a contract whose sandbox shared the crashed process is rebuilt in a new one before its next call (no CLOSED for its callers)', async (t) => {
+  const pool = new SandboxProcessPool({ processes: 1 })
+  t.teardown(() => pool.close())
+  const bomber = await localHost(t, BOMBER, { factory: pool.create, limits: { memoryMb: 64 } })
+  const counter = await localHost(t, example('counter.js'), { factory: pool.create })
+  t.is((await counter.call('increment')).outcome.result, '1')
+  t.is((await bomber.call('bomb')).outcome.error?.code, 'MEMORY_LIMIT')
+  t.is(pool.exits.length, 1, 'the one sandbox process ended')
+  const next = await counter.call('increment').then((r) => r.outcome.result, (e: Error) => e.message)
+  t.is(next, '2', 'the neighbour serves its next call, state rebuilt from its log')
+  t.is((await bomber.call('inc')).outcome.result, '1')
 })
