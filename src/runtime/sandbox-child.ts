@@ -22,26 +22,60 @@ function send (msg: FromChild): void {
   if (process.send) process.send(msg)
 }
 
-/** The files view of call `call`, read through the supervisor. */
+/**
+ * The files view of call `call`, read through the supervisor. The view is
+ * the files before the call and does not change during it, so answers are
+ * kept for the call: each path is asked for at most once per kind.
+ */
 class RemoteFiles implements FilesView {
   private readonly call: number
+  private readonly reads = new Map<string, Promise<Uint8Array | null>>()
+  private readonly stats = new Map<string, Promise<FileStat | null>>()
+  private readonly dirs = new Map<string, Promise<string[]>>()
 
   constructor (call: number) {
     this.call = call
   }
 
-  private ask<V> (op: ReadOp, path: string): Promise<V> {
+  private ask (op: ReadOp, path: string): Promise<unknown> {
     const req = ++nextRead
     return new Promise((resolve, reject) => {
-      reads.set(req, { resolve: resolve as (v: unknown) => void, reject })
+      reads.set(req, { resolve, reject })
       send({ t: 'read', req, call: this.call, op, path })
     })
   }
 
-  read (path: string): Promise<Uint8Array | null> { return this.ask('read', path) }
-  stat (path: string): Promise<FileStat | null> { return this.ask('stat', path) }
-  readdir (path: string): Promise<string[]> { return this.ask('readdir', path) }
+  read (path: string): Promise<Uint8Array | null> {
+    let p = this.reads.get(path)
+    if (!p) this.reads.set(path, p = this.ask('read', path) as Promise<Uint8Array | null>)
+    return p
+  }
+
+  async stat (path: string): Promise<FileStat | null> {
+    const r = this.reads.get(path)
+    if (r) {
+      const data = await r
+      if (data !== null) return { type: 'file', size: data.byteLength }
+    }
+    let p = this.stats.get(path)
+    if (!p) {
+      p = (this.ask('stat', path) as Promise<StatReply>).then(({ value, ancestors }) => {
+        for (const [dir, s] of ancestors ?? []) if (!this.stats.has(dir)) this.stats.set(dir, Promise.resolve(s))
+        return value
+      })
+      this.stats.set(path, p)
+    }
+    return await p
+  }
+
+  readdir (path: string): Promise<string[]> {
+    let p = this.dirs.get(path)
+    if (!p) this.dirs.set(path, p = this.ask('readdir', path) as Promise<string[]>)
+    return p
+  }
 }
+
+type StatReply = { value: FileStat | null, ancestors?: Array<[string, FileStat | null]> }
 
 async function onCreate (m: Extract<ToChild, { t: 'create' }>): Promise<void> {
   try {
@@ -82,7 +116,7 @@ process.on('message', (m: ToChild) => {
       const r = reads.get(m.req)
       if (!r) break
       reads.delete(m.req)
-      if (m.ok) r.resolve(m.value)
+      if (m.ok) r.resolve(m.ancestors === undefined ? m.value : { value: m.value, ancestors: m.ancestors })
       else r.reject(new Error(m.message))
       break
     }

@@ -12,7 +12,13 @@ import type { CallContext, CallOutcome, FileStat, SandboxOptions } from './types
 /** A call context without its files view (reads go back to the supervisor). */
 export type WireContext = Omit<CallContext, 'files'>
 
-/** The files reads a child asks its supervisor for (the view of the call `call`). */
+/**
+ * The files reads a child asks its supervisor for (the view of the call `call`).
+ * A `stat` that finds a file or nothing is answered with the stats of the
+ * path's ancestors too, up to the first that exists (`ancestors`, always
+ * present in a `stat` answer, empty for a directory): what a
+ * write asks next, saved a round trip each.
+ */
 export type ReadOp = 'read' | 'stat' | 'readdir'
 
 /** Supervisor -> child. */
@@ -20,7 +26,7 @@ export type ToChild =
   | { t: 'create', req: number, sb: number, source: string, opts: SandboxOptions }
   | { t: 'call', sb: number, call: number, ctx: WireContext }
   | { t: 'close', sb: number }
-  | { t: 'read', req: number, ok: true, value: Uint8Array | FileStat | string[] | null }
+  | { t: 'read', req: number, ok: true, value: Uint8Array | FileStat | string[] | null, ancestors?: Array<[string, FileStat | null]> }
   | { t: 'read', req: number, ok: false, message: string }
 
 /** Child -> supervisor. */

@@ -25,8 +25,9 @@ import { fork, type ChildProcess } from 'node:child_process'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { VmsError } from '../errors.js'
-import type { FromChild, ToChild, WireContext } from './sandbox-ipc.js'
-import type { CallContext, CallOutcome, Limits, Sandbox, SandboxFactory, SandboxOptions } from './types.js'
+import { parentOf } from './paths.js'
+import type { FromChild, ReadOp, ToChild, WireContext } from './sandbox-ipc.js'
+import type { CallContext, CallOutcome, FileStat, FilesView, Limits, Sandbox, SandboxFactory, SandboxOptions } from './types.js'
 
 const CHILD = fileURLToPath(new URL('./sandbox-child.js', import.meta.url))
 
@@ -92,9 +93,14 @@ class SandboxChild {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc']
     })
-    this.proc.stderr?.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-STDERR_TAIL)
-    })
+    const err = this.proc.stderr
+    if (err) {
+      err.on('data', (d: Buffer) => {
+        this.stderr = (this.stderr + d.toString()).slice(-STDERR_TAIL)
+      })
+      // only the process handle and the IPC channel decide whether the child keeps this process alive
+      ;(err as unknown as { unref?: () => void }).unref?.()
+    }
     this.proc.on('message', (m: FromChild) => this.onMessage(m))
     this.proc.on('error', () => this.proc.kill('SIGKILL'))
     this.proc.on('exit', (code, signal) => this.exited(code, signal))
@@ -202,9 +208,7 @@ class SandboxChild {
           this.send({ t: 'read', req: m.req, ok: false, message: 'no call in progress' })
           return
         }
-        const files = c.ctx.files
-        const p = m.op === 'read' ? files.read(m.path) : m.op === 'stat' ? files.stat(m.path) : files.readdir(m.path)
-        p.then((value) => this.send({ t: 'read', req: m.req, ok: true, value }), (err: unknown) => {
+        answer(c.ctx.files, m.op, m.path).then(({ value, ancestors }) => this.send({ t: 'read', req: m.req, ok: true, value, ancestors }), (err: unknown) => {
           this.send({ t: 'read', req: m.req, ok: false, message: err instanceof Error ? err.message : String(err) })
         })
       }
@@ -225,6 +229,21 @@ class SandboxChild {
     this.creates.clear()
     this.onExit(this, exit)
   }
+}
+
+/** Reads the call's files view for a child (see {@link ReadOp} for `ancestors`). */
+async function answer (files: FilesView, op: ReadOp, path: string): Promise<{ value: Uint8Array | FileStat | string[] | null, ancestors?: Array<[string, FileStat | null]> }> {
+  if (op === 'read') return { value: await files.read(path) }
+  if (op === 'readdir') return { value: await files.readdir(path) }
+  const value = await files.stat(path)
+  const ancestors: Array<[string, FileStat | null]> = []
+  if (value !== null && value.type === 'directory') return { value, ancestors }
+  for (let dir = parentOf(path); dir !== '/'; dir = parentOf(dir)) {
+    const s = await files.stat(dir)
+    ancestors.push([dir, s])
+    if (s !== null) break
+  }
+  return { value, ancestors }
 }
 
 function refChannel (proc: ChildProcess, on: boolean): void {
