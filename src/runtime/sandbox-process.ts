@@ -102,7 +102,11 @@ class SandboxChild {
       ;(err as unknown as { unref?: () => void }).unref?.()
     }
     this.proc.on('message', (m: FromChild) => this.onMessage(m))
-    this.proc.on('error', () => this.proc.kill('SIGKILL'))
+    this.proc.on('error', () => {
+      // could not start, or the channel failed: settle everything now (an exit may never come)
+      this.proc.kill('SIGKILL')
+      this.exited(null, null)
+    })
     this.proc.on('exit', (code, signal) => this.exited(code, signal))
     this.idle()
   }
