@@ -57,3 +57,11 @@ test('memory: a host whose contract kept a 500 MiB string is not bricked: that c
   t.is((await call('len')).outcome.result, '0')
   t.ok(host.stats.rebuilds >= 2, 'the sandbox was rebuilt after each hit')
 })
+
+test('memory: the measurement is the host\'s statement: a replay follows the record and is not failed by its own measurement', async (t) => {
+  const h = await harness(t, KEEPER)
+  const replay = await h.call('keep', [], { oracle: { mode: 'replay', outputs: [] } })
+  t.is(replay.ok, true, 'a replay of a call the host recorded as ok is not made a limit hit by a measurement that may differ here')
+  const live = await harness(t, KEEPER)
+  t.is((await live.call('keep')).limit, 'memory', 'the same call on the host is')
+})
