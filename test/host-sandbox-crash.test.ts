@@ -7,8 +7,10 @@ import test from 'brittle'
 import { createSandbox } from '../src/runtime/sandbox.js'
 import { SandboxProcessPool } from '../src/runtime/sandbox-process.js'
 import type { Sandbox, SandboxFactory } from '../src/runtime/types.js'
-import { example, testnet, tmpdir } from './helpers.js'
-import { connect, runScript } from './fault-helpers.js'
+import fs from 'node:fs'
+import path from 'node:path'
+import { bootstrapArg, example, testnet, tmpdir } from './helpers.js'
+import { cliJson, connect, runScript, until } from './fault-helpers.js'
 import { localHost, localWatcher } from './local-helpers.js'
 import { nextFault } from './fault-helpers.js'
 
@@ -98,4 +100,19 @@ test('host: a contract whose sandbox shared the crashed process is rebuilt in a 
   const next = await counter.call('increment').then((r) => r.outcome.result, (e: Error) => e.message)
   t.is(next, '2', 'the neighbour serves its next call, state rebuilt from its log')
   t.is((await bomber.call('inc')).outcome.result, '1')
+})
+
+test('vms-node host: a memory bomb ends a sandbox process, not the host: MEMORY_LIMIT, a warning on stderr, the next call served', async (t) => {
+  const net = await testnet(t)
+  const dir = tmpdir(t)
+  const file = path.join(dir, 'bomber.js')
+  fs.writeFileSync(file, BOMBER)
+  const host = cliJson(t, ['host', file, '--storage', path.join(dir, 'host'), '--bootstrap', bootstrapArg(net), '--json', '--memory-mb', '64', '--timeout-ms', '20000'])
+  const ready = await host.event('ready', 60_000)
+  const client = await connect(t, net, ready.contract as string, { timeout: 30_000 })
+  t.is(await client.inc(), 1)
+  t.is(await client.bomb().then(() => 'ok', (e: { code: string }) => e.code), 'MEMORY_LIMIT')
+  t.ok(await until(() => /sandbox process \d+ ended by SIGABRT \(V8 out of memory\)/.test(host.stderr()), 10_000), host.stderr())
+  t.is(await client.inc(), 2, 'the next call is served, state rebuilt from the log')
+  t.is(host.child.exitCode, null, 'the host process is still running')
 })

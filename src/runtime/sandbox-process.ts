@@ -21,6 +21,7 @@
  * does (their IPC channel closes).
  */
 
+import { EventEmitter } from 'node:events'
 import os from 'node:os'
 import { VmsError } from '../errors.js'
 import { ChildGone, SandboxChild, type ChildExit, type SandboxProcessOptions } from './sandbox-supervisor.js'
@@ -82,9 +83,10 @@ class ProcessSandbox implements Sandbox {
 
 /**
  * A pool of sandbox processes. `create` is a {@link SandboxFactory}.
- * Events are not emitted; read {@link SandboxProcessPool.exits}.
+ * Event `exit` ({@link ChildExit}) when a child ends other than by `close()`
+ * (an out-of-memory abort, a crash, a kill past a deadline).
  */
-export class SandboxProcessPool {
+export class SandboxProcessPool extends EventEmitter {
   /** Children that ended so far (crashes, kills), oldest first, the last 16. */
   readonly exits: ChildExit[] = []
   /** Children started so far. */
@@ -96,6 +98,7 @@ export class SandboxProcessPool {
 
   /** @param opts see {@link SandboxProcessOptions} */
   constructor (opts: SandboxProcessOptions = {}) {
+    super()
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
     this.opts = {
       processes: Math.max(1, Math.floor(opts.processes ?? Math.min(4, Math.max(1, cores)))),
@@ -162,6 +165,7 @@ export class SandboxProcessPool {
       if (i !== -1) this.children.splice(i, 1)
       this.exits.push(exit)
       if (this.exits.length > 16) this.exits.shift()
+      if (!this.closed) this.emit('exit', exit)
     })
     this.children.push(child)
     this.started++

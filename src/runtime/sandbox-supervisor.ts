@@ -36,6 +36,8 @@ export interface ChildExit {
   signal: NodeJS.Signals | null
   /** Last bytes the child wrote to stderr (V8's out-of-memory report, for instance). */
   stderr: string
+  /** True when that report says V8 ran out of heap. */
+  outOfMemory: boolean
 }
 
 /** What the supervisor needs of a sandbox it runs a call of. */
@@ -215,7 +217,7 @@ export class SandboxChild {
   private exited (code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.alive) return
     this.alive = false
-    const exit: ChildExit = { pid: this.proc.pid, code, signal, stderr: this.stderr }
+    const exit: ChildExit = { pid: this.proc.pid, code, signal, stderr: this.stderr, outOfMemory: /out of memory|is_heap_oom = 1/i.test(this.stderr) }
     for (const c of this.calls.values()) {
       clearTimeout(c.timer)
       c.sandbox.broken = true
