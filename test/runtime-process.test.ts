@@ -90,3 +90,31 @@ test('process sandbox: top-level code that kills its child twice fails CONTRACT_
   const h = await load(t, p)
   t.is(await h.value(t, 'inc'), 1)
 })
+
+test('process sandbox: a contract that ended its child is rebuilt in quarantine: a second bomb does not touch the neighbour it shared a child with', async (t) => {
+  const p = pool(t, 1)
+  const BOMB = 'exports.bomb = () => { Array(1e9).fill(0) }'
+  const NEIGHBOUR = 'exports.wait = async () => (await System.files.readFile("/gate")).length'
+  const limits = { ...LIMITS, timeoutMs: 20_000 }
+  const b1 = await p.create(BOMB, { limits })
+  const n1 = await p.create(NEIGHBOUR, { limits })
+  t.is((await new Harness(b1, new MemoryFiles()).call('bomb')).limit, 'memory')
+  t.is(n1.usable, false, 'the neighbour went with the child')
+  t.ok(p.quarantined(BOMB), 'the bomber is a suspect')
+  t.absent(p.quarantined(NEIGHBOUR), 'the idle neighbour is not')
+  const b2 = new Harness(await p.create(BOMB, { limits }), new MemoryFiles())
+  const n2 = new Harness(await p.create(NEIGHBOUR, { limits }), new MemoryFiles())
+  t.teardown(async () => { await b2.sb.close(); await n2.sb.close() })
+  // the neighbour's call waits on a files read until the bomb has gone off again
+  let open: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { open = resolve })
+  const view = { read: async () => { await gate; return new Uint8Array(3) }, stat: async () => null, readdir: async () => [] }
+  const waiting = n2.sb.call({ ...n2.ctx('wait'), files: view })
+  t.is((await b2.call('bomb')).error?.code, 'MEMORY_LIMIT')
+  open()
+  const out = await waiting
+  t.is(out.ok, true, `the neighbour's call in progress is not touched: ${out.error?.message}`)
+  t.is(out.resultJson, '3')
+  t.is(n2.sb.usable, true)
+  t.is(p.exits.length, 2)
+})

@@ -16,11 +16,15 @@
  * Each child runs `node --no-node-snapshot --max-old-space-size=<heapMb>`
  * (the child's own heap: IPC messages, overlays); each isolate keeps its own
  * `memoryLimit`. Children are started on demand, up to `processes`; a new
- * sandbox goes to the child holding the fewest. Children are unreferenced
+ * sandbox goes to the child holding the fewest. A contract that had a call
+ * in progress in a child that ended (the culprit, or a neighbour: the child
+ * cannot say which isolate aborted) is rebuilt in a quarantine child, so
+ * that a bomb repeated ends only children of suspects. Children are unreferenced
  * while idle, so they never keep the node's process alive, and exit when it
  * does (their IPC channel closes).
  */
 
+import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import os from 'node:os'
 import { VmsError } from '../errors.js'
@@ -35,6 +39,7 @@ function noop (): void {}
 class ProcessSandbox implements Sandbox {
   readonly methods: string[]
   readonly id: number
+  readonly key: string
   readonly limits: Limits
   /** Set when the child said the sandbox is gone (limit, host error) or the child ended. */
   broken = false
@@ -43,9 +48,10 @@ class ProcessSandbox implements Sandbox {
   private closed = false
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor (child: SandboxChild, id: number, methods: string[], limits: Limits, graceMs: number) {
+  constructor (child: SandboxChild, id: number, key: string, methods: string[], limits: Limits, graceMs: number) {
     this.child = child
     this.id = id
+    this.key = key
     this.methods = methods
     this.limits = limits
     this.graceMs = graceMs
@@ -93,6 +99,10 @@ export class SandboxProcessPool extends EventEmitter {
   started = 0
   private readonly opts: Required<SandboxProcessOptions>
   private readonly children: SandboxChild[] = []
+  /** Keys (source hashes) of contracts suspected of ending a child, oldest first. */
+  private readonly suspects = new Map<string, number>()
+  /** Children ended so far with calls in progress: the number of the crash a suspect was last seen in. */
+  private crashes = 0
   private nextSandbox = 0
   private closed = false
 
@@ -103,13 +113,22 @@ export class SandboxProcessPool extends EventEmitter {
     this.opts = {
       processes: Math.max(1, Math.floor(opts.processes ?? Math.min(4, Math.max(1, cores)))),
       heapMb: opts.heapMb ?? 512,
-      graceMs: opts.graceMs ?? 5000
+      graceMs: opts.graceMs ?? 5000,
+      quarantine: Math.max(0, Math.floor(opts.quarantine ?? 2))
     }
   }
 
-  /** Live child processes. */
+  /** Live child processes (quarantine children included). */
   get processes (): number {
     return this.children.length
+  }
+
+  /**
+   * True when sandboxes of `source` (with that file name) are built in a
+   * quarantine child (see {@link SandboxProcessOptions.quarantine}).
+   */
+  quarantined (source: string, filename?: string): boolean {
+    return this.suspects.has(sourceKey(source, filename))
   }
 
   /** Pids of the live children (for tests and diagnostics). */
@@ -119,22 +138,24 @@ export class SandboxProcessPool extends EventEmitter {
 
   /**
    * Builds a sandbox in the child holding the fewest (a new child while
-   * fewer than `processes` run). When the child ends while loading, the
-   * load is tried once more in a new child.
+   * fewer than `processes` run); a contract that had a call in progress in
+   * a child that ended goes to a quarantine child instead. When the child
+   * ends while loading, the load is tried once more in a new child.
    * @throws VmsError CONTRACT_LOAD (as {@link createSandbox}, and when the
    *   top-level code ended its child twice), BAD_ARGUMENT, CLOSED after `close()`
    */
   readonly create: SandboxFactory = async (source: string, opts: SandboxOptions): Promise<Sandbox> => {
+    const key = sourceKey(source, opts?.filename)
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw VmsError.CLOSED('the sandbox process pool is closed')
-      const child = this.pick()
+      const child = this.pick(key)
       const id = ++this.nextSandbox
-      child.held++
+      child.residents.set(id, key)
       try {
         const methods = await child.create(id, source, opts)
-        return new ProcessSandbox(child, id, methods, { ...opts.limits }, this.opts.graceMs)
+        return new ProcessSandbox(child, id, key, methods, { ...opts.limits }, this.opts.graceMs)
       } catch (err) {
-        child.held--
+        child.residents.delete(id)
         if (!(err instanceof ChildGone)) throw err
         if (attempt >= 1) throw VmsError.CONTRACT_LOAD(`top-level code ended its sandbox process (out of memory: limit ${opts.limits.memoryMb} MiB)`)
       }
@@ -152,17 +173,40 @@ export class SandboxProcessPool extends EventEmitter {
     await Promise.all(waits)
   }
 
-  private pick (): SandboxChild {
-    if (this.children.length < this.opts.processes) return this.spawn()
-    let best = this.children[0]!
-    for (const c of this.children) if (c.held < best.held) best = c
+  /**
+   * The child for a new sandbox of `key`: the least loaded normal child, or
+   * for a suspect a quarantine child, preferring one that holds no other
+   * suspect of the same crash (co-suspects are split up, so the next crash
+   * tells them apart).
+   */
+  private pick (key: string): SandboxChild {
+    const crash = this.suspects.get(key)
+    const q = crash !== undefined && this.opts.quarantine > 0
+    const kind = this.children.filter((c) => c.quarantine === q)
+    if (kind.length < (q ? this.opts.quarantine : this.opts.processes)) return this.spawn(q)
+    const cost = (c: SandboxChild): number => {
+      if (!q) return c.held
+      let same = 0
+      for (const k of c.residents.values()) if (this.suspects.get(k) === crash) same++
+      return same * 1e6 + c.held
+    }
+    let best = kind[0]!
+    for (const c of kind) if (cost(c) < cost(best)) best = c
     return best
   }
 
-  private spawn (): SandboxChild {
-    const child = new SandboxChild(this.opts, (c, exit) => {
+  private spawn (quarantine: boolean): SandboxChild {
+    const child = new SandboxChild(this.opts, quarantine, (c, exit, suspects) => {
       const i = this.children.indexOf(c)
       if (i !== -1) this.children.splice(i, 1)
+      // the residents of a quarantine child that were idle when it ended did not end it: released
+      if (c.quarantine) for (const key of c.residents.values()) if (!suspects.includes(key)) this.suspects.delete(key)
+      if (suspects.length > 0) this.crashes++
+      for (const key of suspects) {
+        this.suspects.delete(key)
+        this.suspects.set(key, this.crashes)
+        if (this.suspects.size > MAX_SUSPECTS) this.suspects.delete(this.suspects.keys().next().value!)
+      }
       this.exits.push(exit)
       if (this.exits.length > 16) this.exits.shift()
       if (!this.closed) this.emit('exit', exit)
@@ -171,6 +215,15 @@ export class SandboxProcessPool extends EventEmitter {
     this.started++
     return child
   }
+}
+
+/** Most contracts remembered as suspects (the oldest is forgotten first). */
+const MAX_SUSPECTS = 64
+
+/** The key a contract is known by in the pool: its file name (a host names it after the contract) and source. */
+function sourceKey (source: unknown, filename: unknown): string {
+  if (typeof source !== 'string') return ''
+  return createHash('sha256').update(String(filename ?? '')).update('\0').update(source).digest('hex')
 }
 
 let shared: SandboxProcessPool | null = null

@@ -27,6 +27,12 @@ export interface SandboxProcessOptions {
    * child (a child stuck outside JavaScript; default 5000). The call gets TIMEOUT.
    */
   graceMs?: number
+  /**
+   * Most extra children for quarantined contracts (default 2): a contract
+   * that had a call in progress in a child that ended is rebuilt in one of
+   * those, so a repeated bomb ends its own child, not its neighbours'.
+   */
+  quarantine?: number
 }
 
 /** What ended a child, for logs and tests. */
@@ -43,6 +49,8 @@ export interface ChildExit {
 /** What the supervisor needs of a sandbox it runs a call of. */
 export interface HeldSandbox {
   readonly id: number
+  /** Hash of the contract source: who to quarantine after a crash. */
+  readonly key: string
   readonly limits: Limits
   /** Set when the sandbox is gone in its child. */
   broken: boolean
@@ -72,16 +80,29 @@ const STDERR_TAIL = 8192
 export class SandboxChild {
   readonly proc: ChildProcess
   alive = true
-  /** Sandboxes held (created and not closed). */
-  held = 0
+  /** Keys of the sandboxes held (being loaded, or loaded and not closed), by sandbox id. */
+  readonly residents = new Map<number, string>()
   private stderr = ''
   private busy = 0
   private readonly calls = new Map<number, CallEntry>()
   private readonly creates = new Map<number, CreateEntry>()
   private nextReq = 0
-  private readonly onExit: (child: SandboxChild, exit: ChildExit) => void
+  /** Sandboxes held. */
+  get held (): number {
+    return this.residents.size
+  }
 
-  constructor (opts: Required<SandboxProcessOptions>, onExit: (child: SandboxChild, exit: ChildExit) => void) {
+  /** Set for a child of quarantined contracts (see the pool). */
+  readonly quarantine: boolean
+  private readonly onExit: (child: SandboxChild, exit: ChildExit, suspects: string[]) => void
+
+  /**
+   * @param onExit called once when the child ended, with the keys of the
+   *   sandboxes that had a call in progress (one of them, or the load of
+   *   another, ended it)
+   */
+  constructor (opts: Required<SandboxProcessOptions>, quarantine: boolean, onExit: (child: SandboxChild, exit: ChildExit, suspects: string[]) => void) {
+    this.quarantine = quarantine
     this.onExit = onExit
     this.proc = fork(CHILD, [], {
       execArgv: ['--no-node-snapshot', `--max-old-space-size=${opts.heapMb}`],
@@ -142,7 +163,7 @@ export class SandboxChild {
 
   /** Disposes sandbox `sb` in the child. */
   close (sb: number): void {
-    this.held--
+    this.residents.delete(sb)
     this.send({ t: 'close', sb })
   }
 
@@ -218,7 +239,9 @@ export class SandboxChild {
     if (!this.alive) return
     this.alive = false
     const exit: ChildExit = { pid: this.proc.pid, code, signal, stderr: this.stderr, outOfMemory: /out of memory|is_heap_oom = 1/i.test(this.stderr) }
+    const suspects: string[] = []
     for (const c of this.calls.values()) {
+      suspects.push(c.sandbox.key)
       clearTimeout(c.timer)
       c.sandbox.broken = true
       c.resolve(crashOutcome(c))
@@ -226,7 +249,7 @@ export class SandboxChild {
     this.calls.clear()
     for (const c of this.creates.values()) c.reject(new ChildGone('the sandbox process ended'))
     this.creates.clear()
-    this.onExit(this, exit)
+    this.onExit(this, exit, suspects)
   }
 }
 
