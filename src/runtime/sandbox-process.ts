@@ -157,7 +157,7 @@ export class SandboxProcessPool extends EventEmitter {
       } catch (err) {
         child.residents.delete(id)
         if (!(err instanceof ChildGone)) throw err
-        if (attempt >= 1) throw VmsError.CONTRACT_LOAD(`top-level code ended its sandbox process (out of memory: limit ${opts.limits.memoryMb} MiB)`)
+        if (attempt >= 1) throw VmsError.CONTRACT_LOAD(`top-level code ended its sandbox process (out of memory: limit ${opts?.limits?.memoryMb} MiB)`)
       }
     }
   }
