@@ -6,7 +6,8 @@
  * reads of the files as they were before the call go back to the supervisor
  * over IPC. A fatal out-of-memory error or native crash of any isolate ends
  * this process only: the supervisor turns that into MEMORY_LIMIT outcomes
- * and rebuilds what it held elsewhere. Exits when its supervisor goes.
+ * and rebuilds what it held elsewhere. Ends (SIGKILL to itself) when its
+ * supervisor goes.
  */
 
 import { VmsError } from '../errors.js'
@@ -123,10 +124,22 @@ process.on('message', (m: ToChild) => {
   }
 })
 
+/**
+ * Ends this process at once. Never `process.exit()`: its exit handlers can
+ * wait forever on isolate threads that are still running (seen: children
+ * left asleep after their supervisor was killed). Nothing here needs saving.
+ */
+function die (): void {
+  process.kill(process.pid, 'SIGKILL')
+}
+
 function fatal (err: unknown): void {
   // a failure of this process's own plumbing: end it, the supervisor rebuilds elsewhere
   process.stderr.write(`sandbox process: ${err instanceof Error ? err.stack : String(err)}\n`)
-  process.exit(70)
+  die()
 }
 
-process.on('disconnect', () => process.exit(0))
+// the supervisor went away (killed, crashed or exited): so does this process,
+// also when that happened while this module was still loading
+process.on('disconnect', die)
+if (!process.connected) die()
