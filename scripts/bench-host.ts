@@ -18,6 +18,7 @@ import { HostNode } from '../src/host/host-node.js'
 import { ContractHost } from '../src/host/contract-host.js'
 import { sandboxPool } from '../src/host/sandbox-pool.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import { createProcessSandbox } from '../src/runtime/sandbox-process.js'
 import type { BootstrapNode } from '../src/net/swarm.js'
 import { BENCH_CONTRACT, childIO, now, percentile, round } from './bench-lib.js'
 
@@ -65,7 +66,9 @@ const { config, emit } = childIO<Config>(async (cmd) => {
 })
 
 if (config.maxLive !== undefined) sandboxPool.max = config.maxLive
-node = new HostNode({ storage: config.storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: config.bootstrap })
+// VMS_BENCH_SANDBOX=process: the supervised sandbox processes that `vms-node host` uses (default here: in process)
+const sandboxFactory = process.env.VMS_BENCH_SANDBOX === 'process' ? createProcessSandbox : createSandbox
+node = new HostNode({ storage: config.storage, sandboxFactory, runtime: runtimeFingerprint(), bootstrap: config.bootstrap })
 await node.ready()
 if (config.gossipEvents) node.gossip.on('attestation', (a: Attestation) => emit({ event: 'received', t: now(), id: attestationId(a) }))
 const keys: Record<string, string> = {}

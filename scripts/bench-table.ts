@@ -37,7 +37,11 @@ const ROWS: Array<[string, string, string, string]> = [
   ['gossip to 10 nodes', 'gossip.ms', 'ms', '<= 1,000'],
   ['scale: RSS', 'scale.rssBytes', 'MB', '<= 2,000 MB'],
   ['scale: call p50', 'scale.p50Ms', 'ms', ''],
-  ['scale: call p99', 'scale.p99Ms', 'ms', '']
+  ['scale: call p99', 'scale.p99Ms', 'ms', ''],
+  ['sandbox call, in process', 'sandbox.inProcess.pureUs', 'µs', ''],
+  ['sandbox call, sandbox process', 'sandbox.childProcess.pureUs', 'µs', ''],
+  ['read+write call, in process', 'sandbox.inProcess.filesUs', 'µs', ''],
+  ['read+write call, sandbox process', 'sandbox.childProcess.filesUs', 'µs', '']
 ]
 
 /** The table text. */

@@ -18,7 +18,7 @@
  * - `scale`: RSS (bytes) and call latency (ms) with 1,000 contracts on one host.
  *
  * Flags: `--quick` (smaller and shorter: ~3 minutes), `--runs n`,
- * `--only section,section` (throughput, latency, replay, audit, gossip, scale),
+ * `--only section,section` (throughput, latency, replay, audit, gossip, scale, sandbox),
  * `--big-log n`, `--scale n`, `--profile dir` (CPU profiles of the host and
  * cold-verify processes; `node dist/scripts/profile-top.js file` sums them up).
  */
@@ -29,8 +29,9 @@ import { runtimeFingerprint } from '../src/runtime/sandbox.js'
 import { now, round } from './bench-lib.js'
 import { auditLag, gossip, latency, machine, replay, scale, startHost, stopHost, throughput, type BenchParams, type HostProc } from './bench-sections.js'
 import { table } from './bench-table.js'
+import { sandboxCost } from './bench-sandbox.js'
 
-const SECTIONS = ['throughput', 'latency', 'replay', 'audit', 'gossip', 'scale']
+const SECTIONS = ['throughput', 'latency', 'replay', 'audit', 'gossip', 'scale', 'sandbox']
 
 function flag (name: string): string | undefined {
   const i = process.argv.indexOf('--' + name)
@@ -98,6 +99,10 @@ try {
   if (only.includes('scale')) {
     process.stderr.write(`scale: ${p.scale} contracts on one host\n`)
     result.scale = await scale({ ...p, profileDir: null })
+  }
+  if (only.includes('sandbox')) {
+    process.stderr.write('sandbox: cost per call in process vs in a sandbox process\n')
+    result.sandbox = await sandboxCost(quick ? 2000 : 5000)
   }
 } finally {
   if (host) await stopHost(host).catch(() => {})

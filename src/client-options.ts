@@ -37,7 +37,7 @@ export interface ClientOptions extends NetOptions {
    * `verdict`/`fault` events of `client.auditor`.
    */
   audit?: boolean
-  /** Sandbox factory of the background audit (default: the isolated-vm runtime). */
+  /** Sandbox factory of the background audit (default: supervised sandbox processes). */
   sandboxFactory?: SandboxFactory
   /** How often to look the contract's peers up again while no proven peer is connected (see net/lookup.ts). */
   lookup?: LookupOptions

@@ -192,14 +192,15 @@ export class VmsClient {
 
   /**
    * The contract's method names derived from the proven genesis: its source
-   * loaded in a sandbox (the isolated-vm runtime unless `sandboxFactory`),
-   * as the host does. Unlike `info.methods`, nothing here comes from a peer.
+   * loaded in a sandbox (a supervised sandbox process unless `sandboxFactory`:
+   * the source is the contract author's, so its top-level code may be
+   * hostile), as the host does. Unlike `info.methods`, nothing here comes from a peer.
    * @throws VmsError CONTRACT_LOAD when the source does not load
    */
   async provenMethods (sandboxFactory?: SandboxFactory): Promise<string[]> {
     if (!this.genesis) await this.refreshInfo()
     const g = this.genesis as GenesisRecord
-    const factory = sandboxFactory ?? (await import('./runtime/sandbox.js')).createSandbox
+    const factory = sandboxFactory ?? (await import('./runtime/sandbox-process.js')).createProcessSandbox
     const sandbox = await factory(g.source, { limits: g.limits, filename: g.name + '.js' })
     try {
       return [...sandbox.methods]

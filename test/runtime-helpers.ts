@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'brittle'
 import { createSandbox } from '../src/runtime/sandbox.js'
+import { createProcessSandbox } from '../src/runtime/sandbox-process.js'
 import { MemoryFiles } from '../src/runtime/memory-files.js'
 import { DEFAULT_LIMITS } from '../src/runtime/types.js'
 import type { CallContext, CallOutcome, Limits, OracleMode, Sandbox } from '../src/runtime/types.js'
@@ -73,9 +74,15 @@ export class Harness {
   }
 }
 
+/**
+ * The runtime under test: in process, or with `VMS_TEST_SANDBOX=process` the
+ * supervised sandbox processes (the runtime tests then check that both agree).
+ */
+export const testFactory = process.env.VMS_TEST_SANDBOX === 'process' ? createProcessSandbox : createSandbox
+
 /** Loads `source` in a new sandbox over `files` (default: empty), closed at teardown. */
 export async function harness (t: Test, source: string, files = new MemoryFiles(), limits: Limits = LIMITS): Promise<Harness> {
-  const sb = await createSandbox(source, { limits, filename: 'contract.js' })
+  const sb = await testFactory(source, { limits, filename: 'contract.js' })
   t.teardown(() => sb.close())
   return new Harness(sb, files)
 }

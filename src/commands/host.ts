@@ -10,7 +10,8 @@ import { formatKey } from '../keys.js'
 import { HostNode } from '../host/host-node.js'
 import type { ContractHost } from '../host/contract-host.js'
 import type { CallRecord } from '../../protocol/index.js'
-import { createSandbox, runtimeFingerprint } from '../runtime/sandbox.js'
+import { runtimeFingerprint } from '../runtime/sandbox.js'
+import { sharedSandboxProcesses, type ChildExit } from '../runtime/sandbox-process.js'
 import type { Limits } from '../runtime/types.js'
 import { formatBootstrap, type NetOptions } from '../net/swarm.js'
 import type { Output } from './output.js'
@@ -43,7 +44,7 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
     throw VmsError.BAD_ARGUMENT(`cannot read contract ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
   const name = opts.name ?? path.basename(file).replace(/\.[cm]?js$/, '').replace(/[^\w.-]/g, '_')
-  const node = new HostNode({ ...opts, sandboxFactory: createSandbox, runtime: runtimeFingerprint() })
+  const node = new HostNode({ ...opts, runtime: runtimeFingerprint() })
   let contract: ContractHost
   try {
     contract = await node.deploy(source, { name, limits: opts.limits, oracles: opts.oracles })
@@ -89,5 +90,9 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
     }
   })
   contract.on('warning', (err: Error) => out.note('warning: ' + err.message))
+  // contract code ended a sandbox process (the node keeps serving): say so once per process
+  sharedSandboxProcesses().on('exit', (e: ChildExit) => {
+    out.note(`warning: sandbox process ${e.pid ?? '?'} ended by ${e.signal ?? `exit code ${e.code}`}${e.outOfMemory ? ' (V8 out of memory)' : ''}; its contracts are rebuilt on their next call`)
+  })
   return { node, contract }
 }

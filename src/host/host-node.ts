@@ -29,14 +29,18 @@ import { Gossip } from '../net/gossip.js'
 import { REJECT_BUDGET_REASON, guardConnection, type GuardOptions } from '../net/guard.js'
 import { AttestationStore } from '../attest/store.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
+import { createProcessSandbox } from '../runtime/sandbox-process.js'
 import { ContractHost } from './contract-host.js'
 
 /** Options for {@link HostNode}. */
 export interface HostNodeOptions extends NetOptions {
   /** Folder for the Corestore and the operator identity. */
   storage: string
-  /** Builds sandboxes (the isolated-vm runtime unless a test injects another). */
-  sandboxFactory: SandboxFactory
+  /**
+   * Builds sandboxes. Default: supervised sandbox processes (sandbox-process.ts),
+   * so no contract can take the node down; tests may inject the in-process runtime.
+   */
+  sandboxFactory?: SandboxFactory
   /** Runtime fingerprint for new genesis records. */
   runtime: string
   /** Operator identity file (default `<storage>/identity.json`). */
@@ -130,7 +134,7 @@ export class HostNode extends ReadyResource {
       name,
       source,
       identity: this.identity,
-      sandboxFactory: this.opts.sandboxFactory,
+      sandboxFactory: this.opts.sandboxFactory ?? createProcessSandbox,
       runtime: this.opts.runtime,
       limits: opts.limits,
       oracles: opts.oracles

@@ -36,6 +36,8 @@ const CHECK_OPTS = { arguments: { copy: true }, result: { promise: true, copy: t
 const ORACLE_MODES = { off: 0, record: 1, replay: 2 } as const
 /** Version of the runtime's semantics in {@link runtimeFingerprint}; 2: depth, entries, path bytes and error cut limits. */
 const RUNTIME_RULES = 2
+/** Strings shorter than this (UTF-16 units) are passed into the isolate as they are (isolated-vm makes them heap strings). */
+const SHORT_STRING = 512
 
 function noop (): void {}
 
@@ -53,6 +55,7 @@ function realRandom (): number {
 class IsolateSandbox implements Sandbox {
   readonly methods: string[]
   private readonly isolate: ivm.Isolate
+  private readonly context: ivm.Context
   private readonly runRef: ivm.Reference
   private readonly checkRef: ivm.Reference
   private readonly state: HostState
@@ -61,8 +64,9 @@ class IsolateSandbox implements Sandbox {
   private broken = false
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor (isolate: ivm.Isolate, runRef: ivm.Reference, checkRef: ivm.Reference, state: HostState, limits: Limits, methods: string[]) {
+  constructor (isolate: ivm.Isolate, context: ivm.Context, runRef: ivm.Reference, checkRef: ivm.Reference, state: HostState, limits: Limits, methods: string[]) {
     this.isolate = isolate
+    this.context = context
     this.runRef = runRef
     this.checkRef = checkRef
     this.state = state
@@ -137,13 +141,18 @@ class IsolateSandbox implements Sandbox {
       const reply = await running
       let fin = await first
       while (fin === 1) fin = await this.checkRef.apply(undefined, [gen], CHECK_OPTS) as CheckReply | 1
-      clearTimeout(timer)
       if (api.hostError !== null) {
+        clearTimeout(timer)
         // the contract saw a storage failure: its memory may now differ from a replay's
         this.broken = true
         this.dispose()
         throw api.hostError
       }
+      // what the call left behind counts: over the limit, the call is a limit hit and its state goes.
+      // The host's measurement only: a replay follows the limit hits the host recorded (it skips
+      // them), and is not failed by a measurement of its own that can differ by a few bytes
+      if (o.mode !== 'replay') await checkMemory(this.isolate, this.context, limits)
+      clearTimeout(timer)
       return this.outcome(reply, fin, files, start)
     } catch (err) {
       if (err === api.hostError) throw err
@@ -195,6 +204,33 @@ class IsolateSandbox implements Sandbox {
   }
 }
 
+/** Bytes in a MiB. */
+const MIB = 1024 * 1024
+
+/**
+ * The memory a call (or the top-level code) left in the isolate, checked
+ * against `limits.memoryMb`: V8 heap in use (flat and cons strings, objects,
+ * code) plus memory allocated outside the heap that isolated-vm counts
+ * against the isolate (array buffers), `used_heap_size +
+ * externally_allocated_size` of `getHeapStatisticsSync()`. Over the limit,
+ * evaluating a script makes isolated-vm run its own check: a full GC (so
+ * garbage does not count) and a second look, disposing the isolate when
+ * still over. This is the host's measurement: it is recorded as the call's
+ * limit hit and never reproduced by replays.
+ * @throws Error "memory limit" (the isolate is then disposed)
+ */
+async function checkMemory (isolate: ivm.Isolate, context: ivm.Context, limits: Limits): Promise<void> {
+  const limit = limits.memoryMb * MIB
+  const h = isolate.getHeapStatisticsSync()
+  if (h.used_heap_size + h.externally_allocated_size <= limit) return
+  await context.eval('0', { timeout: limits.timeoutMs })
+  const after = isolate.getHeapStatisticsSync()
+  if (after.used_heap_size + after.externally_allocated_size > limit) {
+    isolate.dispose()
+    throw new Error(`the isolate holds more than its memory limit of ${limits.memoryMb} MiB`)
+  }
+}
+
 function failed (error: ErrorInfo, oracles: string[], start: number): CallOutcome {
   return { ok: false, error, writes: [], oracles, durationMs: performance.now() - start }
 }
@@ -232,6 +268,7 @@ async function loadContract (isolate: ivm.Isolate, context: ivm.Context, load: i
   try {
     const fn = await script.run(context, { reference: true, release: true, timeout: limits.timeoutMs }) as ivm.Reference
     res = await load.apply(undefined, [fn.derefInto({ release: true })], { result: { copy: true }, timeout: limits.timeoutMs }) as LoadReply
+    await checkMemory(isolate, context, limits)
   } catch (err) {
     const msg = messageOf(err)
     if (timedOut || /timed out/i.test(msg)) throw VmsError.CONTRACT_LOAD(`top-level code passed the deadline of ${limits.timeoutMs} ms`)
@@ -263,7 +300,11 @@ async function loadContract (isolate: ivm.Isolate, context: ivm.Context, load: i
  * - UNKNOWN_METHOD, BAD_ARGUMENTS, ARGS_TOO_LARGE, RESULT_NOT_JSON,
  *   RESULT_TOO_LARGE (bytes of canonical JSON) are error outcomes too;
  * - TIMEOUT (`limit: 'timeout'`) and MEMORY_LIMIT (`limit: 'memory'`) dispose
- *   the isolate: the sandbox is then unusable and `call` throws CLOSED.
+ *   the isolate: the sandbox is then unusable and `call` throws CLOSED;
+ * - MEMORY_LIMIT also when a call (not a replay: oracle mode `replay`) leaves
+ *   the isolate holding more than `limits.memoryMb` MiB once it returns (heap
+ *   in use after a full GC plus array buffers; see `checkMemory`), and when
+ *   top-level code does (CONTRACT_LOAD).
  * Every failed outcome has `writes: []`.
  *
  * Top-level code runs once, deterministically: `Date.now()` is 0, `Math.random`
@@ -294,7 +335,9 @@ export const createSandbox: SandboxFactory = async (source: string, opts: Sandbo
     const reply: FilesReply = api === null || gen !== state.gen ? [1, 'EINVAL', 'EINVAL: no call in progress'] : await api.exec(op, path, a, b)
     if (reply[0] === 0) {
       const v = reply[1]
-      if (v === null || typeof v === 'string' || typeof v === 'boolean') return v
+      // a string of 1 KiB or more would enter the isolate as an external string, outside the
+      // heap the memory check measures: long strings travel inside the copied reply instead
+      if (v === null || typeof v === 'boolean' || (typeof v === 'string' && v.length < SHORT_STRING)) return v
     }
     return new ivm.ExternalCopy(reply).copyInto({ release: true })
   })
@@ -308,7 +351,7 @@ export const createSandbox: SandboxFactory = async (source: string, opts: Sandbo
     api.release()
     const methods = await loadContract(isolate, context, load, source, filename, limits)
     load.release()
-    return new IsolateSandbox(isolate, runRef, checkRef, state, limits, methods)
+    return new IsolateSandbox(isolate, context, runRef, checkRef, state, limits, methods)
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose()
     throw err

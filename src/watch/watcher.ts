@@ -31,7 +31,8 @@ import { discoveryKey } from '../crypto.js'
 import { parseKey } from '../keys.js'
 import { RpcClient } from '../net/rpc.js'
 import { createSwarm, loadNodeKeyPair, type NetOptions } from '../net/swarm.js'
-import { createSandbox, runtimeFingerprint } from '../runtime/sandbox.js'
+import { runtimeFingerprint } from '../runtime/sandbox.js'
+import { createProcessSandbox } from '../runtime/sandbox-process.js'
 import type { SandboxFactory } from '../runtime/types.js'
 import type { ExpectedContract } from './audit.js'
 import { ContractWatch, type RootSource } from './contract-watch.js'
@@ -54,7 +55,7 @@ export interface WatcherOptions extends NetOptions {
   swarm?: Hyperswarm
   /** Folder of the watch state files (default `<storage>/watch`; none with a borrowed store). */
   stateDir?: string | null
-  /** Builds replay sandboxes (default: the isolated-vm runtime). */
+  /** Builds replay sandboxes (default: supervised sandbox processes, so a hostile replay cannot end the watcher). */
   sandboxFactory?: SandboxFactory
   /** Runtime fingerprint put in verdicts (default: this process's). */
   runtime?: string
@@ -170,7 +171,7 @@ export class Watcher extends ReadyResource {
     const cw = new ContractWatch({
       key: k,
       store: this.store,
-      sandboxFactory: this.opts.sandboxFactory ?? createSandbox,
+      sandboxFactory: this.opts.sandboxFactory ?? createProcessSandbox,
       runtime: this.opts.runtime ?? runtimeFingerprint(),
       stateDir: this.stateDir,
       expected: opts.expected,
