@@ -48,7 +48,8 @@ export const ERROR_CODES = {
   // trust policy
   QUORUM_TIMEOUT: 'fewer than the asked number of watchers attested ok in time',
   CONTRACT_FAULTY: 'split-view evidence, or replay faults from enough distinct watchers, are known for the contract',
-  INTERNAL: 'an unexpected failure inside vms-node'
+  INTERNAL: 'an unexpected failure inside vms-node',
+  UNSUPPORTED_NODE: 'no isolated-vm build installed for the running Node version (module ABI)'
 } as const
 
 /** A stable error code. */
@@ -141,4 +142,5 @@ export class VmsError extends Error {
   static CLOSED (msg = 'closed'): VmsError { return new VmsError('CLOSED', msg) }
   static STALLED (msg: string): VmsError { return new VmsError('STALLED', msg) }
   static INTERNAL (msg: string): VmsError { return new VmsError('INTERNAL', msg) }
+  static UNSUPPORTED_NODE (msg: string): VmsError { return new VmsError('UNSUPPORTED_NODE', msg) }
 }

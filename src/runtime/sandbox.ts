@@ -8,8 +8,7 @@
  * Processes using this module must run with `node --no-node-snapshot`.
  */
 
-import { createRequire } from 'node:module'
-import ivm from 'isolated-vm'
+import ivm, { IVM_VERSION } from './ivm.js'
 import { VmsError, type ErrorInfo } from '../errors.js'
 import { VERSION } from '../version.js'
 import { canonicalize } from '../json.js'
@@ -309,6 +308,5 @@ export const createSandbox: SandboxFactory = async (source: string, opts: Sandbo
  * @returns e.g. `vms-node/0.1.0 isolated-vm/5.0.4 v8/11.3.244.8-node.38 node/20.20.2`
  */
 export function runtimeFingerprint (): string {
-  const ivmVersion = (createRequire(import.meta.url)('isolated-vm/package.json') as { version: string }).version
-  return `vms-node/${VERSION} isolated-vm/${ivmVersion} v8/${process.versions.v8} node/${process.versions.node}`
+  return `vms-node/${VERSION} isolated-vm/${IVM_VERSION} v8/${process.versions.v8} node/${process.versions.node}`
 }
