@@ -9,6 +9,7 @@
  */
 
 import ivm, { IVM_VERSION } from './ivm.js'
+import { LANGUAGE_SURFACE } from './bootstrap-surface.js'
 import { VmsError, type ErrorInfo } from '../errors.js'
 import { VERSION } from '../version.js'
 import { canonicalize } from '../json.js'
@@ -305,8 +306,9 @@ export const createSandbox: SandboxFactory = async (source: string, opts: Sandbo
 /**
  * Names the exact runtime that executes contracts, for genesis records and
  * attestations: replays are only comparable on the same runtime.
- * @returns e.g. `vms-node/0.1.0 isolated-vm/5.0.4 v8/11.3.244.8-node.38 node/20.20.2`
+ * `surface/` names the language surface contracts see (bootstrap-surface.ts).
+ * @returns e.g. `vms-node/0.1.0 isolated-vm/5.0.4 v8/11.3.244.8-node.38 node/20.20.2 surface/v8-11.3`
  */
 export function runtimeFingerprint (): string {
-  return `vms-node/${VERSION} isolated-vm/${IVM_VERSION} v8/${process.versions.v8} node/${process.versions.node}`
+  return `vms-node/${VERSION} isolated-vm/${IVM_VERSION} v8/${process.versions.v8} node/${process.versions.node} surface/${LANGUAGE_SURFACE}`
 }
