@@ -49,7 +49,10 @@ export const ERROR_CODES = {
   QUORUM_TIMEOUT: 'fewer than the asked number of watchers attested ok in time',
   CONTRACT_FAULTY: 'split-view evidence, or replay faults from enough distinct watchers, are known for the contract',
   INTERNAL: 'an unexpected failure inside vms-node',
-  UNSUPPORTED_NODE: 'no isolated-vm build installed for the running Node version (module ABI)'
+  UNSUPPORTED_NODE: 'no isolated-vm build installed for the running Node version (module ABI)',
+  NO_DHT: 'no DHT node answered at the bootstrap addresses (--bootstrap / VMS_BOOTSTRAP)',
+  CONTRACT_INIT: 'the contract init method failed at deploy: nothing was deployed',
+  STORAGE_IN_USE: 'the storage folder is open in another vms-node process'
 } as const
 
 /** A stable error code. */
@@ -143,4 +146,7 @@ export class VmsError extends Error {
   static STALLED (msg: string): VmsError { return new VmsError('STALLED', msg) }
   static INTERNAL (msg: string): VmsError { return new VmsError('INTERNAL', msg) }
   static UNSUPPORTED_NODE (msg: string): VmsError { return new VmsError('UNSUPPORTED_NODE', msg) }
+  static NO_DHT (msg: string): VmsError { return new VmsError('NO_DHT', msg) }
+  static CONTRACT_INIT (msg: string): VmsError { return new VmsError('CONTRACT_INIT', msg) }
+  static STORAGE_IN_USE (msg: string): VmsError { return new VmsError('STORAGE_IN_USE', msg) }
 }

@@ -7,7 +7,8 @@
 import repl from 'node:repl'
 import vm from 'node:vm'
 import util from 'node:util'
-import { VmsClient, type ClientOptions } from '../client.js'
+import type { ClientOptions } from '../client.js'
+import { connectClient } from './call.js'
 import { VmsError } from '../errors.js'
 import type { Output } from './output.js'
 
@@ -26,7 +27,7 @@ export async function evalWithClient (code: string, context: vm.Context): Promis
  */
 export async function runRepl (key: string, opts: ClientOptions & { exec?: string }, out: Output): Promise<void> {
   if (!opts.exec) out.note('Connecting...')
-  const client = await VmsClient.connect(key, opts)
+  const client = await connectClient(key, opts)
   const context = vm.createContext({ client, console })
   try {
     if (opts.exec) {

@@ -16,13 +16,14 @@ import ReadyResource from 'ready-resource'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
 import type { CallRequest, CallResponse, ContractInfo, GenesisRecord, RootStatement } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
-import { hash } from '../crypto.js'
+import { hash, randomBytes } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
 import { DriveCommitter } from '../log/drive-group.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
+import { MemoryFiles } from '../runtime/memory-files.js'
 import { NonceTable } from './nonces.js'
 import { replayRange } from './replay.js'
 import { OrderedAdmission, checkRequest } from './request-check.js'
@@ -151,6 +152,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.sandbox = await this.opts.sandboxFactory(source, { limits, filename: this.name + '.js' })
     this.methodNames = this.sandbox.methods
     this.pool.use(this)
+    if (this.sandbox.methods.includes(INIT_METHOD)) await this.tryInit(source, limits)
     const filesVersion = await this.log.initFiles()
     const kp = this.log.core.keyPair
     if (!this.log.drive?.key || !kp) throw VmsError.INTERNAL('log or files not writable')
@@ -173,6 +175,30 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (this.sandbox.methods.includes(INIT_METHOD)) {
       const nonce = new NonceClock().next()
       await this.enqueue(signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
+    }
+  }
+
+  /**
+   * Deploy = genesis + init: runs `init` once in a scratch sandbox over empty
+   * files (what the drive holds at deploy), so an `init` that throws keeps
+   * nothing: no genesis is written and the next start deploys afresh.
+   * @throws VmsError CONTRACT_INIT with init's error message
+   */
+  private async tryInit (source: string, limits: Limits): Promise<void> {
+    const scratch = await this.opts.sandboxFactory(source, { limits, filename: this.name + '.js' })
+    try {
+      const out = await scratch.call({
+        method: INIT_METHOD,
+        argsJson: '[]',
+        callerId: formatKey(this.opts.identity.publicKey),
+        timestamp: Date.now(),
+        seed: randomBytes(32),
+        files: new MemoryFiles(),
+        oracle: this.opts.oracles ? { mode: 'record' } : { mode: 'off' }
+      })
+      if (!out.ok) throw VmsError.CONTRACT_INIT(`init failed, nothing was deployed: ${out.error?.message ?? 'no error'}`)
+    } finally {
+      await scratch.close()
     }
   }
 
