@@ -9,7 +9,8 @@ import path from 'node:path'
 import dgram from 'node:dgram'
 import { randomBytes } from 'node:crypto'
 import { formatKey } from '../src/keys.js'
-import { bootstrapArg, cli, cliRun, examplePath, testnet, tmpdir } from './helpers.js'
+import { spawn } from 'node:child_process'
+import { CLI, bootstrapArg, cli, cliRun, examplePath, testnet, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 
@@ -172,4 +173,26 @@ test('storage: a folder in use names the folder and the cause; a file is one cle
   t.is(load.code, 1)
   t.ok(load.stderr.includes('CONTRACT_LOAD'), load.stderr.trim())
   t.absent(fs.existsSync(fresh), 'no corestore/, identity.json or attestations.json left behind')
+})
+
+test('repl: top-level await, errors by their codes, a short client, piped input ends cleanly', async (t) => {
+  const net = await testnet(t)
+  const { key, args } = await echoHost(t, net, tmpdir(t))
+  const child = spawn(process.execPath, ['--no-node-snapshot', CLI, 'repl', key, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stdin.end('await client.echo(2)\nclient.nope()\nconst x = await client.echo(3)\nx\nclient\nclient.echo(4)\n')
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const all = stdout + stderr
+  t.is(code, 0, 'exit 0')
+  t.ok(stdout.includes('[ 2 ]'), 'top-level await')
+  t.ok(all.includes('UNKNOWN_METHOD'), 'an unknown method fails with UNKNOWN_METHOD, as call does')
+  t.ok(stdout.includes('[ 3 ]'), 'const x = await ... keeps x')
+  t.ok(stdout.includes('[ 4 ]'), 'a call still running when the input ends is awaited')
+  t.ok(/VmsClient \S+ \{ methods: echo\(\), fail\(\), nothing\(\)/.test(stdout), 'client prints its key and methods')
+  t.ok(all.split('\n').length < 20, `short output (${all.split('\n').length} lines)`)
+  t.absent(all.includes('CLOSED'), 'no CLOSED at the end of piped input')
+  t.absent(/\n\s+at /.test(all), 'no stack traces')
 })
