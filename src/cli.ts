@@ -202,16 +202,18 @@ withAudit(program.command('verify'))
 withAudit(program.command('watch'))
   .description('follow contracts live: replay every call, print verdicts and faults')
   .argument('<keys...>', 'contract keys (z-base32 or hex)')
+  .option('--identity <file>', 'key pair that signs attestations (default: <storage>/identity.json, else ~/.vms-node/watcher.json)')
   .addOption(new Option('--no-tui', 'plain output even on a terminal'))
   .action((keys: string[], flags: AuditFlags) => action(async () => {
+    const watchOpts = { ...auditOptions(flags), identity: flags.identity }
     const dht = await probeDht(net(flags))
     if (!dht.ok) process.stderr.write(`vms-node: warning: no DHT node answered within ${DHT_PROBE_MS} ms at ${dht.dht}; watching anyway: ${BOOTSTRAP_HINT}\n`)
     if (wantsTui(flags)) {
       const { runWatchTui } = await loadTui()
-      await runWatchTui(keys, auditOptions(flags), { exit: (code) => process.exit(code) })
+      await runWatchTui(keys, watchOpts, { exit: (code) => process.exit(code) })
       return
     }
-    const { watcher } = await runWatch(keys, auditOptions(flags), processOutput(!!flags.json))
+    const { watcher } = await runWatch(keys, watchOpts, processOutput(!!flags.json))
     goodbye(() => watcher.close())
   }, flags))
 

@@ -196,3 +196,18 @@ test('repl: top-level await, errors by their codes, a short client, piped input 
   t.absent(all.includes('CLOSED'), 'no CLOSED at the end of piped input')
   t.absent(/\n\s+at /.test(all), 'no stack traces')
 })
+
+test('watch without --storage signs with the same default identity on every run', async (t) => {
+  const net = await testnet(t)
+  const { key } = await echoHost(t, net, tmpdir(t))
+  const env = { VMS_NODE_WATCHER_IDENTITY: path.join(tmpdir(t), 'watcher.json') }
+  const ids: unknown[] = []
+  for (let run = 0; run < 2; run++) {
+    const w = cli(t, ['watch', key, '--bootstrap', bootstrapArg(net), '--json', '--no-tui'], { env })
+    ids.push((await w.event('watching')).watcher)
+    w.child.kill('SIGTERM')
+    await w.exited
+  }
+  t.is(typeof ids[0], 'string')
+  t.is(ids[0], ids[1], 'one watcher key across runs')
+})

@@ -145,7 +145,7 @@ export async function runHostTui (file: string, opts: HostOptions, tuiOpts: Host
  * @param tuiOpts see {@link HostTuiOptions}
  * @returns the watcher, its contract watches, the UI state and handle, and close()
  */
-export async function runWatchTui (keys: readonly string[], opts: AuditCommandOptions, tuiOpts: HostTuiOptions = {}): Promise<RunningWatchTui> {
+export async function runWatchTui (keys: readonly string[], opts: AuditCommandOptions & { identity?: string }, tuiOpts: HostTuiOptions = {}): Promise<RunningWatchTui> {
   const state = new NodeState({ role: 'watcher', storage: opts.storage ? path.resolve(opts.storage) : '(temporary)', bootstrap: formatBootstrap(opts.bootstrap ?? []) })
   const running = await runWatch(keys, opts, stateOutput(state))
   const detach = attachWatcher(running.watcher, state, { bootstrap: formatBootstrap(opts.bootstrap ?? []) })
