@@ -242,7 +242,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       checkRequest(req, this.key, this.methods, this.genesis.limits, { signature: false })
       if (this.queue.length >= this.maxQueue) throw VmsError.HOST_BUSY(`${this.queue.length} calls queued`)
     } catch (err) {
-      this.stats.rejected++
+      this.rejected(req, err)
       throw err
     }
     // the signature is checked off this thread, then the nonce check and the queue, in arrival order
@@ -250,10 +250,19 @@ export class ContractHost extends ReadyResource implements PoolMember {
       if (this.closing) throw VmsError.CLOSED('host is closing')
       return { done: this.enqueue(req) }
     }).catch((err: VmsError) => {
-      if (err.code === 'BAD_SIGNATURE') this.stats.rejected++
+      if (err.code === 'BAD_SIGNATURE') this.rejected(req, err)
       throw err
     })
     return await done
+  }
+
+  /**
+   * Counts a request refused before the log and emits `rejected` with
+   * `{ method, caller, error }` (caller: the claimed key; nothing is logged).
+   */
+  private rejected (req: CallRequest, err: unknown): void {
+    this.stats.rejected++
+    this.emit('rejected', { method: req.method, caller: req.caller, error: VmsError.from(err) })
   }
 
   /** The last nonce the log holds for `caller` (0 when none). */
@@ -265,7 +274,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     try {
       this.nonces.reserve(req.caller, req.nonce)
     } catch (err) {
-      this.stats.rejected++
+      this.rejected(req, err)
       return Promise.reject(err)
     }
     return new Promise((resolve, reject) => {
