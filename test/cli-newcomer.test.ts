@@ -173,6 +173,12 @@ test('storage: a folder in use names the folder and the cause; a file is one cle
   t.is(load.code, 1)
   t.ok(load.stderr.includes('CONTRACT_LOAD'), load.stderr.trim())
   t.absent(fs.existsSync(fresh), 'no corestore/, identity.json or attestations.json left behind')
+  const mine = path.join(dir, 'mine')
+  fs.mkdirSync(mine)
+  fs.writeFileSync(path.join(mine, 'keep.txt'), 'x')
+  const load2 = await cliRun(['host', broken, '--storage', mine, '--bootstrap', bootstrapArg(net), '--no-tui'])
+  t.is(load2.code, 1)
+  t.ok(fs.existsSync(path.join(mine, 'keep.txt')), 'a folder that existed before is never removed')
 })
 
 test('repl: top-level await, errors by their codes, a short client, piped input ends cleanly', async (t) => {

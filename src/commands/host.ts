@@ -64,8 +64,10 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
     await node.close().catch(() => {})
     await probe
     const e = storageError(err, opts.storage)
-    // a start that failed leaves nothing behind in a folder it created (never one another process holds)
-    if ((e as VmsError).code !== 'STORAGE_IN_USE') removeNewStorage(opts.storage, existed)
+    // a start that failed leaves nothing behind in a folder it created: only after the contract
+    // failed to load or init, when this process held the folder's lock (never one another process holds)
+    const code = (e as VmsError).code
+    if (code === 'CONTRACT_LOAD' || code === 'CONTRACT_INIT') removeNewStorage(opts.storage, existed)
     throw e
   }
   const dht = await probe
