@@ -203,14 +203,16 @@ test('repl: top-level await, errors by their codes, a short client, piped input 
   t.absent(/\n\s+at /.test(all), 'no stack traces')
 })
 
-test('watch without --storage signs with the same default identity on every run', async (t) => {
+test('watch without --storage signs with the same default identity on every run, and peers see that one key', async (t) => {
   const net = await testnet(t)
   const { key } = await echoHost(t, net, tmpdir(t))
   const env = { VMS_NODE_WATCHER_IDENTITY: path.join(tmpdir(t), 'watcher.json') }
   const ids: unknown[] = []
   for (let run = 0; run < 2; run++) {
     const w = cli(t, ['watch', key, '--bootstrap', bootstrapArg(net), '--json', '--no-tui'], { env })
-    ids.push((await w.event('watching')).watcher)
+    const watching = await w.event('watching')
+    ids.push(watching.watcher)
+    t.is(watching.node, watching.watcher, 'one key for this watcher as peer (node key) and as attestation signer')
     w.child.kill('SIGTERM')
     await w.exited
   }

@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { formatKey } from '../keys.js'
 import { loadIdentity } from '../identity.js'
+import { createSwarm } from '../net/swarm.js'
 import type { ContractWatch } from '../watch/contract-watch.js'
 import { Watcher } from '../watch/watcher.js'
 import { describeVerdict, type Verdict } from '../watch/verdict.js'
@@ -37,13 +38,17 @@ export function defaultWatcherIdentityPath (): string {
 /**
  * Starts following `keys` and prints verdicts as they advance. Signs with
  * `identity` (a key pair file), else `<storage>/identity.json`, else
- * {@link defaultWatcherIdentityPath}.
+ * {@link defaultWatcherIdentityPath}; its swarm uses the same key pair, so
+ * the watcher has one key (one short id) as peer and as signer.
  * @throws VmsError BAD_KEY, BAD_ARGUMENT
  */
 export async function runWatch (keys: readonly string[], opts: AuditCommandOptions & { identity?: string }, out: Output): Promise<RunningWatch> {
   const expected = expectedContract(opts)
-  const file = opts.identity ?? (opts.storage ? undefined : defaultWatcherIdentityPath())
-  const watcher = new Watcher({ ...opts, identity: file ? loadIdentity(file) : undefined })
+  const identity = loadIdentity(opts.identity ?? (opts.storage ? path.join(opts.storage, 'identity.json') : defaultWatcherIdentityPath()))
+  // the swarm runs on the watcher's key pair: peers see one key for this watcher, as node and as attestation signer
+  const swarm = createSwarm(opts, identity)
+  const watcher = new Watcher({ ...opts, identity, swarm })
+  watcher.once('close', () => { void swarm.destroy() })
   const contracts: ContractWatch[] = []
   watcher.on('stale', (r: StaleReport) => {
     if (out.json) out.object({ event: 'stale', ...r })
@@ -72,11 +77,12 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
         else out.note('warning: ' + err.message)
       })
       cw.start()
-      if (out.json) out.object({ event: 'watching', contract: summaryKey(cw), storage: watcher.storage, watcher: formatKey(watcher.identity.publicKey) })
+      if (out.json) out.object({ event: 'watching', contract: summaryKey(cw), storage: watcher.storage, watcher: formatKey(watcher.identity.publicKey), node: formatKey(swarm.keyPair.publicKey) })
       else out.line(`watching ${summaryKey(cw)} as watcher ${formatKey(watcher.identity.publicKey)}`)
     }
   } catch (err) {
     await watcher.close().catch(() => {})
+    await swarm.destroy().catch(() => {})
     throw err
   }
   return { watcher, contracts }
