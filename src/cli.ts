@@ -15,7 +15,8 @@ import { parseBootstrap, type NetOptions } from './net/swarm.js'
 import { processOutput } from './commands/output.js'
 import { runDevnet } from './commands/devnet.js'
 import { runHost } from './commands/host.js'
-import { runCall, runInfo } from './commands/call.js'
+import { parseCliArgs, runCall, runInfo } from './commands/call.js'
+import { parseKey } from './keys.js'
 import { runRepl } from './commands/repl.js'
 import { runCheck } from './commands/check.js'
 import { loadTui, wantsTui } from './commands/tui-choice.js'
@@ -23,6 +24,8 @@ import { runVerify } from './commands/verify.js'
 import { runWatch } from './commands/watch.js'
 import { runAttestations } from './commands/attestations.js'
 import { VERSION } from './version.js'
+import { DEFAULT_LIMITS } from './runtime/types.js'
+import { probeDht, requireDht, BOOTSTRAP_HINT, DHT_PROBE_MS } from './commands/dht-check.js'
 
 interface CommonFlags {
   bootstrap?: string
@@ -76,20 +79,34 @@ function auditOptions (flags: AuditFlags) {
   return { ...net(flags), storage: flags.storage, timeout: flags.timeout, source: flags.source, sourceHash: flags.sourceHash }
 }
 
-function fail (err: unknown): never {
+/**
+ * Prints one error and exits: `vms-node: CODE: detail` on stderr, or with
+ * `--json` `{"error":{"code","message"},"index":N|null}` on stdout (the
+ * index of the call record when a failed call was logged). Exit 2 when
+ * nothing answered (NOT_FOUND, REQUEST_TIMEOUT, NO_DHT), 1 otherwise.
+ */
+function fail (err: unknown, json = false): never {
   const e = VmsError.from(err)
-  process.stderr.write(`vms-node: ${e.message}\n`)
+  const index = (err as { index?: unknown } | null)?.index
+  if (json) process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message }, index: typeof index === 'number' ? index : null }) + '\n')
+  else process.stderr.write(`vms-node: ${e.message}\n`)
   if (process.env.VMS_DEBUG) process.stderr.write(String((err as Error).stack) + '\n')
-  process.exit(e.code === 'NOT_FOUND' || e.code === 'REQUEST_TIMEOUT' ? 2 : 1)
+  process.exit(e.code === 'NOT_FOUND' || e.code === 'REQUEST_TIMEOUT' || e.code === 'NO_DHT' ? 2 : 1)
 }
 
-async function action (fn: () => Promise<unknown>): Promise<void> {
+async function action (fn: () => Promise<unknown>, flags: { json?: boolean } = {}): Promise<void> {
   try {
     await fn()
   } catch (err) {
-    fail(err)
+    fail(err, !!flags.json)
   }
 }
+
+// a closed pipe (`vms-node info ... | head`) ends the command quietly
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  throw err
+})
 
 const program = new Command('vms-node')
   .description('Host auditable contracts on the Hyperswarm DHT; call, inspect and audit them.')
@@ -105,7 +122,7 @@ program.command('devnet')
   .action((flags: { port: number, host: string, nodes: number, json?: boolean }) => action(async () => {
     const { testnet } = await runDevnet(flags, processOutput(!!flags.json))
     goodbye(() => testnet.destroy())
-  }))
+  }, flags))
 
 withNetwork(program.command('host'))
   .description('deploy (or reopen) a contract and serve its methods')
@@ -113,15 +130,15 @@ withNetwork(program.command('host'))
   .option('--storage <dir>', 'where the call log, files and operator identity live', '.vms-node')
   .option('--name <name>', 'contract name in the storage (default: the file name)')
   .option('--oracles', 'enable System.oracle (the contract becomes trusted, not trustless)')
-  .option('--timeout-ms <ms>', 'deadline of one call, ms', int('--timeout-ms'))
-  .option('--memory-mb <mb>', 'isolate memory limit, MiB', int('--memory-mb'))
-  .option('--max-args-bytes <n>', 'largest argument list, bytes', int('--max-args-bytes'))
-  .option('--max-result-bytes <n>', 'largest result, bytes', int('--max-result-bytes'))
-  .option('--max-write-bytes <n>', 'largest total one call adds to the files (content, paths, 64 bytes per entry), bytes', int('--max-write-bytes'))
-  .option('--max-depth <n>', 'deepest nesting of arguments, results and JSON writes (default 64)', int('--max-depth'))
-  .option('--max-entries <n>', 'most file changes one call may make (default 1024)', int('--max-entries'))
-  .option('--max-path-bytes <n>', 'longest file path, UTF-8 bytes (default 1024)', int('--max-path-bytes'))
-  .option('--max-error-bytes <n>', 'longest recorded error message, UTF-8 bytes; longer ones are cut (default 4096)', int('--max-error-bytes'))
+  .option('--timeout-ms <ms>', `deadline of one call, ms (default: ${DEFAULT_LIMITS.timeoutMs})`, int('--timeout-ms'))
+  .option('--memory-mb <mb>', `isolate memory limit, MiB (default: ${DEFAULT_LIMITS.memoryMb})`, int('--memory-mb'))
+  .option('--max-args-bytes <n>', `largest argument list, bytes (default: ${DEFAULT_LIMITS.maxArgsBytes})`, int('--max-args-bytes'))
+  .option('--max-result-bytes <n>', `largest result, bytes (default: ${DEFAULT_LIMITS.maxResultBytes})`, int('--max-result-bytes'))
+  .option('--max-write-bytes <n>', `largest total one call adds to the files (content, paths, 64 bytes per entry), bytes (default: ${DEFAULT_LIMITS.maxWriteBytes})`, int('--max-write-bytes'))
+  .option('--max-depth <n>', `deepest nesting of arguments, results and JSON writes (default: ${DEFAULT_LIMITS.maxDepth})`, int('--max-depth'))
+  .option('--max-entries <n>', `most file changes one call may make (default: ${DEFAULT_LIMITS.maxEntries})`, int('--max-entries'))
+  .option('--max-path-bytes <n>', `longest file path, UTF-8 bytes (default: ${DEFAULT_LIMITS.maxPathBytes})`, int('--max-path-bytes'))
+  .option('--max-error-bytes <n>', `longest recorded error message, UTF-8 bytes; longer ones are cut (default: ${DEFAULT_LIMITS.maxErrorBytes})`, int('--max-error-bytes'))
   .addOption(new Option('--no-tui', 'plain output even on a terminal'))
   .action((file: string, flags: CommonFlags & { storage: string, name?: string, oracles?: boolean, tui?: boolean, timeoutMs?: number, memoryMb?: number, maxArgsBytes?: number, maxResultBytes?: number, maxWriteBytes?: number, maxDepth?: number, maxEntries?: number, maxPathBytes?: number, maxErrorBytes?: number }) => action(async () => {
     const limits = Object.fromEntries(Object.entries({
@@ -144,7 +161,7 @@ withNetwork(program.command('host'))
     }
     const { node } = await runHost(path.resolve(file), hostOpts, processOutput(!!flags.json))
     goodbye(() => node.close())
-  }))
+  }, flags))
 
 withCaller(program.command('call'))
   .description('call a contract method; arguments are JSON (plain words are strings)')
@@ -154,53 +171,68 @@ withCaller(program.command('call'))
   .option('--quorum <k>', 'return only once k watchers attested ok at the call\'s log length', int('--quorum'), 0)
   .option('--quorum-timeout <ms>', 'how long to wait for the quorum, ms', int('--quorum-timeout'), 30_000)
   .option('--fault-quorum <k>', 'refuse the contract once k distinct watchers reported a replay fault (split-view evidence always refuses it)', int('--fault-quorum'), 1)
+  // negative numbers are arguments (`call <key> add -1`): unknown options reach the action and are refused there
+  .allowUnknownOption()
   .action((key: string, method: string, args: string[], flags: CommonFlags & { quorum: number, quorumTimeout: number, faultQuorum: number }) => action(async () => {
+    const unknown = args.find((a) => /^-(-|[^\d.])/.test(a))
+    if (unknown) throw VmsError.BAD_ARGUMENT(`unknown option ${unknown} (see vms-node call --help)`)
+    parseCliArgs(args)
+    parseKey(key)
+    await requireDht(net(flags))
     await runCall(key, method, args, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, quorum: flags.quorum, quorumTimeout: flags.quorumTimeout, faultQuorum: flags.faultQuorum }, processOutput(!!flags.json))
-  }))
+  }, flags))
 
 withCaller(program.command('info'))
   .description("show a contract's keys, methods, log length and limits")
   .argument('<key>', 'contract key (z-base32 or hex)')
   .action((key: string, flags: CommonFlags) => action(async () => {
+    await requireDht(net(flags))
     await runInfo(key, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage }, processOutput(!!flags.json))
-  }))
+  }, flags))
 
 withCaller(program.command('repl'))
   .description('interactive REPL with a connected `client` object')
   .argument('<key>', 'contract key (z-base32 or hex)')
   .option('--exec <code>', 'evaluate one expression (e.g. "client.RSVP(\'bob\', false)") and exit')
   .action((key: string, flags: CommonFlags & { exec?: string }) => action(async () => {
+    await requireDht(net(flags))
     await runRepl(key, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, exec: flags.exec }, processOutput(!!flags.json))
-  }))
+  }, flags))
 
 withAudit(program.command('verify'))
   .description("audit a contract's whole call log once: exit 0 ok, 1 fault, 2 could not audit")
   .argument('<key>', 'contract key (z-base32 or hex)')
   .action((key: string, flags: AuditFlags) => action(async () => {
+    await requireDht(net(flags))
     process.exitCode = await runVerify(key, auditOptions(flags), processOutput(!!flags.json))
-  }))
+  }, flags))
 
 withAudit(program.command('watch'))
   .description('follow contracts live: replay every call, print verdicts and faults')
   .argument('<keys...>', 'contract keys (z-base32 or hex)')
+  .option('--identity <file>', 'key pair that signs attestations (default: <storage>/identity.json, else ~/.vms-node/watcher.json)')
   .addOption(new Option('--no-tui', 'plain output even on a terminal'))
   .action((keys: string[], flags: AuditFlags) => action(async () => {
+    const watchOpts = { ...auditOptions(flags), identity: flags.identity }
+    const dht = await probeDht(net(flags))
+    if (!dht.ok) process.stderr.write(`vms-node: warning: no DHT node answered within ${DHT_PROBE_MS} ms at ${dht.dht}; watching anyway: ${BOOTSTRAP_HINT}\n`)
     if (wantsTui(flags)) {
       const { runWatchTui } = await loadTui()
-      await runWatchTui(keys, auditOptions(flags), { exit: (code) => process.exit(code) })
+      await runWatchTui(keys, watchOpts, { exit: (code) => process.exit(code) })
       return
     }
-    const { watcher } = await runWatch(keys, auditOptions(flags), processOutput(!!flags.json))
+    const { watcher } = await runWatch(keys, watchOpts, processOutput(!!flags.json))
     goodbye(() => watcher.close())
-  }))
+  }, flags))
 
 withCaller(program.command('attestations'))
   .description('who attested what about a contract: watchers, lengths, verdicts')
   .argument('<key>', 'contract key (z-base32 or hex)')
   .option('--wait <ms>', 'how long to collect gossip after connecting, ms', int('--wait'), 2000)
   .action((key: string, flags: CommonFlags & { wait: number }) => action(async () => {
+    await requireDht(net(flags))
     await runAttestations(key, { ...net(flags), identity: flags.identity, timeout: flags.timeout, storage: flags.storage, wait: flags.wait }, processOutput(!!flags.json))
-  }))
+  }, flags))
 
 program.command('check')
   .description('check fault evidence offline (no network); exit 0 valid, 1 invalid')
@@ -209,6 +241,6 @@ program.command('check')
   .action((file: string, flags: { json?: boolean }) => action(async () => {
     const result = runCheck(file, processOutput(!!flags.json))
     process.exitCode = result.valid ? 0 : 1
-  }))
+  }, flags))
 
-program.parseAsync(process.argv).catch(fail)
+program.parseAsync(process.argv).catch((err) => fail(err, process.argv.includes('--json')))

@@ -56,7 +56,11 @@ export const ERROR_CODES = {
   TOO_DEEP: 'arguments, a result or JSON written are nested deeper than the contract limit (limits.maxDepth)',
   RECORD_TOO_LARGE: 'the call record would exceed the log block size: that call alone fails, recorded as a host limit',
   // client trust (replies proven against the contract key)
-  FORGED_REPLY: 'a peer answered with a reply, root or info that does not verify against the contract key'
+  FORGED_REPLY: 'a peer answered with a reply, root or info that does not verify against the contract key',
+  UNSUPPORTED_NODE: 'no isolated-vm build installed for the running Node version (module ABI)',
+  NO_DHT: 'no DHT node answered at the bootstrap addresses (--bootstrap / VMS_BOOTSTRAP)',
+  CONTRACT_INIT: 'the contract init method failed at deploy: nothing was deployed',
+  STORAGE_IN_USE: 'the storage folder is open in another vms-node process'
 } as const
 
 /** A stable error code. */
@@ -154,4 +158,8 @@ export class VmsError extends Error {
   static TOO_DEEP (msg = 'nested too deep'): VmsError { return new VmsError('TOO_DEEP', msg) }
   static RECORD_TOO_LARGE (msg = 'call record too large'): VmsError { return new VmsError('RECORD_TOO_LARGE', msg) }
   static FORGED_REPLY (msg: string): VmsError { return new VmsError('FORGED_REPLY', msg) }
+  static UNSUPPORTED_NODE (msg: string): VmsError { return new VmsError('UNSUPPORTED_NODE', msg) }
+  static NO_DHT (msg: string): VmsError { return new VmsError('NO_DHT', msg) }
+  static CONTRACT_INIT (msg: string): VmsError { return new VmsError('CONTRACT_INIT', msg) }
+  static STORAGE_IN_USE (msg: string): VmsError { return new VmsError('STORAGE_IN_USE', msg) }
 }

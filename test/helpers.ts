@@ -82,11 +82,14 @@ export interface CliProcess {
   exited: Promise<number | string | null>
 }
 
+/** Which Node binary and which checkout's CLI a child process runs (default: this Node, this checkout). */
+export interface CliRuntime { node?: string, cliPath?: string }
+
 /**
  * Starts `vms-node <args>` (with `--json`) as a child process, killed at teardown.
  */
-export function cli (t: T, args: string[], opts: { env?: Record<string, string> } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--no-node-snapshot', CLI, ...args], {
+export function cli (t: T, args: string[], opts: { env?: Record<string, string> } & CliRuntime = {}): CliProcess {
+  const child = spawn(opts.node ?? process.execPath, ['--no-node-snapshot', opts.cliPath ?? CLI, ...args], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -142,8 +145,8 @@ export function cli (t: T, args: string[], opts: { env?: Record<string, string> 
  * Runs `vms-node <args>` to completion.
  * @returns exit code, stdout and stderr
  */
-export async function cliRun (args: string[], opts: { env?: Record<string, string>, timeoutMs?: number } = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function cliRun (args: string[], opts: { env?: Record<string, string>, timeoutMs?: number } & CliRuntime = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(opts.node ?? process.execPath, ['--no-node-snapshot', opts.cliPath ?? CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })

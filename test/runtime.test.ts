@@ -9,7 +9,7 @@ import { MemoryFiles } from '../src/runtime/memory-files.js'
 import { example, harness, seed } from './runtime-helpers.js'
 
 test('runtimeFingerprint names vms-node, isolated-vm, v8 and node', (t) => {
-  t.ok(/^vms-node\/\d+\.\d+\.\d+\S* rules\/\d+ isolated-vm\/5\.0\.4 v8\/\S+ node\/\d+\.\d+\.\d+$/.test(runtimeFingerprint()), runtimeFingerprint())
+  t.ok(/^vms-node\/\d+\.\d+\.\d+\S* rules\/\d+ isolated-vm\/\d+\.\d+\.\d+ v8\/\S+ node\/\d+\.\d+\.\d+ surface\/v8-11\.3$/.test(runtimeFingerprint()), runtimeFingerprint())
 })
 
 test('seed counter.js: in-memory state across calls', async (t) => {

@@ -82,6 +82,8 @@ test('tui e2e: a host in a terminal shows its contract, a peer and the calls; q 
   const screen = term.screen()
   t.ok(screen.includes('HOST') && screen.includes('Peers (0)') && screen.includes('Verdicts (0)'), 'node, peers and verdicts panels drawn')
   t.ok(screen.split('\n').every((l) => [...l].length <= 80), 'fits 80 columns')
+  const titled = /Contracts \(1\) ─+ ([a-z0-9]{52})/.exec(screen)
+  t.ok(titled && titled[1].startsWith(row[1]), 'the full contract key is visible at 80 columns')
 
   term.keys('Enter')
   const full = await waitFor(term, / key {3}([a-z0-9]{52})/, 'contract key in the detail view')
@@ -114,6 +116,7 @@ test('tui e2e: a host in a terminal shows its contract, a peer and the calls; q 
   term.keys('q')
   await waitFor(term, /VMS_EXIT=0/, 'a clean exit after q', 30_000)
   t.absent(/Contracts \(/.test(term.screen()), 'the terminal is given back (the UI is gone from the screen)')
+  t.ok(term.screen().includes(`Contract: ${key}`), 'the full contract key is printed on exit')
 }))
 
 test('tui e2e: --no-tui keeps plain output on a terminal' + SKIP, { skip: !HAS_TMUX }, (t) => failOnThrow(t, async () => {

@@ -51,3 +51,14 @@ test('tui gossip adapter: attestations become verdicts, count for the sender, fa
   gossip.emit('attestation', attestation({ length: 9, time: T0 + 3 }), parseKey(PEER))
   t.is(state.snapshot.verdicts[0].length, 7, 'nothing heard after detach')
 })
+
+test('tui gossip adapter: verdicts the store kept from an earlier run show at once after a restart', (t) => {
+  const stored = [attestation({ length: 4, time: T0 - 2000 }), attestation({ length: 6, time: T0 - 1000 })]
+  const gossip = Object.assign(new EventEmitter(), { store: { all: () => stored } })
+  const state = new NodeState({}, { now: () => T0 })
+  state.upsertContract(CONTRACT, { role: 'host', length: 9 })
+  const detach = attachGossip(gossip, state)
+  t.teardown(detach)
+  t.alike(state.snapshot.verdicts.map((v) => [v.watcher, v.length, v.verdict]), [[WATCHER, 6, 'ok']], 'the latest kept verdict of the watcher')
+  t.is(state.contract(CONTRACT)!.audited, 6, 'audited up to it')
+})

@@ -75,7 +75,9 @@ test('tui contracts panel: key, name, role, log length, files version, calls/s, 
   const s = fixtureState().snapshot
   const lines = frame(t, <ContractsPanel contracts={s.contracts} width={80} height={4} now={T0} focused selected={0} />)
   fits(t, lines, 4)
-  t.ok(lines[0].includes('Contracts (1)') && lines[0].includes('enter: detail'), lines[0])
+  t.ok(lines[0].includes('Contracts (1)') && lines[0].includes(KEYS.contract), `the full contract key at 80 columns: ${lines[0]}`)
+  const wide = frame(t, <ContractsPanel contracts={s.contracts} width={120} height={4} now={T0} focused selected={0} />)
+  t.ok(wide[0].includes(KEYS.contract) && wide[0].includes('enter: detail'), wide[0])
   t.alike(lines[1].trim().split(/\s+/), ['CONTRACT', 'NAME', 'ROLE', 'LOG', 'FILES', 'CALL/S', 'AUDITED', 'LAG'])
   t.ok(lines[2].startsWith('›' + KEYS.contract.slice(0, 20)), lines[2])
   t.alike(lines[2].trim().split(/\s+/).slice(1), ['rsvp', 'host', '5', '7', '0.4', '4', '1'], 'audited 4 (best ok attestation), lag 1')

@@ -10,10 +10,15 @@ import { formatKey } from '../src/keys.js'
 import { shortKey } from './format.js'
 import type { NodeState, VerdictView } from './state.js'
 
-/** What the adapter needs of a gossip channel: `attestation` events (attestation, sender's noise key). */
+/**
+ * What the adapter needs of a gossip channel: `attestation` events
+ * (attestation, sender's noise key) and, optionally, the store of what it
+ * kept (attestations from earlier runs, shown at once after a restart).
+ */
 export interface AttestationSource {
   on (event: 'attestation', fn: (a: Attestation, from: Uint8Array) => void): unknown
   off (event: 'attestation', fn: (a: Attestation, from: Uint8Array) => void): unknown
+  store?: { all (): Attestation[] }
 }
 
 /** An attestation as the verdicts panel shows it. */
@@ -34,10 +39,17 @@ export function attestationView (a: Attestation): VerdictView {
 }
 
 /**
- * Subscribes `state` to the attestations `gossip` hears.
+ * Subscribes `state` to the attestations `gossip` hears, after showing the
+ * latest verdict of every watcher its store kept (restored after a restart;
+ * the store checked each signature when it was added).
  * @returns a function that unsubscribes
  */
 export function attachGossip (gossip: AttestationSource, state: NodeState): () => void {
+  for (const a of gossip.store?.all() ?? []) {
+    const v = attestationView(a)
+    const before = state.snapshot.verdicts.find((x) => x.contract === v.contract && x.watcher === v.watcher)
+    if (!before || before.at <= v.at) state.setVerdict(v)
+  }
   const onattestation = (a: Attestation, from: Uint8Array): void => {
     const v = attestationView(a)
     const before = state.snapshot.verdicts.find((x) => x.contract === v.contract && x.watcher === v.watcher)

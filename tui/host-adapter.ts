@@ -12,7 +12,7 @@ import type { HostNode, PeerInfo } from '../src/host/host-node.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import type { CallRecord } from '../protocol/index.js'
 import { formatKey } from '../src/keys.js'
-import { oneLine, shortKey } from './format.js'
+import { cut, oneLine, shortKey } from './format.js'
 import type { CallView, NodeState } from './state.js'
 
 /** Options for {@link attachHost}. */
@@ -169,11 +169,17 @@ export function attachHost (node: HostNode, state: NodeState, opts: HostAdapterO
       if (logCalls) state.log(call.ok ? 'call' : 'warn', callLine(index, call))
     }
     const onwarning = (err: Error): void => state.log('warn', `${host.name}: ${err.message}`)
+    // refused before the log (bad signature, reused nonce, unknown method...): the claimed caller, never logged
+    const onrejected = ({ method, caller, error }: { method: string, caller: Uint8Array, error: { code: string } }): void => {
+      state.log('warn', `rejected ${cut(oneLine(method.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')), 24)} by ${formatKey(caller).slice(0, 8)}: ${error.code}`)
+    }
     host.on('call', oncall)
     host.on('warning', onwarning)
+    host.on('rejected', onrejected)
     offs.push(() => {
       host.off('call', oncall)
       host.off('warning', onwarning)
+      host.off('rejected', onrejected)
     })
     void backfill(host, key)
   }

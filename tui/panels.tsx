@@ -109,9 +109,16 @@ export interface ContractsPanelProps extends PanelProps {
 
 /** Hosted and watched contracts: key, name, role, log length, files version, calls/s, audited up to, lag. */
 export function ContractsPanel ({ contracts, width, height, focused, selected = -1 }: ContractsPanelProps): ReactElement {
+  // the full key of the selected (or first) contract in the title: 52 characters fit at 80 columns
+  const title = `Contracts (${contracts.length})`
+  const shown = contracts[selected] ?? contracts[0]
+  const hint = focused ? 'enter: detail' : ''
+  const fits = (note: string): boolean => title.length + note.length + 8 <= width
+  const full = shown && hint ? `${shown.key} · ${hint}` : ''
+  const note = full && fits(full) ? full : shown && fits(shown.key) ? shown.key : hint || undefined
   return (
     <Box flexDirection='column' width={width} height={height}>
-      <Title text={`Contracts (${contracts.length})`} note={focused ? 'enter: detail' : undefined} width={width} focused={focused} />
+      <Title text={title} note={note} width={width} focused={focused} />
       <Table columns={CONTRACT_COLUMNS} rows={contracts} width={width} height={height - 2} focused={focused} selected={selected} empty='no contracts yet' rowKey={(c) => c.key} />
     </Box>
   )

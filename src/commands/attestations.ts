@@ -4,7 +4,8 @@
  * contract (collected for `--wait` ms after connecting).
  */
 
-import { VmsClient, type ClientOptions } from '../client.js'
+import type { ClientOptions } from '../client.js'
+import { connectClient } from './call.js'
 import { VERDICT_OK, VERDICT_EQUIVOCATION, type Attestation } from '../../protocol/index.js'
 import { formatKey } from '../keys.js'
 import type { Output } from './output.js'
@@ -32,7 +33,7 @@ export function attestationJSON (a: Attestation): Record<string, unknown> {
  * @returns the attestations printed
  */
 export async function runAttestations (key: string, opts: ClientOptions & { wait: number }, out: Output): Promise<Attestation[]> {
-  const client = await VmsClient.connect(key, opts)
+  const client = await connectClient(key, opts)
   try {
     await new Promise((resolve) => setTimeout(resolve, opts.wait))
     const list = [...client.attestations.latest(client.key), ...client.attestations.faults(client.key).filter((f) => !client.attestations.latest(client.key).includes(f))]

@@ -20,12 +20,17 @@ export interface DevnetOptions {
 
 /**
  * Starts the local DHT.
+ * Warns (stderr) when the asked port was taken and another one was used.
  * @returns the testnet (destroy it to stop) and its `host:port` bootstrap text
  */
 export async function runDevnet (opts: DevnetOptions, out: Output): Promise<{ testnet: Testnet, bootstrap: string }> {
   const testnet = await createTestnet(Math.max(3, opts.nodes), { host: opts.host, port: opts.port })
   const bootstrap = formatBootstrap(testnet.bootstrap)
-  if (out.json) out.object({ event: 'ready', bootstrap, nodes: testnet.nodes.length })
+  const port = testnet.bootstrap[0]?.port
+  // the DHT binds another port when the asked one is taken: say so, a stale --bootstrap would find nothing
+  const moved = opts.port !== 0 && port !== opts.port
+  if (moved) out.note(`warning: UDP port ${opts.port} is taken (another devnet?); the local DHT took port ${port} instead: pass --bootstrap ${bootstrap}`)
+  if (out.json) out.object({ event: 'ready', bootstrap, nodes: testnet.nodes.length, port, requestedPort: opts.port, portTaken: moved })
   else {
     out.line(bootstrap)
     out.note(`Local DHT of ${testnet.nodes.length} nodes is up. Pass --bootstrap ${bootstrap} to other commands. Ctrl+C to stop.`)

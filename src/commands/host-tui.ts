@@ -7,6 +7,7 @@
  */
 
 import path from 'node:path'
+import { formatKey } from '../keys.js'
 import { formatBootstrap } from '../net/swarm.js'
 import { runHost, type HostOptions, type RunningHost } from './host.js'
 import { runWatch, type RunningWatch } from './watch.js'
@@ -73,8 +74,9 @@ interface Closable {
  * Opens the UI on `state` for a started `node`, with the quitting rules of
  * {@link HostTuiOptions}.
  * @param detach stops the adapter feeding `state`
+ * @param farewell lines printed once the terminal is given back (the full contract keys, so they outlive the UI)
  */
-function openNodeTui (state: NodeState, node: Closable, detach: () => void, tuiOpts: HostTuiOptions): RunningTui {
+function openNodeTui (state: NodeState, node: Closable, detach: () => void, tuiOpts: HostTuiOptions, farewell: string[] = []): RunningTui {
   const handlers: Array<[NodeJS.Signals, () => void]> = []
   let closing: Promise<void> | null = null
   const close = (): Promise<void> => {
@@ -87,6 +89,7 @@ function openNodeTui (state: NodeState, node: Closable, detach: () => void, tuiO
         detach()
         tui.unmount()
         for (const [sig, fn] of handlers) process.off(sig, fn)
+        for (const line of farewell) process.stdout.write(line + '\n')
       }
     })()
     return closing
@@ -132,7 +135,9 @@ export async function runHostTui (file: string, opts: HostOptions, tuiOpts: Host
   const detachHost = attachHost(running.node, state)
   const detachGossip = attachGossip(running.node.gossip, state)
   const detach = (): void => { detachGossip(); detachHost() }
-  return { ...running, ...openNodeTui(state, running.node, detach, tuiOpts) }
+  const info = running.contract.info()
+  const farewell = [`Contract: ${formatKey(running.contract.key)} ("${info.name}")`, `Files:    ${formatKey(info.files)}`, `Storage:  ${path.resolve(opts.storage)}`]
+  return { ...running, ...openNodeTui(state, running.node, detach, tuiOpts, farewell) }
 }
 
 /**
@@ -145,9 +150,10 @@ export async function runHostTui (file: string, opts: HostOptions, tuiOpts: Host
  * @param tuiOpts see {@link HostTuiOptions}
  * @returns the watcher, its contract watches, the UI state and handle, and close()
  */
-export async function runWatchTui (keys: readonly string[], opts: AuditCommandOptions, tuiOpts: HostTuiOptions = {}): Promise<RunningWatchTui> {
+export async function runWatchTui (keys: readonly string[], opts: AuditCommandOptions & { identity?: string }, tuiOpts: HostTuiOptions = {}): Promise<RunningWatchTui> {
   const state = new NodeState({ role: 'watcher', storage: opts.storage ? path.resolve(opts.storage) : '(temporary)', bootstrap: formatBootstrap(opts.bootstrap ?? []) })
   const running = await runWatch(keys, opts, stateOutput(state))
   const detach = attachWatcher(running.watcher, state, { bootstrap: formatBootstrap(opts.bootstrap ?? []) })
-  return { ...running, ...openNodeTui(state, running.watcher, detach, tuiOpts) }
+  const farewell = running.contracts.map((cw) => `Watched:  ${formatKey(cw.key)}`)
+  return { ...running, ...openNodeTui(state, running.watcher, detach, tuiOpts, farewell) }
 }

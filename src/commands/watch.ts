@@ -7,7 +7,11 @@
  * a longer log than this watcher can replicate (see src/watch/freshness.ts).
  */
 
+import os from 'node:os'
+import path from 'node:path'
 import { formatKey } from '../keys.js'
+import { loadIdentity } from '../identity.js'
+import { createSwarm } from '../net/swarm.js'
 import type { ContractWatch } from '../watch/contract-watch.js'
 import { Watcher } from '../watch/watcher.js'
 import { describeVerdict, type Verdict } from '../watch/verdict.js'
@@ -22,12 +26,29 @@ export interface RunningWatch {
 }
 
 /**
- * Starts following `keys` and prints verdicts as they advance.
+ * The watcher identity used without `--storage` and `--identity`:
+ * `$VMS_NODE_WATCHER_IDENTITY`, else `~/.vms-node/watcher.json`, so a watcher
+ * signs with one key across runs (its attestations add up instead of
+ * looking like a new watcher every time).
+ */
+export function defaultWatcherIdentityPath (): string {
+  return process.env.VMS_NODE_WATCHER_IDENTITY || path.join(os.homedir(), '.vms-node', 'watcher.json')
+}
+
+/**
+ * Starts following `keys` and prints verdicts as they advance. Signs with
+ * `identity` (a key pair file), else `<storage>/identity.json`, else
+ * {@link defaultWatcherIdentityPath}; its swarm uses the same key pair, so
+ * the watcher has one key (one short id) as peer and as signer.
  * @throws VmsError BAD_KEY, BAD_ARGUMENT
  */
-export async function runWatch (keys: readonly string[], opts: AuditCommandOptions, out: Output): Promise<RunningWatch> {
+export async function runWatch (keys: readonly string[], opts: AuditCommandOptions & { identity?: string }, out: Output): Promise<RunningWatch> {
   const expected = expectedContract(opts)
-  const watcher = new Watcher(opts)
+  const identity = loadIdentity(opts.identity ?? (opts.storage ? path.join(opts.storage, 'identity.json') : defaultWatcherIdentityPath()))
+  // the swarm runs on the watcher's key pair: peers see one key for this watcher, as node and as attestation signer
+  const swarm = createSwarm(opts, identity)
+  const watcher = new Watcher({ ...opts, identity, swarm })
+  watcher.once('close', () => { void swarm.destroy() })
   const contracts: ContractWatch[] = []
   watcher.on('stale', (r: StaleReport) => {
     if (out.json) out.object({ event: 'stale', ...r })
@@ -56,11 +77,12 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
         else out.note('warning: ' + err.message)
       })
       cw.start()
-      if (out.json) out.object({ event: 'watching', contract: summaryKey(cw), storage: watcher.storage })
-      else out.line(`watching ${summaryKey(cw)}`)
+      if (out.json) out.object({ event: 'watching', contract: summaryKey(cw), storage: watcher.storage, watcher: formatKey(watcher.identity.publicKey), node: formatKey(swarm.keyPair.publicKey) })
+      else out.line(`watching ${summaryKey(cw)} as watcher ${formatKey(watcher.identity.publicKey)}`)
     }
   } catch (err) {
     await watcher.close().catch(() => {})
+    await swarm.destroy().catch(() => {})
     throw err
   }
   return { watcher, contracts }

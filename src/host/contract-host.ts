@@ -16,7 +16,7 @@ import ReadyResource from 'ready-resource'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
 import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord, HeadStatement, RootStatement, SignerRecord } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
-import { hash } from '../crypto.js'
+import { hash, randomBytes } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
@@ -25,6 +25,7 @@ import { signerOf } from '../attest/signer.js'
 import { DriveCommitter } from '../log/drive-group.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
+import { MemoryFiles } from '../runtime/memory-files.js'
 import { NonceTable } from './nonces.js'
 import { replayRange } from './replay.js'
 import { OrderedAdmission, REQUEST_OVERHEAD_BYTES, checkRequestCheap, type RequestCost } from './request-check.js'
@@ -209,6 +210,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.sandbox = await this.opts.sandboxFactory(source, { limits, filename: this.name + '.js' })
     this.methodNames = this.sandbox.methods
     this.pool.use(this)
+    if (this.sandbox.methods.includes(INIT_METHOD)) await this.tryInit(source, limits)
     const filesVersion = await this.log.initFiles()
     const kp = this.log.core.keyPair
     if (!this.log.drive?.key || !kp) throw VmsError.INTERNAL('log or files not writable')
@@ -231,6 +233,30 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (this.sandbox.methods.includes(INIT_METHOD)) {
       const nonce = new NonceClock().next()
       await this.enqueue(signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
+    }
+  }
+
+  /**
+   * Deploy = genesis + init: runs `init` once in a scratch sandbox over empty
+   * files (what the drive holds at deploy), so an `init` that throws keeps
+   * nothing: no genesis is written and the next start deploys afresh.
+   * @throws VmsError CONTRACT_INIT with init's error message
+   */
+  private async tryInit (source: string, limits: Limits): Promise<void> {
+    const scratch = await this.opts.sandboxFactory(source, { limits, filename: this.name + '.js' })
+    try {
+      const out = await scratch.call({
+        method: INIT_METHOD,
+        argsJson: '[]',
+        callerId: formatKey(this.opts.identity.publicKey),
+        timestamp: Date.now(),
+        seed: randomBytes(32),
+        files: new MemoryFiles(),
+        oracle: this.opts.oracles ? { mode: 'record' } : { mode: 'off' }
+      })
+      if (!out.ok) throw VmsError.CONTRACT_INIT(`init failed, nothing was deployed: ${out.error?.message ?? 'no error'}`)
+    } finally {
+      await scratch.close()
     }
   }
 
@@ -278,7 +304,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       checkRequestCheap(req, this.key, this.methods, this.genesis.limits)
       if (this.queue.length >= this.maxQueue) throw VmsError.HOST_BUSY(`${this.queue.length} calls queued`)
     } catch (err) {
-      this.stats.rejected++
+      this.rejected(req, err)
       throw err
     } finally {
       cost.ms += performance.now() - t0
@@ -288,7 +314,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       if (this.closing) throw VmsError.CLOSED('host is closing')
       return { done: this.enqueue(req) }
     }, cost).catch((err: VmsError) => {
-      if (err.code === 'BAD_SIGNATURE' || err.code === 'BAD_ARGUMENTS') this.stats.rejected++
+      if (err.code === 'BAD_SIGNATURE' || err.code === 'BAD_ARGUMENTS') this.rejected(req, err)
       throw err
     })
     return await done
@@ -297,6 +323,15 @@ export class ContractHost extends ReadyResource implements PoolMember {
   /** Largest call request frame worth decoding, bytes (maxArgsBytes plus the rest of a request). */
   get maxRequestBytes (): number {
     return this.genesis.limits.maxArgsBytes + REQUEST_OVERHEAD_BYTES
+  }
+
+  /**
+   * Counts a request refused before the log and emits `rejected` with
+   * `{ method, caller, error }` (caller: the claimed key; nothing is logged).
+   */
+  private rejected (req: CallRequest, err: unknown): void {
+    this.stats.rejected++
+    this.emit('rejected', { method: req.method, caller: req.caller, error: VmsError.from(err) })
   }
 
   /** The last nonce the log holds for `caller` (0 when none). */
@@ -308,7 +343,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     try {
       this.nonces.reserve(req.caller, req.nonce)
     } catch (err) {
-      this.stats.rejected++
+      this.rejected(req, err)
       return Promise.reject(err)
     }
     return new Promise((resolve, reject) => {

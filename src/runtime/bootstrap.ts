@@ -10,6 +10,7 @@
 
 import { DETERMINISM_SOURCE } from './bootstrap-determinism.js'
 import { SYSTEM_SOURCE } from './bootstrap-system.js'
+import { SURFACE_SOURCE } from './bootstrap-surface.js'
 
 /** File name shown for bootstrap frames in stack traces. */
 export const BOOTSTRAP_FILENAME = 'vms:bootstrap'
@@ -19,6 +20,7 @@ export const BOOTSTRAP_SOURCE: string = [
   'return (function (filesRef, randomRef) {',
   "'use strict'",
   DETERMINISM_SOURCE,
+  SURFACE_SOURCE,
   SYSTEM_SOURCE,
   'return { __proto__: null, load, run, check }',
   '})($0, $1)'

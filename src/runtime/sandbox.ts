@@ -8,8 +8,8 @@
  * Processes using this module must run with `node --no-node-snapshot`.
  */
 
-import { createRequire } from 'node:module'
-import ivm from 'isolated-vm'
+import ivm, { IVM_VERSION } from './ivm.js'
+import { LANGUAGE_SURFACE } from './bootstrap-surface.js'
 import { VmsError, type ErrorInfo } from '../errors.js'
 import { VERSION } from '../version.js'
 import { canonicalResult } from '../json.js'
@@ -362,10 +362,10 @@ export const createSandbox: SandboxFactory = async (source: string, opts: Sandbo
  * Names the exact runtime that executes contracts, for genesis records and
  * attestations: replays are only comparable on the same runtime.
  * `rules/N` names the version of the runtime's semantics (limits, cuts, checks):
- * bumped whenever the same call could end differently.
- * @returns e.g. `vms-node/0.1.0 rules/2 isolated-vm/5.0.4 v8/11.3.244.8-node.38 node/20.20.2`
+ * bumped whenever the same call could end differently; `surface/` names the
+ * language surface contracts see (bootstrap-surface.ts).
+ * @returns e.g. `vms-node/0.1.0 rules/2 isolated-vm/5.0.4 v8/11.3.244.8-node.38 node/20.20.2 surface/v8-11.3`
  */
 export function runtimeFingerprint (): string {
-  const ivmVersion = (createRequire(import.meta.url)('isolated-vm/package.json') as { version: string }).version
-  return `vms-node/${VERSION} rules/${RUNTIME_RULES} isolated-vm/${ivmVersion} v8/${process.versions.v8} node/${process.versions.node}`
+  return `vms-node/${VERSION} rules/${RUNTIME_RULES} isolated-vm/${IVM_VERSION} v8/${process.versions.v8} node/${process.versions.node} surface/${LANGUAGE_SURFACE}`
 }

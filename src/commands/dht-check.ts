@@ -1,0 +1,67 @@
+/**
+ * Says early whether any DHT node answers, so a missing `--bootstrap` does
+ * not look like a dead host: commands probe the bootstrap list with a
+ * short-lived client DHT node before they start their real work.
+ */
+
+import HyperDHT from 'hyperdht'
+import { VmsError } from '../errors.js'
+import { formatBootstrap, type NetOptions } from '../net/swarm.js'
+
+/** How long a probe waits for the first DHT node to answer, ms. */
+export const DHT_PROBE_MS = 3000
+
+/** What a probe found. */
+export interface DhtProbe {
+  /** `host:port,...` of the bootstrap list, or `public DHT (host:port,...)`. */
+  dht: string
+  /** Whether at least one DHT node answered within the wait. */
+  ok: boolean
+  /** DHT nodes known after the probe. */
+  nodes: number
+}
+
+/** Text naming the DHT of these options: the bootstrap list, or the public DHT. */
+export function describeDht (opts: NetOptions): string {
+  if (opts.bootstrap && opts.bootstrap.length > 0) return formatBootstrap(opts.bootstrap)
+  const pub = (HyperDHT as unknown as { BOOTSTRAP?: string[] }).BOOTSTRAP ?? []
+  return `the public DHT (${pub.join(',')})`
+}
+
+/** The one-line hint every "no DHT" message ends with. */
+export const BOOTSTRAP_HINT = 'pass --bootstrap host:port or set VMS_BOOTSTRAP (`vms-node devnet` runs a local DHT and prints its host:port)'
+
+/**
+ * Starts a client DHT node on the bootstrap list of `opts` and waits up to
+ * `ms` for it to know at least one other node.
+ * @param ms wait, ms (default {@link DHT_PROBE_MS})
+ * @param signal stops the wait early (the result then says what was known)
+ * @returns what it found; never throws for an unreachable DHT
+ */
+export async function probeDht (opts: NetOptions, ms = DHT_PROBE_MS, signal?: AbortSignal): Promise<DhtProbe> {
+  const dht = new HyperDHT({
+    bootstrap: opts.bootstrap && opts.bootstrap.length > 0 ? opts.bootstrap : undefined,
+    host: opts.bindHost ?? '127.0.0.1',
+    ephemeral: true
+  })
+  const count = (): number => (dht as unknown as { toArray (): unknown[] }).toArray().length
+  try {
+    // ready() also resolves when no bootstrap node answered: what counts is a known node
+    dht.ready().catch(() => {})
+    const deadline = Date.now() + ms
+    while (count() === 0 && Date.now() < deadline && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
+    return { dht: describeDht(opts), ok: count() > 0, nodes: count() }
+  } finally {
+    await dht.destroy({ force: true }).catch(() => {})
+  }
+}
+
+/**
+ * Probes the DHT and throws when no node answered.
+ * @throws VmsError NO_DHT naming the bootstrap list and how to pass one
+ */
+export async function requireDht (opts: NetOptions, ms = DHT_PROBE_MS): Promise<DhtProbe> {
+  const p = await probeDht(opts, ms)
+  if (!p.ok) throw VmsError.NO_DHT(`no DHT node answered within ${ms} ms at ${p.dht}: ${BOOTSTRAP_HINT}`)
+  return p
+}
