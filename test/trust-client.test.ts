@@ -21,6 +21,17 @@ import { startImpostor } from './impostor.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** The code of the `{"error":{"code":...}}` line a `--json` command prints on failure (null when none). */
+function jsonErrorCode (stdout: string): string | null {
+  for (const line of stdout.trim().split('\n').reverse()) {
+    try {
+      const msg = JSON.parse(line) as { error?: { code?: string } }
+      if (msg.error && typeof msg.error.code === 'string') return msg.error.code
+    } catch {}
+  }
+  return null
+}
+
 function cliArgs (net: Parameters<typeof bootstrapArg>[0], dir: string, extra: string[] = []): string[] {
   return ['--json', '--bootstrap', bootstrapArg(net), '--identity', path.join(dir, 'id.json'), '--timeout', '4000', ...extra]
 }
@@ -37,12 +48,12 @@ test('impostor alone: `call --json` fails FORGED_REPLY and never prints 1337; `i
   const called = await cliRun(['call', key, 'increment', ...cliArgs(net, dir)])
   t.not(called.code, 0, 'call exits non-zero')
   t.absent(called.stdout.includes('1337'), 'the forged result is not printed')
-  t.ok(called.stderr.includes('FORGED_REPLY'), called.stderr.trim())
+  t.is(jsonErrorCode(called.stdout), 'FORGED_REPLY', called.stdout.trim())
 
   const info = await cliRun(['info', key, ...cliArgs(net, dir)])
   t.not(info.code, 0, 'info exits non-zero')
   t.absent(info.stdout.includes('forged') || info.stdout.includes('steal') || info.stdout.includes(formatKey(imp.files)), 'no forged field is shown')
-  t.ok(info.stderr.includes('FORGED_REPLY'), info.stderr.trim())
+  t.is(jsonErrorCode(info.stdout), 'FORGED_REPLY', info.stdout.trim())
 
   await t.exception(VmsClient.connect(host.key, { bootstrap: net.bootstrap, identity: identity(), timeout: 3000 }), /FORGED_REPLY/, 'VmsClient.connect refuses the forged info')
   t.ok(imp.served.info >= 3, 'the impostor was asked (and answered) each time')
@@ -233,7 +244,7 @@ test('forged receipt with --quorum 1: an honest watcher\'s ok at the same length
   const called = await cliRun(['call', formatKey(host.key), 'increment', ...cliArgs(net, dir, ['--storage', storage, '--quorum', '1', '--quorum-timeout', '3000'])])
   t.not(called.code, 0, 'the call fails')
   t.absent(called.stdout.includes('1337'), 'no forged result')
-  t.ok(called.stderr.includes('FORGED_REPLY'), called.stderr.trim())
+  t.is(jsonErrorCode(called.stdout), 'FORGED_REPLY', called.stdout.trim())
   t.ok(imp.served.info + imp.served.call >= 1, 'the impostor answered')
 
   // the quorum rule itself: an attestation counts only over the receipt's own tree
