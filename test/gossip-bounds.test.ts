@@ -110,7 +110,7 @@ test('1,600 valid attestations within the rate limits (1,000 about a made-up con
   t.is(node.attestations.latest(host.key).length, 600, 'the 600 fresh watchers about the hosted contract are kept')
 
   await freshClientCalls(t, net, host, 'after the flood')
-  await node.attestations.close() // written to the node's state bee (it was attestations.json)
+  await node.attestations.persisted() // written to the node's state bee (it was attestations.json)
   const saved = node.node.state.byteLength
   await node.close()
   t.ok(saved < 1024 * 1024, `the saved store is ${saved} bytes`)
@@ -156,7 +156,7 @@ test('20,000 fault attestations from fresh watcher keys -> the store stays bound
   })()
   const during = await rootTimes(100)
   await flood
-  await node.attestations.close()
+  await node.attestations.persisted()
   const rss = process.memoryUsage().rss - rss0
   t.is(added, 20_000)
   t.is(rejected, 0, 'every one was valid')

@@ -102,6 +102,7 @@ export class AttestationStore extends EventEmitter {
   private saving: Promise<void> = Promise.resolve()
   private saveError: Error | null = null
   private loaded = false
+  private closed = false
   /** Contracts (hex) the node wants; null until it names the first. */
   private wanted: Set<string> | null = null
 
@@ -130,8 +131,18 @@ export class AttestationStore extends EventEmitter {
     for (const bytes of await this.persistence.load()) this.addEncoded(bytes)
   }
 
-  /** Flushes pending changes and waits until they are written. @throws the last write's error */
+  /**
+   * Flushes pending changes and waits until they are written; later changes
+   * are kept in memory only (the node closes its state next).
+   * @throws the last write's error
+   */
   async close (): Promise<void> {
+    await this.persisted()
+    this.closed = true
+  }
+
+  /** Flushes pending changes and waits until they are written. @throws the last write's error */
+  async persisted (): Promise<void> {
     this.flush()
     await this.saving
     if (this.saveError) throw this.saveError
@@ -314,7 +325,7 @@ export class AttestationStore extends EventEmitter {
   }
 
   private scheduleSave (): void {
-    if ((!this.opts.file && !this.persistence) || this.saveTimer) return
+    if ((!this.opts.file && !this.persistence) || this.saveTimer || this.closed) return
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null
       this.save()
@@ -329,6 +340,7 @@ export class AttestationStore extends EventEmitter {
     // contracts loaded that the node no longer wants go now
     if (this.wanted) for (const cid of [...this.contracts.keys()]) if (!this.wanted.has(cid)) this.contracts.delete(cid)
     if (persistence) {
+      if (this.closed) return
       const kept = new Map<string, Uint8Array>()
       for (const a of this.all()) kept.set(attestationId(a), encodeAttestation(a))
       this.saving = this.saving.then(async () => await persistence.save(kept)).catch((err: Error) => { this.saveError = err })

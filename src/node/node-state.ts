@@ -16,6 +16,7 @@
 import ReadyResource from 'ready-resource'
 import Hyperbee from 'hyperbee'
 import type Corestore from 'corestore'
+import { VmsError } from '../errors.js'
 import type { AttestationPersistence } from '../attest/store.js'
 
 /** Name of the state core in the node's Corestore. */
@@ -66,13 +67,18 @@ export class NodeState extends ReadyResource {
 
   /**
    * Puts and deletes in one atomic batch (after every earlier write).
+   * @throws VmsError CLOSED once the state is closing
    * @param puts key -> value
    * @param dels keys to delete
    */
   async write (puts: Iterable<[string, Uint8Array]>, dels: Iterable<string> = []): Promise<void> {
     const run = async (): Promise<void> => {
+      if (this.closing) throw VmsError.CLOSED('the node state is closed')
       if (!this.opened) await this.ready()
-      const b = (this.bee as Hyperbee<Buffer>).batch()
+      const bee = this.bee as Hyperbee<Buffer>
+      // a batch on a closed core leaves a rejection Hyperbee never hands back
+      if (bee.core.closing) throw VmsError.CLOSED('the node state core is closed')
+      const b = bee.batch()
       for (const [k, v] of puts) await b.put(k, Buffer.from(v.buffer, v.byteOffset, v.byteLength))
       for (const k of dels) await b.del(k)
       await b.flush()

@@ -285,7 +285,7 @@ export class VmsNode extends ReadyResource {
     const file = path.join(this.opts.storage, 'attestations.json')
     if (!fs.existsSync(file)) return
     for (const bytes of readAttestationsFile(file)) this.attestations.addEncoded(bytes)
-    await this.attestations.close()
+    await this.attestations.persisted()
     fs.renameSync(file, file + '.migrated')
   }
 }

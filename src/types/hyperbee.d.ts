@@ -10,7 +10,7 @@ declare module 'hyperbee' {
   }
   export default class Hyperbee<V = Buffer> {
     constructor (core: Hypercore, opts?: { keyEncoding?: 'utf-8' | 'binary', valueEncoding?: 'utf-8' | 'binary' | 'json' })
-    readonly core: Hypercore & { byteLength: number }
+    readonly core: Hypercore & { byteLength: number, closing: Promise<void> | null }
     ready (): Promise<void>
     close (): Promise<void>
     get (key: string): Promise<BeeEntry<V> | null>
