@@ -9,44 +9,18 @@ import test from 'brittle'
 import path from 'node:path'
 import c from 'compact-encoding'
 import Protomux from 'protomux'
-import Hypercore from 'hypercore'
 import type { SwarmConnection } from 'hyperswarm'
-import { signAttestation } from '../src/attest/attestation.js'
-import { signerOf } from '../src/attest/signer.js'
 import { AttestationStore } from '../src/attest/store.js'
 import { createSwarm } from '../src/net/swarm.js'
-import { discoveryKey, keyPair, randomBytes, sign } from '../src/crypto.js'
-import { GOSSIP_PROTOCOL, VERDICT_FAULT, VERDICT_OK, gossipFrame, rootSignable, type Attestation } from '../protocol/index.js'
+import { discoveryKey, keyPair } from '../src/crypto.js'
+import { GOSSIP_PROTOCOL, gossipFrame, type Attestation } from '../protocol/index.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import type { HostNode } from '../src/host/host-node.js'
-import type { KeyPair } from '../src/crypto.js'
 import { example, hostNode, rawRpc, testnet, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import { connect, until } from './fault-helpers.js'
-
-/** A valid attestation by `watcher` about `host`'s current root (`fault` makes it a fault claim). */
-async function attestHost (host: ContractHost, watcher: KeyPair, fault = false): Promise<Attestation> {
-  const root = await host.root()
-  return signAttestation({
-    contract: host.key, signer: signerOf(host.log.core)!, length: root.length, fork: root.fork, treeHash: root.treeHash, hostSignature: root.signature,
-    filesVersion: 0, filesHash: Buffer.alloc(32), verdict: fault ? VERDICT_FAULT : VERDICT_OK, trusted: false,
-    fault: fault ? { kind: 'result', index: 1, cause: 'host', message: 'made up', evidence: '{}' } : null,
-    runtime: 'test', time: Date.now()
-  }, watcher)
-}
-
-/** Valid attestations about a contract nobody hosts: its key is the hash of a manifest the attacker made. */
-function madeUpContract (n: number): Attestation[] {
-  const signerKp = keyPair()
-  const signer = { version: 1, publicKey: signerKp.publicKey, namespace: randomBytes(32) }
-  const contract = (Hypercore as unknown as { key (m: unknown): Buffer }).key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
-  const root = { contract, length: 5, fork: 0, treeHash: randomBytes(32) }
-  const hostSignature = sign(rootSignable(root), signerKp.secretKey)
-  return Array.from({ length: n }, () => signAttestation({
-    ...root, signer, hostSignature, filesVersion: 0, filesHash: Buffer.alloc(32), verdict: VERDICT_OK, trusted: false, fault: null, runtime: 'test', time: Date.now()
-  }, keyPair()))
-}
+import { attestHost, madeUpContract } from './attest-helpers.js'
 
 /** A raw gossip channel to the host of `key`, for sending attestations by hand. */
 async function gossipTo (t: T, net: Testnet, key: Uint8Array): Promise<{ send (list: Attestation[]): void, closed: () => boolean }> {

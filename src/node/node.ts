@@ -235,14 +235,26 @@ export class VmsNode extends ReadyResource {
   }
 
   protected override async _close (): Promise<void> {
+    // every step runs even when one before it failed; the first error is thrown at the end
+    let error: unknown = null
+    const step = async (fn: () => unknown): Promise<void> => {
+      try {
+        await fn()
+      } catch (err) {
+        if (error === null) error = err
+      }
+    }
     // off the network first, so no request reaches a closing service; then the rest in reverse order
-    if (this.swarm && !this.opts.swarm) await this.swarm.destroy()
-    for (const s of this.opened_.splice(0).reverse()) if (s.close) await s.close()
-    if (this.ownsGossip) this.gossip.close()
-    if (this.ownsGossip) await this.attestations.close()
-    await this.state.close()
-    await this.store.close()
+    if (this.swarm && !this.opts.swarm) await step(async () => await (this.swarm as Hyperswarm).destroy())
+    for (const s of this.opened_.splice(0).reverse()) await step(async () => await s.close?.())
+    if (this.ownsGossip) {
+      this.gossip.close()
+      await step(async () => await this.attestations.close())
+    }
+    await step(async () => await this.state.close())
+    await step(async () => await this.store.close())
     if (this.tmpdir) fs.rmSync(this.tmpdir, { recursive: true, force: true })
+    if (error !== null) throw error
   }
 
   private async openService (s: NodeService): Promise<void> {
