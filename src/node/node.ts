@@ -214,12 +214,10 @@ export class VmsNode extends ReadyResource {
     if (this.tmpdir) fs.mkdirSync(this.tmpdir, { recursive: true })
     await this.store.ready()
     this.identity = loadNodeIdentity(opts.identity, opts.storage)
-    if (this.persist) {
-      await this.state.ready()
+    if (this.persist) await this.state.ready()
+    if (this.ownsGossip) {
       await this.attestations.open()
-      await this.migrateAttestations()
-    } else if (this.ownsGossip) {
-      await this.attestations.open()
+      if (this.persist) await this.migrateAttestations()
     }
     if (opts.network !== false) {
       if (opts.swarm) {

@@ -10,8 +10,14 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
-import type { NodeState } from '../node/node-state.js'
 import type { StatementJSON, Verdict } from './verdict.js'
+
+/** The key/value store {@link StateBee} writes to (a node's state bee, node/node-state.ts). */
+export interface StateKV {
+  get (key: string): Promise<Uint8Array | null>
+  /** Puts (and deletes) in one atomic batch. */
+  write (puts: Iterable<[string, Uint8Array]>, dels?: Iterable<string>): Promise<void>
+}
 
 /** Layout version of the state file. */
 const STATE_VERSION = 1
@@ -79,7 +85,7 @@ function parseState (text: string): WatchState | null {
  * removed once the bee holds the state).
  */
 export class StateBee implements WatchStateStore {
-  private readonly state: NodeState
+  private readonly state: StateKV
   private readonly key: string
   private readonly legacy: StateFile | null
   private migrated = false
@@ -89,7 +95,7 @@ export class StateBee implements WatchStateStore {
    * @param contractHex contract key, hex
    * @param legacyDir folder of the former state files, or null
    */
-  constructor (state: NodeState, contractHex: string, legacyDir: string | null = null) {
+  constructor (state: StateKV, contractHex: string, legacyDir: string | null = null) {
     this.state = state
     this.key = 'watch/' + contractHex
     this.legacy = legacyDir ? new StateFile(legacyDir, contractHex) : null
@@ -97,7 +103,7 @@ export class StateBee implements WatchStateStore {
 
   async load (): Promise<WatchState | null> {
     const value = await this.state.get(this.key)
-    if (value) return parseState(value.toString('utf8'))
+    if (value) return parseState(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'))
     return this.legacy ? this.legacy.load() : null
   }
 
