@@ -20,27 +20,22 @@
  * ```
  */
 
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import Corestore from 'corestore'
-import Hyperdrive from 'hyperdrive'
+import type Corestore from 'corestore'
+import type Hyperdrive from 'hyperdrive'
 import type Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
-import type { SwarmConnection } from 'hyperswarm'
 import type { ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../protocol/index.js'
 import { NonceClock, signCall } from './caller.js'
-import { discoveryKey } from './crypto.js'
+import { discoveryKey, keyPair } from './crypto.js'
 import { VmsError } from './errors.js'
-import { loadIdentity, toIdentity, type Identity } from './identity.js'
+import { defaultIdentityPath, type Identity } from './identity.js'
 import { canonicalArgs } from './json.js'
 import { parseKey } from './keys.js'
 import { PeerSet, type Peer } from './net/peers.js'
-import { guardConnection } from './net/guard.js'
 import { keepLooking } from './net/lookup.js'
-import { createSwarm } from './net/swarm.js'
-import { Gossip } from './net/gossip.js'
-import { AttestationStore } from './attest/store.js'
+import type { Gossip } from './net/gossip.js'
+import type { AttestationStore } from './attest/store.js'
+import { VmsNode } from './node/node.js'
 import { assertNoFault, coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
 import { reportSplitViews } from './attest/attester.js'
 import { checkReceipt, type ReceiptCheck } from './attest/receipt.js'
@@ -62,7 +57,8 @@ export type ConnectedClient = VmsClient & { [method: string]: ContractMethod }
 /** A connection to one contract. Use {@link VmsClient.connect}. */
 export class VmsClient {
   readonly key: Buffer
-  readonly identity: Identity
+  /** The node the client is a service of (store, swarm, identity, gossip, connections). */
+  readonly node: VmsNode
   /**
    * The contract's info from the verified log: files key, name, runtime,
    * oracles and limits from the proven genesis, length and fork from the
@@ -73,22 +69,16 @@ export class VmsClient {
   info!: ContractInfo
   /** Receipt of the last call that ran (verified). */
   lastReceipt: Receipt | null = null
-  readonly store: Corestore
-  /** Attestations gossiped by peers (latest per watcher, verified faults). */
-  readonly attestations: AttestationStore
-  readonly gossip: Gossip
-  readonly swarm: Hyperswarm
   /** The replicated call log. */
   readonly core: Hypercore
   /** The contract's peers: proven ones first (see net/peers.ts). */
   readonly peers: PeerSet
   private readonly timeout: number
-  private readonly tmpdir: string | null
   private readonly nonces = new NonceClock()
   private readonly files: CoveredFiles
   private closed = false
   private readonly quorum: number
-  private readonly stopSplitViews: () => void
+  private stopSplitViews: () => void = () => {}
   private readonly quorumTimeout: number
   private readonly faultQuorum: number
   /** The log's signer, proven against the contract key by the first verified reply. */
@@ -102,26 +92,30 @@ export class VmsClient {
   /** The background audit (with `audit: true`): emits `verdict` and `fault` (a Verdict). */
   auditor: ContractWatch | null = null
 
+  /** Does no I/O: {@link VmsClient.connect} opens the node. */
   private constructor (key: Buffer, opts: ClientOptions) {
     this.key = key
     this.timeout = opts.timeout ?? 5000
-    const id = opts.identity
-    this.identity = typeof id === 'object' ? toIdentity(id) : loadIdentity(id)
-    this.tmpdir = opts.storage ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'vms-client-'))
-    this.store = new Corestore(opts.storage ?? (this.tmpdir as string))
-    this.core = this.store.get({ key })
     this.peers = new PeerSet(key)
     const firewall = opts.firewall
-    this.swarm = createSwarm({ ...opts, firewall: (pk) => this.peers.banned(pk) || (firewall ? firewall(pk) : false) })
-    this.attestations = new AttestationStore({ file: opts.storage ? path.join(opts.storage, 'attestations.json') : undefined })
-    this.gossip = new Gossip(this.attestations)
+    this.node = new VmsNode({
+      ...opts,
+      storeDir: opts.storage, // the client's Corestore is its storage folder itself
+      nodeKey: keyPair(), // a client announces nothing: a fresh swarm key each time
+      identity: opts.identity ?? defaultIdentityPath(),
+      firewall: (pk) => this.peers.banned(pk) || (firewall ? firewall(pk) : false)
+    })
+    this.core = this.store.get({ key })
+    this.node.add({
+      name: 'client',
+      onconnection: (conn) => this.peers.add(conn),
+      close: async () => await this.closeParts()
+    })
     this.quorum = opts.quorum ?? 0
     this.faultQuorum = opts.faultQuorum ?? 1
-    this.stopSplitViews = reportSplitViews(this.attestations, this.gossip, this.identity, `vms-node/${VERSION}`)
     this.quorumTimeout = opts.quorumTimeout ?? 30_000
-    this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
     this.files = new CoveredFiles({
-      store: this.store,
+      store: this.store.session(), // its drive closes the store it gets: a session, not the node's
       core: this.core,
       attestations: this.attestations,
       timeout: this.timeout,
@@ -146,6 +140,8 @@ export class VmsClient {
   static async connect (key: string | Uint8Array, opts: ClientOptions = {}): Promise<ConnectedClient> {
     const client = new VmsClient(parseKey(key), opts)
     try {
+      await client.node.ready()
+      client.stopSplitViews = reportSplitViews(client.attestations, client.gossip, client.identity, `vms-node/${VERSION}`)
       await client.core.ready()
       const discovery = client.swarm.join(discoveryKey(client.key), { server: false, client: true })
       // until a proven peer is connected and someone serves the log itself (a peer replaying signed
@@ -159,6 +155,14 @@ export class VmsClient {
     }
     return client.proxy()
   }
+
+  get store (): Corestore { return this.node.store }
+  /** The caller identity that signs every call (the node's identity). */
+  get identity (): Identity { return this.node.identity }
+  /** Attestations gossiped by peers (latest per watcher, verified faults). */
+  get attestations (): AttestationStore { return this.node.attestations }
+  get gossip (): Gossip { return this.node.gossip }
+  get swarm (): Hyperswarm { return this.node.swarm as Hyperswarm }
 
   /** The background audit's latest verdict (null without `audit: true` or before the first). */
   get verdict (): Verdict | null {
@@ -397,24 +401,17 @@ export class VmsClient {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.node.close()
+  }
+
+  /** The client service's own parts, closed by the node after it left the swarm. */
+  private async closeParts (): Promise<void> {
     if (this.watcher) await this.watcher.close()
     this.stopLooking()
     this.peers.close()
     this.stopSplitViews()
-    this.gossip.close()
-    this.attestations.flush()
-    await this.swarm.destroy()
     await this.files.close()
     await this.core.close()
-    await this.store.close()
-    if (this.tmpdir) fs.rmSync(this.tmpdir, { recursive: true, force: true })
-  }
-
-  private onconnection (conn: SwarmConnection): void {
-    guardConnection(conn) // first: it must see every frame before protomux does
-    this.store.replicate(conn)
-    this.gossip.attach(conn)
-    this.peers.add(conn)
   }
 
   /** A verified root: kept for split-view checks, and the info's length follows the longest. */

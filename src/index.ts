@@ -2,6 +2,7 @@
  * vms-node library API.
  *
  * - {@link VmsClient}: call a contract by key.
+ * - {@link VmsNode}: one node (store, swarm, identity, gossip, connections) that services plug into.
  * - {@link HostNode} / {@link ContractHost}: host contracts.
  * - {@link ContractLog}: read a call log and its files.
  * - {@link Watcher}: follow contracts, replay and judge every call.
@@ -11,6 +12,8 @@
  * - {@link VmsError}: the one error class (check `err.code`).
  */
 export { VmsClient } from './client.js'
+export { VmsNode } from './node/node.js'
+export type { VmsNodeOptions, NodeService, ConnectionContext, PeerInfo } from './node/node.js'
 export type { ClientOptions, ConnectedClient, ContractMethod, ProvenRead, Receipt } from './client.js'
 export { HostNode } from './host/host-node.js'
 export type { HostNodeOptions, DeployOptions } from './host/host-node.js'

@@ -6,48 +6,21 @@
 // client, and the saved store kept it so across restarts).
 
 import test from 'brittle'
-import fs from 'node:fs'
 import path from 'node:path'
 import c from 'compact-encoding'
 import Protomux from 'protomux'
-import Hypercore from 'hypercore'
 import type { SwarmConnection } from 'hyperswarm'
-import { signAttestation } from '../src/attest/attestation.js'
-import { signerOf } from '../src/attest/signer.js'
 import { AttestationStore } from '../src/attest/store.js'
 import { createSwarm } from '../src/net/swarm.js'
-import { discoveryKey, keyPair, randomBytes, sign } from '../src/crypto.js'
-import { GOSSIP_PROTOCOL, VERDICT_FAULT, VERDICT_OK, gossipFrame, rootSignable, type Attestation } from '../protocol/index.js'
+import { discoveryKey, keyPair } from '../src/crypto.js'
+import { GOSSIP_PROTOCOL, gossipFrame, type Attestation } from '../protocol/index.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import type { HostNode } from '../src/host/host-node.js'
-import type { KeyPair } from '../src/crypto.js'
 import { example, hostNode, rawRpc, testnet, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import { connect, until } from './fault-helpers.js'
-
-/** A valid attestation by `watcher` about `host`'s current root (`fault` makes it a fault claim). */
-async function attestHost (host: ContractHost, watcher: KeyPair, fault = false): Promise<Attestation> {
-  const root = await host.root()
-  return signAttestation({
-    contract: host.key, signer: signerOf(host.log.core)!, length: root.length, fork: root.fork, treeHash: root.treeHash, hostSignature: root.signature,
-    filesVersion: 0, filesHash: Buffer.alloc(32), verdict: fault ? VERDICT_FAULT : VERDICT_OK, trusted: false,
-    fault: fault ? { kind: 'result', index: 1, cause: 'host', message: 'made up', evidence: '{}' } : null,
-    runtime: 'test', time: Date.now()
-  }, watcher)
-}
-
-/** Valid attestations about a contract nobody hosts: its key is the hash of a manifest the attacker made. */
-function madeUpContract (n: number): Attestation[] {
-  const signerKp = keyPair()
-  const signer = { version: 1, publicKey: signerKp.publicKey, namespace: randomBytes(32) }
-  const contract = (Hypercore as unknown as { key (m: unknown): Buffer }).key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
-  const root = { contract, length: 5, fork: 0, treeHash: randomBytes(32) }
-  const hostSignature = sign(rootSignable(root), signerKp.secretKey)
-  return Array.from({ length: n }, () => signAttestation({
-    ...root, signer, hostSignature, filesVersion: 0, filesHash: Buffer.alloc(32), verdict: VERDICT_OK, trusted: false, fault: null, runtime: 'test', time: Date.now()
-  }, keyPair()))
-}
+import { attestHost, madeUpContract } from './attest-helpers.js'
 
 /** A raw gossip channel to the host of `key`, for sending attestations by hand. */
 async function gossipTo (t: T, net: Testnet, key: Uint8Array): Promise<{ send (list: Attestation[]): void, closed: () => boolean }> {
@@ -111,9 +84,10 @@ test('1,600 valid attestations within the rate limits (1,000 about a made-up con
   t.is(node.attestations.latest(host.key).length, 600, 'the 600 fresh watchers about the hosted contract are kept')
 
   await freshClientCalls(t, net, host, 'after the flood')
+  await node.attestations.persisted() // written to the node's state bee (it was attestations.json)
+  const saved = node.node.state.byteLength
   await node.close()
-  const file = path.join(storage, 'attestations.json')
-  t.ok(fs.statSync(file).size < 1024 * 1024, `the saved store is ${fs.statSync(file).size} bytes`)
+  t.ok(saved < 1024 * 1024, `the saved store is ${saved} bytes`)
 
   const again = await hostNode(t, net, storage)
   await again.deploy(example('counter.js'), { name: 'counter' })
@@ -156,14 +130,14 @@ test('20,000 fault attestations from fresh watcher keys -> the store stays bound
   })()
   const during = await rootTimes(100)
   await flood
-  node.attestations.flush()
+  await node.attestations.persisted()
   const rss = process.memoryUsage().rss - rss0
   t.is(added, 20_000)
   t.is(rejected, 0, 'every one was valid')
   t.ok(node.attestations.size <= 1000, `the store holds ${node.attestations.size} (at most maxWatchers = 1,000 watchers per contract)`)
   t.ok(node.attestations.faults(host.key).length <= 1000, 'faults bounded')
-  const size = fs.statSync(path.join(storage, 'attestations.json')).size
-  t.ok(size < 2 * 1024 * 1024, `attestations.json is ${(size / 1024).toFixed(0)} KiB (it was 15.9 MB)`)
+  const size = node.node.state.byteLength // the state bee, where attestations.json was
+  t.ok(size < 2 * 1024 * 1024, `the saved store is ${(size / 1024).toFixed(0)} KiB (it was 15.9 MB)`)
   t.ok(rss < 150 * 1024 * 1024, `RSS grew ${(rss / 1048576).toFixed(0)} MB (bound 150; it was 257)`)
   const p90 = (s: number[]): number => s[Math.floor(s.length * 0.9)]
   t.comment(`root p90 before ${p90(before).toFixed(1)} ms, during the flood ${p90(during).toFixed(1)} ms`)

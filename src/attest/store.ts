@@ -2,8 +2,11 @@
  * What a node knows about attestations: the latest valid one per
  * (contract, watcher), every verified fault, and the host root statements
  * seen in them, checked for split views (two signed roots of one length with
- * different tree hashes). Latest attestations and faults persist in a JSON
- * file (written atomically, debounced) so a restarted node keeps them.
+ * different tree hashes). Latest attestations and faults persist (debounced)
+ * so a restarted node keeps them: through an {@link AttestationPersistence}
+ * (a node keeps them in its own Corestore, node/node-state.ts; load them
+ * with {@link AttestationStore.open}), or in a JSON file (`file`: written to
+ * a temporary file, fsynced, renamed; loaded on first use).
  *
  * Memory is bounded: at most `maxContracts` contracts, `maxWatchers` watchers
  * per contract (the first that attest; later ones are ignored while the table
@@ -29,10 +32,22 @@ import c from 'compact-encoding'
 import { attestation as attestationCodec } from '../../protocol/index.js'
 import { formatKey } from '../keys.js'
 
+/**
+ * Where a store keeps its attestations: `load` returns the encoded ones kept
+ * (each is checked again as it is added), `save` gets every attestation the
+ * store keeps now (id hex -> encoded) and writes them atomically.
+ */
+export interface AttestationPersistence {
+  load (): Promise<Uint8Array[]>
+  save (kept: Map<string, Uint8Array>): Promise<void>
+}
+
 /** Options for {@link AttestationStore}. */
 export interface AttestationStoreOptions {
-  /** JSON file to persist to; memory only when omitted. */
+  /** JSON file to persist to (memory only when neither this nor `persistence` is given). */
   file?: string
+  /** Persist through this instead (wins over `file`). */
+  persistence?: AttestationPersistence
   /** Contracts kept (default 10,000). */
   maxContracts?: number
   /** Watchers kept per contract (default 1,000). */
@@ -80,12 +95,18 @@ function newEntry (): ContractEntry {
  */
 export class AttestationStore extends EventEmitter {
   private readonly contracts = new Map<string, ContractEntry>()
-  private readonly opts: Required<Omit<AttestationStoreOptions, 'file'>> & { file: string | null }
+  private readonly opts: Required<Omit<AttestationStoreOptions, 'file' | 'persistence'>> & { file: string | null }
+  private readonly persistence: AttestationPersistence | null
   private saveTimer: NodeJS.Timeout | null = null
+  /** Saves through `persistence`, in order. */
+  private saving: Promise<void> = Promise.resolve()
+  private saveError: Error | null = null
+  private loaded = false
+  private closed = false
   /** Contracts (hex) the node wants; null until it names the first. */
   private wanted: Set<string> | null = null
 
-  /** @param opts see {@link AttestationStoreOptions}; loads `file` when it exists */
+  /** @param opts see {@link AttestationStoreOptions}; does no I/O (see {@link AttestationStore.open}) */
   constructor (opts: AttestationStoreOptions = {}) {
     super()
     this.opts = {
@@ -95,7 +116,36 @@ export class AttestationStore extends EventEmitter {
       maxFaultsPerWatcher: opts.maxFaultsPerWatcher ?? 4,
       maxStatements: opts.maxStatements ?? 4096
     }
-    this.load()
+    this.persistence = opts.persistence ?? null
+  }
+
+  /**
+   * Loads what was kept (every attestation checked again, within the caps).
+   * A `file` store also loads itself on first use; a store with
+   * `persistence` starts empty until this resolves.
+   */
+  async open (): Promise<void> {
+    if (this.loaded) return
+    if (!this.persistence) return this.loadFile()
+    this.loaded = true
+    for (const bytes of await this.persistence.load()) this.addEncoded(bytes)
+  }
+
+  /**
+   * Flushes pending changes and waits until they are written; later changes
+   * are kept in memory only (the node closes its state next).
+   * @throws the last write's error
+   */
+  async close (): Promise<void> {
+    await this.persisted()
+    this.closed = true
+  }
+
+  /** Flushes pending changes and waits until they are written. @throws the last write's error */
+  async persisted (): Promise<void> {
+    this.flush()
+    await this.saving
+    if (this.saveError) throw this.saveError
   }
 
   /**
@@ -122,6 +172,7 @@ export class AttestationStore extends EventEmitter {
    * @returns whether it was valid, whether it is news, whether it was ignored, and any split view it revealed
    */
   add (a: Attestation): AddResult {
+    this.loadFile()
     const cid = hex(a.contract)
     const wid = hex(a.watcher)
     if (this.wanted && !this.wanted.has(cid)) return { valid: true, fresh: false, ignored: true, splitView: null }
@@ -156,6 +207,7 @@ export class AttestationStore extends EventEmitter {
    * @returns the split view it reveals, or null
    */
   addStatement (s: RootStatement, signer: SignerRecord): AddResult['splitView'] {
+    this.loadFile()
     const cid = hex(s.contract)
     let entry = this.contracts.get(cid)
     if (!entry) {
@@ -170,21 +222,25 @@ export class AttestationStore extends EventEmitter {
 
   /** The latest attestation of every watcher of `contract`. */
   latest (contract: Uint8Array): Attestation[] {
+    this.loadFile()
     return [...(this.contracts.get(hex(contract))?.latest.values() ?? [])]
   }
 
   /** Every verified fault attestation about `contract`. */
   faults (contract: Uint8Array): Attestation[] {
+    this.loadFile()
     return [...(this.contracts.get(hex(contract))?.faults.values() ?? [])]
   }
 
   /** Keys (hex) of every contract with attestations. */
   contractIds (): string[] {
+    this.loadFile()
     return [...this.contracts.keys()]
   }
 
   /** Every attestation kept about wanted contracts: all latest ones and all faults (each once). */
   all (): Attestation[] {
+    this.loadFile()
     const out = new Set<Attestation>()
     for (const [cid, e] of this.contracts) {
       if (this.wanted && !this.wanted.has(cid)) continue
@@ -210,6 +266,7 @@ export class AttestationStore extends EventEmitter {
 
   /** Attestations kept (latest and faults, each once), over all contracts. */
   get size (): number {
+    this.loadFile()
     const kept = new Set<Attestation>()
     for (const e of this.contracts.values()) {
       for (const a of e.latest.values()) kept.add(a)
@@ -220,6 +277,7 @@ export class AttestationStore extends EventEmitter {
 
   /** Writes pending changes now (and stops the debounce timer). */
   flush (): void {
+    this.loadFile()
     if (this.saveTimer) clearTimeout(this.saveTimer)
     this.saveTimer = null
     this.save()
@@ -267,7 +325,7 @@ export class AttestationStore extends EventEmitter {
   }
 
   private scheduleSave (): void {
-    if (!this.opts.file || this.saveTimer) return
+    if ((!this.opts.file && !this.persistence) || this.saveTimer || this.closed) return
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null
       this.save()
@@ -277,28 +335,70 @@ export class AttestationStore extends EventEmitter {
 
   private save (): void {
     const file = this.opts.file
-    if (!file) return
-    // contracts loaded from the file that the node no longer wants go now
+    const persistence = this.persistence
+    if (!file && !persistence) return
+    // contracts loaded that the node no longer wants go now
     if (this.wanted) for (const cid of [...this.contracts.keys()]) if (!this.wanted.has(cid)) this.contracts.delete(cid)
+    if (persistence) {
+      if (this.closed) return
+      const kept = new Map<string, Uint8Array>()
+      for (const a of this.all()) kept.set(attestationId(a), encodeAttestation(a))
+      this.saving = this.saving.then(async () => await persistence.save(kept)).catch((err: Error) => { this.saveError = err })
+      return
+    }
     const list = this.all().map((a) => Buffer.from(encodeAttestation(a)).toString('hex'))
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    const tmp = file + '.tmp'
-    fs.writeFileSync(tmp, JSON.stringify({ attestations: list }) + '\n')
-    fs.renameSync(tmp, file)
+    writeFileAtomic(file as string, JSON.stringify({ attestations: list }) + '\n')
   }
 
-  private load (): void {
+  /** Loads the JSON `file` once (an unreadable file, or entry, is skipped: it is rewritten at the next save). */
+  private loadFile (): void {
+    if (this.loaded) return
+    this.loaded = true
     const file = this.opts.file
-    if (!file || !fs.existsSync(file)) return
-    try {
-      const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { attestations?: string[] }
-      for (const h of json.attestations ?? []) {
-        try {
-          this.add(c.decode(attestationCodec, Buffer.from(h, 'hex')))
-        } catch {}
-      }
-    } catch {}
+    if (!file || this.persistence) return
+    for (const bytes of readAttestationsFile(file)) this.addEncoded(bytes)
   }
+
+  /** Adds an attestation read back from storage (checked like any other); one that does not decode is left out. */
+  addEncoded (bytes: Uint8Array): void {
+    let a: Attestation
+    try {
+      a = c.decode(attestationCodec, bytes)
+    } catch {
+      return // written by an older layout: not kept
+    }
+    this.add(a)
+  }
+}
+
+/**
+ * The encoded attestations of a store's JSON file (`{ attestations: [hex...] }`),
+ * empty when the file is missing or not such JSON. Used to migrate a node's
+ * old `attestations.json` into its Corestore.
+ */
+export function readAttestationsFile (file: string): Uint8Array[] {
+  let json: { attestations?: unknown }
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8')) as { attestations?: unknown }
+  } catch {
+    return []
+  }
+  const list = Array.isArray(json.attestations) ? json.attestations : []
+  return list.filter((h): h is string => typeof h === 'string').map((h) => Buffer.from(h, 'hex'))
+}
+
+/** Writes `text` to `file` atomically: a temporary file, fsynced, renamed over it. */
+function writeFileAtomic (file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const tmp = file + '.tmp'
+  const fd = fs.openSync(tmp, 'w')
+  try {
+    fs.writeSync(fd, text)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
 }
 
 function hex (b: Uint8Array): string {

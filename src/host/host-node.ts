@@ -3,11 +3,15 @@
  * any number of hosted contracts. Every swarm connection replicates the
  * Corestore (call logs and files drives) and serves the host RPC.
  *
- * Storage layout under `storage`: `corestore/` (all cores), `identity.json`
+ * A host is the hosting service of a {@link VmsNode} (node/node.ts), which
+ * owns the store, swarm, identity, gossip and the connection handler; the
+ * host adds the host RPC to every connection and the contracts' topics.
+ *
+ * Storage layout under `storage`: `corestore/` (all cores, and the node's
+ * state: the latest attestations gossiped about its contracts), `identity.json`
  * (the operator's caller key pair, who `init` runs as), `node-key.json` (the
  * node key: the swarm key pair, kept so a restarted host announces under the
- * same key), `attestations.json` (the latest attestations gossiped about any
- * contract).
+ * same key).
  *
  * Each connection is guarded (guard.ts); a peer whose rejected call requests
  * cost more CPU than its budget is dropped and refused for `banMs`.
@@ -18,19 +22,22 @@
 
 import path from 'node:path'
 import ReadyResource from 'ready-resource'
-import Corestore from 'corestore'
+import type Corestore from 'corestore'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
 import { VmsError } from '../errors.js'
-import { loadIdentity, type Identity } from '../identity.js'
-import { createSwarm, loadNodeKeyPair, type NetOptions } from '../net/swarm.js'
+import type { Identity } from '../identity.js'
+import type { NetOptions } from '../net/swarm.js'
 import { serveRpc } from '../net/rpc.js'
-import { Gossip } from '../net/gossip.js'
-import { REJECT_BUDGET_REASON, guardConnection, type GuardOptions } from '../net/guard.js'
-import { AttestationStore } from '../attest/store.js'
+import type { Gossip } from '../net/gossip.js'
+import type { GuardOptions } from '../net/guard.js'
+import type { AttestationStore } from '../attest/store.js'
+import { VmsNode, type ConnectionContext, type NodeService, type PeerInfo } from '../node/node.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import { createProcessSandbox } from '../runtime/sandbox-process.js'
 import { ContractHost } from './contract-host.js'
+
+export type { PeerInfo } from '../node/node.js'
 
 /** Options for {@link HostNode}. */
 export interface HostNodeOptions extends NetOptions {
@@ -59,63 +66,54 @@ export interface DeployOptions {
   oracles?: boolean
 }
 
-/** Connection bookkeeping the UI reads. */
-export interface PeerInfo {
-  /** Remote noise public key. */
-  publicKey: Buffer
-  /** When the connection opened, ms since the epoch. */
-  since: number
-  /**
-   * What the peer did so far: `client` once it made a call, `watcher` once it
-   * asked for root statements without calling (watchers poll roots; a
-   * client's receipts carry them); unset before either.
-   */
-  role?: 'client' | 'watcher'
-}
-
 /**
  * Hosts contracts on the swarm. Events: `connection` (PeerInfo),
  * `disconnection` (PeerInfo), `contract` (ContractHost) after a deploy.
  */
 export class HostNode extends ReadyResource {
-  readonly store: Corestore
-  readonly identity: Identity
-  swarm: Hyperswarm | null = null
+  /** The node this host is a service of (store, swarm, identity, gossip, connections). */
+  readonly node: VmsNode
   readonly contracts = new Map<string, ContractHost>()
-  readonly peers = new Map<string, PeerInfo>()
-  readonly attestations: AttestationStore
-  readonly gossip: Gossip
   /** CPU charged to peers for rejected call requests (all connections, all time), ms. */
   rejectCpuMs = 0
-  /** Remote keys (hex) dropped for their reject budget -> refused until (ms since the epoch). */
-  private readonly banned = new Map<string, number>()
   private readonly opts: HostNodeOptions
 
-  /** @param opts see {@link HostNodeOptions} */
+  /** @param opts see {@link HostNodeOptions}; does no I/O */
   constructor (opts: HostNodeOptions) {
     super()
     this.opts = opts
-    this.store = new Corestore(path.join(opts.storage, 'corestore'))
-    this.identity = loadIdentity(opts.identityFile ?? path.join(opts.storage, 'identity.json'))
-    this.attestations = new AttestationStore({ file: path.join(opts.storage, 'attestations.json') })
-    this.gossip = new Gossip(this.attestations)
+    this.node = new VmsNode({
+      ...opts,
+      firewalled: opts.firewalled ?? false,
+      identity: opts.identityFile ?? path.join(opts.storage, 'identity.json')
+    })
+    this.node.on('connection', (info: PeerInfo) => this.emit('connection', info))
+    this.node.on('disconnection', (info: PeerInfo) => this.emit('disconnection', info))
+    const hosting: NodeService = {
+      name: 'hosting',
+      onconnection: (conn, ctx) => this.onconnection(conn, ctx),
+      close: async () => {
+        for (const host of [...this.contracts.values()].reverse()) await host.close()
+      }
+    }
+    this.node.add(hosting)
   }
 
+  get store (): Corestore { return this.node.store }
+  /** The operator identity (who `init` runs as); set once ready. */
+  get identity (): Identity { return this.node.identity }
+  get swarm (): Hyperswarm | null { return this.node.swarm }
+  /** Open connections, by remote noise key (hex). */
+  get peers (): Map<string, PeerInfo> { return this.node.peers }
+  get attestations (): AttestationStore { return this.node.attestations }
+  get gossip (): Gossip { return this.node.gossip }
+
   protected override async _open (): Promise<void> {
-    await this.store.ready()
-    const own = this.opts.firewall
-    const firewall = (key: Buffer): boolean => this.isBanned(key) || (own ? own(key) : false)
-    const swarm = createSwarm({ ...this.opts, firewalled: this.opts.firewalled ?? false, firewall }, loadNodeKeyPair(this.opts.storage))
-    this.swarm = swarm
-    swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
+    await this.node.ready()
   }
 
   protected override async _close (): Promise<void> {
-    this.gossip.close()
-    if (this.swarm) await this.swarm.destroy()
-    for (const host of [...this.contracts.values()].reverse()) await host.close()
-    this.attestations.flush()
-    await this.store.close()
+    await this.node.close()
   }
 
   /**
@@ -160,34 +158,11 @@ export class HostNode extends ReadyResource {
 
   /** True while `key` (a remote noise public key) is refused. */
   isBanned (key: Uint8Array): boolean {
-    const id = Buffer.from(key).toString('hex')
-    const until = this.banned.get(id)
-    if (until === undefined) return false
-    if (until > Date.now()) return true
-    this.banned.delete(id)
-    return false
+    return this.node.isBanned(key)
   }
 
-  private onconnection (conn: SwarmConnection): void {
-    if (this.isBanned(conn.remotePublicKey)) return conn.destroy()
-    // first: the guard must see every frame before protomux does
-    const guard = guardConnection(conn, {
-      ...this.opts.guard,
-      ondrop: (reason) => {
-        if (!reason.startsWith(REJECT_BUDGET_REASON)) return
-        if (this.banned.size >= 10_000) this.banned.delete(this.banned.keys().next().value as string)
-        this.banned.set(conn.remotePublicKey.toString('hex'), Date.now() + (this.opts.banMs ?? 10 * 60_000))
-      }
-    })
-    const info: PeerInfo = { publicKey: conn.remotePublicKey, since: Date.now() }
-    const id = conn.remotePublicKey.toString('hex')
-    this.peers.set(id, info)
-    this.emit('connection', info)
-    conn.on('close', () => {
-      this.peers.delete(id)
-      this.emit('disconnection', info)
-    })
-    this.store.replicate(conn)
+  /** The hosting service's part of a connection: the host RPC. */
+  private onconnection (conn: SwarmConnection, { guard, info }: ConnectionContext): void {
     serveRpc(conn, (key) => this.contracts.get(key.toString('hex')) ?? null, (method) => {
       if (method === 'call') info.role = 'client'
       else if (method === 'root' && !info.role) info.role = 'watcher'
@@ -195,6 +170,5 @@ export class HostNode extends ReadyResource {
       this.rejectCpuMs += ms
       guard.charge(ms)
     })
-    this.gossip.attach(conn)
   }
 }

@@ -29,7 +29,7 @@ import { checkGenesis, type ExpectedContract, type FaultDraft } from './audit.js
 import { RootBook, RootSources, conflictFault, mismatchFault, truncationFault, type RootAnswer, type RootPeer, type RootSource } from './fork.js'
 import { CallJudge, type WatchStats } from './judge.js'
 import { HeadWatch } from './head.js'
-import { StateFile, initialState, type WatchState } from './state.js'
+import { StateFile, initialState, type WatchState, type WatchStateStore } from './state.js'
 import { blockEvidence, emptyEvidence, hex, statementToJSON, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
 
 export type { WatchStats } from './judge.js'
@@ -44,8 +44,10 @@ export interface ContractWatchOptions {
   sandboxFactory: SandboxFactory
   /** Our runtime fingerprint (in every verdict). */
   runtime: string
-  /** Folder of the state files, or null to keep state in memory. */
+  /** Folder of the state files, or null to keep state in memory (unless `stateStore`). */
   stateDir: string | null
+  /** Where the state is kept (wins over `stateDir`; a watcher gives its node's state bee). */
+  stateStore?: WatchStateStore
   expected?: ExpectedContract
   /** ms to wait for a block or an answer before giving up (one-shot audits); 0 = wait forever. */
   timeout?: number
@@ -75,7 +77,7 @@ export class ContractWatch extends ReadyResource {
   verdict: Verdict | null = null
   genesis: GenesisRecord | null = null
   private readonly opts: ContractWatchOptions
-  private readonly stateFile: StateFile
+  private readonly stateFile: WatchStateStore
   private state: WatchState
   private genesisRaw: Buffer | null = null
   private book: RootBook | null = null
@@ -106,7 +108,7 @@ export class ContractWatch extends ReadyResource {
     this.opts = opts
     this.key = opts.key
     this.log = new ContractLog(opts.store, { key: opts.key })
-    this.stateFile = new StateFile(opts.stateDir, opts.key.toString('hex'))
+    this.stateFile = opts.stateStore ?? new StateFile(opts.stateDir, opts.key.toString('hex'))
     this.state = initialState(opts.key.toString('hex'))
     this.heads = new HeadWatch({
       key: this.key,
@@ -145,7 +147,7 @@ export class ContractWatch extends ReadyResource {
 
   protected override async _open (): Promise<void> {
     await this.log.ready()
-    this.state = this.stateFile.load() ?? this.state
+    this.state = (await this.stateFile.load()) ?? this.state
     const core = this.log.core
     core.on('append', () => this.kick())
     core.on('truncate', (to: number, fork: number) => {
@@ -552,7 +554,7 @@ export class ContractWatch extends ReadyResource {
     }
     s.verdict = this.fault ? (this.verdict ?? await this.makeVerdict()) : null
     s.statements = this.book ? this.book.toJSON() : s.statements
-    this.stateFile.save(s)
+    await this.stateFile.save(s)
   }
 
   private waitOpts (): { wait: boolean, timeout?: number } {

@@ -1,14 +1,23 @@
 /**
- * A watcher's own record of how far it judged each contract, kept in its
- * storage folder (`<storage>/watch/<contract hex>.json`) so that a restart
- * resumes judging where it stopped. Written atomically (temporary file, then
- * rename). The contract's in-memory state is not stored: it is rebuilt by
- * re-executing the judged calls (warm-up) before judging new ones.
+ * A watcher's own record of how far it judged each contract, so that a
+ * restart resumes judging where it stopped. Kept in the node's state bee
+ * (node/node-state.ts) under `watch/<contract hex>` ({@link StateBee}): each
+ * save is one atomic batch. {@link StateFile} is the former layout
+ * (`<storage>/watch/<contract hex>.json`), read once to migrate and still
+ * usable on its own. The contract's in-memory state is not stored: it is
+ * rebuilt by re-executing the judged calls (warm-up) before judging new ones.
  */
 
 import fs from 'node:fs'
 import path from 'node:path'
 import type { StatementJSON, Verdict } from './verdict.js'
+
+/** The key/value store {@link StateBee} writes to (a node's state bee, node/node-state.ts). */
+export interface StateKV {
+  get (key: string): Promise<Uint8Array | null>
+  /** Puts (and deletes) in one atomic batch. */
+  write (puts: Iterable<[string, Uint8Array]>, dels?: Iterable<string>): Promise<void>
+}
 
 /** Layout version of the state file. */
 const STATE_VERSION = 1
@@ -51,8 +60,64 @@ export function initialState (contractHex: string): WatchState {
   }
 }
 
+/** Where one contract's {@link WatchState} is kept. */
+export interface WatchStateStore {
+  /** The stored state, or null when there is none (or it is unreadable). */
+  load (): Promise<WatchState | null> | WatchState | null
+  /** Writes `state` atomically. */
+  save (state: WatchState): Promise<void> | void
+}
+
+/** A state of the current layout, or null. */
+function parseState (text: string): WatchState | null {
+  try {
+    const s = JSON.parse(text) as WatchState
+    if (s.version !== STATE_VERSION || typeof s.audited !== 'number') return null
+    return s
+  } catch {
+    return null
+  }
+}
+
+/**
+ * One contract's state in the node's state bee, at `watch/<contract hex>`.
+ * With `legacyDir`, a state file there is read when the bee has none (and
+ * removed once the bee holds the state).
+ */
+export class StateBee implements WatchStateStore {
+  private readonly state: StateKV
+  private readonly key: string
+  private readonly legacy: StateFile | null
+  private migrated = false
+
+  /**
+   * @param state the node's state bee
+   * @param contractHex contract key, hex
+   * @param legacyDir folder of the former state files, or null
+   */
+  constructor (state: StateKV, contractHex: string, legacyDir: string | null = null) {
+    this.state = state
+    this.key = 'watch/' + contractHex
+    this.legacy = legacyDir ? new StateFile(legacyDir, contractHex) : null
+  }
+
+  async load (): Promise<WatchState | null> {
+    const value = await this.state.get(this.key)
+    if (value) return parseState(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'))
+    return this.legacy ? this.legacy.load() : null
+  }
+
+  async save (s: WatchState): Promise<void> {
+    await this.state.write([[this.key, Buffer.from(JSON.stringify(s))]])
+    if (this.legacy && this.legacy.file && !this.migrated) {
+      this.migrated = true
+      fs.rmSync(this.legacy.file, { force: true })
+    }
+  }
+}
+
 /** The state file of one contract; a null folder keeps state in memory only. */
-export class StateFile {
+export class StateFile implements WatchStateStore {
   readonly file: string | null
 
   /**
@@ -72,21 +137,21 @@ export class StateFile {
     } catch {
       return null
     }
-    try {
-      const s = JSON.parse(text) as WatchState
-      if (s.version !== STATE_VERSION || typeof s.audited !== 'number') return null
-      return s
-    } catch {
-      return null
-    }
+    return parseState(text)
   }
 
-  /** Writes `state` atomically. */
+  /** Writes `state` atomically (temporary file, fsynced, renamed). */
   save (state: WatchState): void {
     if (!this.file) return
     fs.mkdirSync(path.dirname(this.file), { recursive: true })
     const tmp = this.file + '.tmp'
-    fs.writeFileSync(tmp, JSON.stringify(state))
+    const fd = fs.openSync(tmp, 'w')
+    try {
+      fs.writeSync(fd, JSON.stringify(state))
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
     fs.renameSync(tmp, this.file)
   }
 }

@@ -1,13 +1,19 @@
 /**
- * A watcher node: one Corestore (its own, under `--storage`, or borrowed from
- * a client), one swarm, and any number of followed contracts. It finds each
- * host by the contract's discovery key (as a client), replicates the call
- * log and files drive over every connection, and asks hosts for their signed
- * root statements over the host RPC.
+ * A watcher node: the watching service of a {@link VmsNode} (node/node.ts:
+ * the store, swarm, identity, gossip and the connection handler), following
+ * any number of contracts. It finds each host by the contract's discovery
+ * key (as a client), replicates the call log and files drive over every
+ * connection, and asks hosts for their signed root statements over the host
+ * RPC.
  *
- * Storage layout under `storage`: `corestore/` (replicated cores), `watch/`
- * (one state file per contract, see state.ts), `identity.json` (the key pair
- * that signs its attestations), `attestations.json` (gossiped attestations).
+ * Storage layout under `storage`: `corestore/` (replicated cores, and the
+ * node's state bee: watch positions and gossiped attestations),
+ * `identity.json` (the key pair that signs its attestations),
+ * `node-key.json` (the swarm key pair). Former `watch/*.json` state files
+ * and `attestations.json` are read once and then removed (renamed).
+ *
+ * With a borrowed `store` (a client's audit, tests) the watcher does no
+ * networking: the store's owner replicates it, `rootSource` gives roots.
  *
  * The watcher signs attestations of its verdicts and gossips them to every
  * peer (src/attest/attester.ts), and reports split views it notices.
@@ -20,40 +26,42 @@
  * ```
  */
 
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import ReadyResource from 'ready-resource'
-import Corestore from 'corestore'
+import type Corestore from 'corestore'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
 import { discoveryKey } from '../crypto.js'
 import { parseKey } from '../keys.js'
 import { RpcClient } from '../net/rpc.js'
-import { createSwarm, loadNodeKeyPair, type NetOptions } from '../net/swarm.js'
+import type { NetOptions } from '../net/swarm.js'
 import { runtimeFingerprint } from '../runtime/sandbox.js'
 import { createProcessSandbox } from '../runtime/sandbox-process.js'
 import type { SandboxFactory } from '../runtime/types.js'
 import type { ExpectedContract } from './audit.js'
 import { ContractWatch, type RootSource } from './contract-watch.js'
-import { AttestationStore } from '../attest/store.js'
 import { Attester, reportSplitViews, type AttesterOptions } from '../attest/attester.js'
-import { Gossip } from '../net/gossip.js'
-import { guardConnection } from '../net/guard.js'
+import type { Gossip } from '../net/gossip.js'
 import { keepLooking, type LookupOptions } from '../net/lookup.js'
 import { FreshnessMonitor, type FreshnessOptions } from './freshness.js'
-import { keyPair, type KeyPair } from '../crypto.js'
-import { loadIdentity } from '../identity.js'
+import type { KeyPair } from '../crypto.js'
+import { VmsNode } from '../node/node.js'
+import { StateBee } from './state.js'
 
 /** Options for {@link Watcher}. */
 export interface WatcherOptions extends NetOptions {
   /** Folder for the replicated cores and the watch state (default: a temporary folder removed on close). */
   storage?: string
-  /** Use this Corestore instead of opening one (not closed by the watcher); state is then kept in memory unless `stateDir` is set. */
+  /** Use this Corestore instead of opening one (the watcher closes only its session); no networking then, and state is kept in memory unless `stateDir` is set. */
   store?: Corestore
-  /** Use this swarm (not destroyed by the watcher); with `store` and no swarm the owner replicates and `rootSource` gives roots. */
+  /** Use this swarm (not destroyed by the watcher; its connections go through the node's handler); ignored with `store`. */
   swarm?: Hyperswarm
-  /** Folder of the watch state files (default `<storage>/watch`; none with a borrowed store). */
+  /**
+   * Former folder of the watch state files (default `<storage>/watch`): its
+   * files are read once, positions are kept in the node's state bee. With a
+   * borrowed store, positions are kept (in that store's state bee) only when
+   * this is a folder; null keeps them in memory.
+   */
   stateDir?: string | null
   /** Builds replay sandboxes (default: supervised sandbox processes, so a hostile replay cannot end the watcher). */
   sandboxFactory?: SandboxFactory
@@ -98,63 +106,67 @@ export interface WatchOptions {
  * a peer opened the RPC channel of a followed contract, i.e. hosts it.
  */
 export class Watcher extends ReadyResource {
-  readonly store: Corestore
-  swarm: Hyperswarm | null = null
+  /** The node this watcher is a service of. */
+  readonly node: VmsNode
   readonly contracts = new Map<string, ContractWatch>()
-  readonly storage: string
-  /** The key pair that signs this watcher's attestations. */
-  readonly identity: KeyPair
-  readonly gossip: Gossip
   /** Stale-log detection over gossiped roots (see freshness.ts). */
   readonly freshness: FreshnessMonitor
-  private readonly attester: Attester | null
-  private readonly ownsGossip: boolean
+  private attester: Attester | null = null
   private stopSplitViews: (() => void) | null = null
   private readonly opts: WatcherOptions
-  private readonly tmpdir: string | null
-  private readonly ownsStore: boolean
-  private readonly ownsSwarm: boolean
-  private readonly stateDir: string | null
+  /** Whether this watcher looks hosts up and opens their RPC itself. */
+  private readonly networking: boolean
+  /** Folder of former state files, and whether positions persist at all. */
+  private readonly legacyDir: string | null
+  private readonly persist: boolean
 
-  /** @param opts see {@link WatcherOptions} */
+  /** @param opts see {@link WatcherOptions}; does no I/O */
   constructor (opts: WatcherOptions = {}) {
     super()
     this.opts = opts
-    this.ownsStore = !opts.store
-    this.ownsSwarm = !opts.store && !opts.swarm
-    this.tmpdir = opts.store || opts.storage ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'vms-watch-'))
-    this.storage = opts.storage ?? this.tmpdir ?? ''
-    this.store = opts.store ?? new Corestore(path.join(this.storage, 'corestore'))
-    this.swarm = opts.swarm ?? null
-    this.stateDir = opts.stateDir !== undefined ? opts.stateDir : (opts.store ? null : path.join(this.storage, 'watch'))
-    this.identity = opts.identity ?? (opts.storage ? loadIdentity(path.join(opts.storage, 'identity.json')) : keyPair())
-    this.ownsGossip = !opts.gossip
-    this.gossip = opts.gossip ?? new Gossip(new AttestationStore({ file: opts.storage ? path.join(opts.storage, 'attestations.json') : undefined }))
-    this.attester = opts.attest === false ? null : new Attester(this.gossip, this.identity, opts.attest || {})
-    this.freshness = new FreshnessMonitor(this.gossip.store, opts.freshness)
+    this.networking = !opts.store
+    this.node = new VmsNode({
+      ...opts,
+      network: this.networking,
+      swarm: opts.store ? undefined : opts.swarm,
+      identity: opts.identity
+    })
+    this.persist = opts.store ? typeof opts.stateDir === 'string' : opts.stateDir !== null
+    this.legacyDir = typeof opts.stateDir === 'string' ? opts.stateDir : (opts.storage && !opts.store ? path.join(opts.storage, 'watch') : null)
+    this.freshness = new FreshnessMonitor(this.node.gossip.store, opts.freshness)
     this.freshness.on('stale', (r) => this.emit('stale', r))
     this.freshness.on('fresh', (key) => this.emit('fresh', key))
+    this.node.add({
+      name: 'watching',
+      onconnection: (conn) => { for (const cw of this.contracts.values()) this.attach(conn, cw) },
+      close: async () => {
+        this.freshness.close()
+        if (this.attester) this.attester.close()
+        if (this.stopSplitViews) this.stopSplitViews()
+        for (const c of [...this.contracts.values()].reverse()) await c.close()
+      }
+    })
   }
 
+  get store (): Corestore { return this.node.store }
+  /** The swarm (null without networking, or before ready). */
+  get swarm (): Hyperswarm | null { return this.node.swarm }
+  /** The node's folder ('' with a borrowed store). */
+  get storage (): string { return this.node.storage }
+  /** The key pair that signs this watcher's attestations (set once ready). */
+  get identity (): KeyPair { return this.node.identity }
+  get gossip (): Gossip { return this.node.gossip }
+
   protected override async _open (): Promise<void> {
-    await this.store.ready()
-    if (this.attester) this.stopSplitViews = reportSplitViews(this.gossip.store, this.gossip, this.identity, this.opts.runtime ?? runtimeFingerprint())
-    if (this.ownsSwarm) this.swarm = createSwarm(this.opts, this.opts.storage ? loadNodeKeyPair(this.opts.storage) : undefined) // the node key, kept in --storage
-    if (this.swarm && (this.ownsSwarm || this.ownsStore)) {
-      this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
+    await this.node.ready()
+    if (this.opts.attest !== false) {
+      this.attester = new Attester(this.gossip, this.identity, this.opts.attest || {})
+      this.stopSplitViews = reportSplitViews(this.gossip.store, this.gossip, this.identity, this.opts.runtime ?? runtimeFingerprint())
     }
   }
 
   protected override async _close (): Promise<void> {
-    this.freshness.close()
-    if (this.attester) this.attester.close()
-    if (this.stopSplitViews) this.stopSplitViews()
-    if (this.ownsGossip) this.gossip.close()
-    for (const c of [...this.contracts.values()].reverse()) await c.close()
-    if (this.swarm && this.ownsSwarm) await this.swarm.destroy()
-    if (this.ownsGossip) this.gossip.store.flush()
-    if (this.ownsStore) await this.store.close()
-    if (this.tmpdir) fs.rmSync(this.tmpdir, { recursive: true, force: true })
+    await this.node.close()
   }
 
   /**
@@ -170,10 +182,11 @@ export class Watcher extends ReadyResource {
     if (existing) return existing
     const cw = new ContractWatch({
       key: k,
-      store: this.store,
+      store: this.store.session(), // its files drive closes the store it gets: a session, not the node's
       sandboxFactory: this.opts.sandboxFactory ?? createProcessSandbox,
       runtime: this.opts.runtime ?? runtimeFingerprint(),
-      stateDir: this.stateDir,
+      stateDir: null,
+      stateStore: this.persist ? new StateBee(this.node.state, id, this.legacyDir) : undefined,
       expected: opts.expected,
       timeout: opts.oneShot ? (this.opts.timeout ?? 10_000) : 0,
       rootInterval: this.opts.rootInterval,
@@ -190,7 +203,7 @@ export class Watcher extends ReadyResource {
     }
     if (opts.rootSource) cw.addRootSource(opts.rootSource)
     const swarm = this.swarm
-    if (swarm && (this.ownsSwarm || this.ownsStore)) {
+    if (swarm && this.networking) {
       for (const conn of swarm.connections) this.attach(conn, cw)
       const done = cw.log.core.findingPeers()
       const discovery = swarm.join(discoveryKey(k), { server: false, client: true })
@@ -205,13 +218,6 @@ export class Watcher extends ReadyResource {
     this.emit('contract', cw)
     if (opts.start !== false && !opts.oneShot) cw.start()
     return cw
-  }
-
-  private onconnection (conn: SwarmConnection): void {
-    guardConnection(conn) // first: it must see every frame before protomux does
-    this.store.replicate(conn)
-    if (this.ownsGossip) this.gossip.attach(conn)
-    for (const cw of this.contracts.values()) this.attach(conn, cw)
   }
 
   /**
