@@ -124,7 +124,8 @@ test('a thrown 20 MB message is cut to maxErrorBytes, the same on every run; lon
 })
 
 test('nesting depth: results, arguments and JSON writes deeper than maxDepth -> TOO_DEEP, checked without recursion', async (t) => {
-  const h = await harness(t, SRC)
+  // building and checking 100,000 levels takes ~0.5 s idle: a deadline that a busy machine cannot hit first
+  const h = await harness(t, SRC, undefined, { ...LIMITS, timeoutMs: 10_000 })
   t.is((await h.call('nest', [63])).resultJson, nested(63))
   t.is((await h.call('nest', [64])).ok, true, 'depth 64 is the limit')
   const deep = await h.call('nest', [65])
