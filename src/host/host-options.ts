@@ -6,7 +6,7 @@ import type Corestore from 'corestore'
 import type { KeyPair } from '../crypto.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import type { SandboxPool } from './sandbox-pool.js'
-import type { SignatureVerifier } from './verify-pool.js'
+import type { SignatureVerifier } from '../sig/verify-pool.js'
 import type { ContractHost } from './contract-host.js'
 
 /** Options for {@link ContractHost}. */

@@ -22,7 +22,7 @@ import type { CallRecord, GenesisRecord } from '../../protocol/index.js'
 import { verifyCall } from '../caller.js'
 import { hash } from '../crypto.js'
 import { isDirEntry } from '../log/drive-files.js'
-import type { NonceTable } from '../host/nonces.js'
+import type { NonceTable } from '../replay/nonces.js'
 import type { CallOutcome, FileOp } from '../runtime/types.js'
 import { hex, opToJSON, type FaultKind } from './verdict.js'
 
