@@ -15,11 +15,11 @@ import { VERDICT_EQUIVOCATION, VERDICT_FAULT, VERDICT_OK, type Attestation, type
 import type { KeyPair } from '../crypto.js'
 import { canonicalize } from '../json.js'
 import type { Gossip } from '../net/gossip.js'
-import type { ContractWatch } from '../watch/contract-watch.js'
-import type { Verdict } from '../watch/verdict.js'
-import { signAttestation } from './attestation.js'
-import { signerOf } from './signer.js'
-import type { AttestationStore } from './store.js'
+import type { ContractWatch } from './contract-watch.js'
+import type { Verdict } from './verdict.js'
+import { signAttestation } from '../attest/attestation.js'
+import { signerOf } from '../attest/signer.js'
+import type { AttestationStore } from '../attest/store.js'
 
 /** Options for {@link Attester}. */
 export interface AttesterOptions {
