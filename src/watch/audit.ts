@@ -24,7 +24,8 @@ import { hash } from '../crypto.js'
 import { isDirEntry } from '../log/drive-files.js'
 import type { NonceTable } from '../replay/nonces.js'
 import type { CallOutcome, FileOp } from '../runtime/types.js'
-import { hex, opToJSON, type FaultKind } from './verdict.js'
+import { hex } from '../bytes.js'
+import { opToJSON, type FaultKind } from './verdict.js'
 
 /** A divergence before the watcher adds index, cause and evidence. */
 export interface FaultDraft {

@@ -28,7 +28,8 @@ import { rootOf } from '../attest/attestation.js'
 import type { AttestationStore } from '../attest/store.js'
 import { formatKey } from '../keys.js'
 import type { ContractWatch } from './contract-watch.js'
-import { hex, statementToJSON, type StatementJSON } from './verdict.js'
+import { hex } from '../bytes.js'
+import { statementToJSON, type StatementJSON } from '../attest/statement.js'
 
 /** Options for {@link FreshnessMonitor}. */
 export interface FreshnessOptions {

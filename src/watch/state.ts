@@ -8,7 +8,8 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
-import type { StatementJSON, Verdict } from './verdict.js'
+import type { StatementJSON } from '../attest/statement.js'
+import type { Verdict } from './verdict.js'
 
 /** Layout version of the state file. */
 const STATE_VERSION = 1

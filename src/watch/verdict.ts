@@ -9,11 +9,11 @@
 
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
-import { rootSignable, type RootStatement } from '../../protocol/index.js'
-import { verify } from '../crypto.js'
-import { formatKey, parseKey } from '../keys.js'
+import { hex } from '../bytes.js'
+import { formatKey } from '../keys.js'
 import type { CallOutcome, FileOp } from '../runtime/types.js'
 import type { HeadJSON, LastBlockProof } from '../attest/head-evidence.js'
+import type { StatementJSON } from '../attest/statement.js'
 
 /**
  * Kinds of divergence:
@@ -36,15 +36,6 @@ export type FaultKind = 'malformed' | 'signature' | 'genesis' | 'files' | 'resul
  * runtime disagree: the contract's fault, not the host's), `unknown`.
  */
 export type FaultCause = 'host' | 'nondeterministic' | 'unknown'
-
-/** A host root statement in JSON form. */
-export interface StatementJSON {
-  contract: string
-  length: number
-  fork: number
-  treeHash: string
-  signature: string
-}
 
 /** One log block in evidence: its raw bytes and, when available, a hypercore proof. */
 export interface EvidenceRecord {
@@ -121,33 +112,6 @@ export interface Verdict {
   fault: Fault | null
 }
 
-/** JSON form of a root statement. */
-export function statementToJSON (s: RootStatement): StatementJSON {
-  return {
-    contract: formatKey(s.contract),
-    length: s.length,
-    fork: s.fork,
-    treeHash: hex(s.treeHash),
-    signature: hex(s.signature)
-  }
-}
-
-/** A root statement from its JSON form. @throws VmsError BAD_KEY on a bad contract key */
-export function statementFromJSON (j: StatementJSON): RootStatement {
-  return {
-    contract: parseKey(j.contract),
-    length: j.length,
-    fork: j.fork,
-    treeHash: Buffer.from(j.treeHash, 'hex'),
-    signature: Buffer.from(j.signature, 'hex')
-  }
-}
-
-/** True when `s` is signed by `signer` (the genesis `signer` key). */
-export function verifyStatement (s: RootStatement, signer: Uint8Array): boolean {
-  return verify(rootSignable(s), s.signature, signer)
-}
-
 /** A replay outcome in JSON form (file contents hex). */
 export function replayToJSON (sandbox: ReplayJSON['sandbox'], out: CallOutcome): ReplayJSON {
   return {
@@ -219,9 +183,4 @@ function toJSONable (x: unknown): unknown {
     return o
   }
   return x
-}
-
-/** Lower-case hex of bytes. */
-export function hex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
