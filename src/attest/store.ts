@@ -28,6 +28,7 @@ import { checkEvidence, splitViewEvidence, type SplitViewEvidence } from './evid
 import c from 'compact-encoding'
 import { attestation as attestationCodec } from '../../protocol/index.js'
 import { formatKey } from '../keys.js'
+import { hex } from '../bytes.js'
 
 /** Options for {@link AttestationStore}. */
 export interface AttestationStoreOptions {
@@ -148,6 +149,11 @@ export class AttestationStore extends EventEmitter {
     if (fresh) this.scheduleSave()
     if (splitView) this.emit('split-view', splitView)
     return { valid: true, fresh, splitView }
+  }
+
+  /** The dedup id of `a` (attestation.ts `attestationId`: BLAKE2b-256 of its encoding, hex), for gossip. */
+  id (a: Attestation): string {
+    return attestationId(a)
   }
 
   /**
@@ -299,8 +305,4 @@ export class AttestationStore extends EventEmitter {
       }
     } catch {}
   }
-}
-
-function hex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }

@@ -22,8 +22,24 @@ import Protomux from 'protomux'
 import type { ProtomuxChannel, ProtomuxMessage } from 'protomux'
 import c from 'compact-encoding'
 import { GOSSIP_PROTOCOL, gossipFrame, type Attestation } from '../../protocol/index.js'
-import { attestationId } from '../attest/attestation.js'
-import type { AttestationStore } from '../attest/store.js'
+
+/**
+ * What gossip needs of the store behind it (src/attest/store.ts's
+ * `AttestationStore` is one): checking and keeping attestations, a slice for
+ * a new peer, and a dedup id. Gossip itself only moves frames and paces and
+ * strikes peers; it knows nothing of what makes an attestation valid.
+ */
+export interface AttestationPool {
+  /**
+   * Checks and keeps `a`. `valid` false: a strike for the sender; `fresh`:
+   * new here, forward it; `ignored`: not wanted here, no strike, not forwarded.
+   */
+  add (a: Attestation): { valid: boolean, fresh: boolean, ignored?: boolean }
+  /** At most `limit` attestations for a peer that just connected (catch-up). */
+  recent (limit: number): Attestation[]
+  /** The dedup id of `a` (equal ids: the same attestation). */
+  id (a: Attestation): string
+}
 
 /** Options for {@link Gossip}. */
 export interface GossipOptions {
@@ -76,17 +92,18 @@ interface Link {
  * Events: `attestation` (Attestation, from: Buffer | null) for every fresh
  * valid attestation; `strike` (GossipPeer, reason: string); `drop` (GossipPeer).
  */
-export class Gossip extends EventEmitter {
-  readonly store: AttestationStore
+export class Gossip<S extends AttestationPool = AttestationPool> extends EventEmitter {
+  /** The store behind this gossip (its full type, for the node that owns both). */
+  readonly store: S
   private readonly links = new Set<Link>()
   private readonly seen = new Set<string>()
   private readonly opts: Required<GossipOptions>
 
   /**
-   * @param store where attestations are checked and kept
+   * @param store where attestations are checked and kept (see {@link AttestationPool})
    * @param opts limits, see {@link GossipOptions}
    */
-  constructor (store: AttestationStore, opts: GossipOptions = {}) {
+  constructor (store: S, opts: GossipOptions = {}) {
     super()
     this.store = store
     this.opts = {
@@ -144,7 +161,7 @@ export class Gossip extends EventEmitter {
   publish (a: Attestation): boolean {
     const res = this.store.add(a)
     if (!res.valid) return false
-    this.remember(attestationId(a))
+    this.remember(this.store.id(a))
     this.broadcast([a], null)
     return true
   }
@@ -176,7 +193,7 @@ export class Gossip extends EventEmitter {
     const fresh: Attestation[] = []
     for (const a of list) {
       peer.received++
-      const id = attestationId(a)
+      const id = this.store.id(a)
       if (this.seen.has(id)) continue
       const res = this.store.add(a)
       if (res.ignored) continue
