@@ -11,7 +11,7 @@ import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import { hex } from '../bytes.js'
 import { formatKey } from '../keys.js'
-import type { CallOutcome, FileOp } from '../runtime/types.js'
+import type { ReplayJSON } from '../replay/outcome.js'
 import type { HeadJSON, LastBlockProof } from '../attest/head-evidence.js'
 import type { StatementJSON } from '../attest/statement.js'
 
@@ -44,18 +44,6 @@ export interface EvidenceRecord {
   block: string
   /** A hypercore proof of the block up to a signed length (hex buffers), or null. */
   proof: unknown
-}
-
-/** A replay of the diverging call, summarised. */
-export interface ReplayJSON {
-  /** `long-lived` sandbox (the one that followed the log) or `fresh` (rebuilt for the check). */
-  sandbox: 'long-lived' | 'fresh'
-  ok: boolean
-  result: string | null
-  error: { code: string, message: string } | null
-  limit: string | null
-  oracles: string[]
-  writes: Array<{ op: string, path: string, data?: string }>
 }
 
 /** What a third party needs to re-check a fault offline. */
@@ -110,29 +98,6 @@ export interface Verdict {
   /** When the verdict was reached, ms since the epoch. */
   time: number
   fault: Fault | null
-}
-
-/** A replay outcome in JSON form (file contents hex). */
-export function replayToJSON (sandbox: ReplayJSON['sandbox'], out: CallOutcome): ReplayJSON {
-  return {
-    sandbox,
-    ok: out.ok,
-    result: out.ok ? (out.resultJson ?? null) : null,
-    error: out.ok ? null : (out.error ?? null),
-    limit: out.limit ?? null,
-    oracles: out.oracles,
-    writes: out.writes.map(opToJSON)
-  }
-}
-
-/** A file op in JSON form (content hex). */
-export function opToJSON (w: FileOp): { op: string, path: string, data?: string } {
-  return w.op === 'put' ? { op: w.op, path: w.path, data: hex(w.data) } : { op: w.op, path: w.path }
-}
-
-/** True when two replays of one call did exactly the same (outcome, oracles, writes). */
-export function sameReplay (a: CallOutcome, b: CallOutcome): boolean {
-  return JSON.stringify(replayToJSON('fresh', a)) === JSON.stringify(replayToJSON('fresh', b))
 }
 
 /** An empty evidence object for `contract`. */
