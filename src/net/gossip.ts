@@ -22,6 +22,8 @@ import Protomux from 'protomux'
 import type { ProtomuxChannel, ProtomuxMessage } from 'protomux'
 import c from 'compact-encoding'
 import { GOSSIP_PROTOCOL, gossipFrame, type Attestation } from '../../protocol/index.js'
+import { BoundedMap } from '../bounded-map.js'
+import { TokenBucket } from './token-bucket.js'
 
 /**
  * What gossip needs of the store behind it (src/attest/store.ts's
@@ -72,8 +74,8 @@ export interface GossipPeer {
   /** Attestations left out of what this node sent the peer (its outbox overflowed). */
   skipped: number
   strikes: number
-  tokens: number
-  lastRefill: number
+  /** What the peer may still send (`rate`, `burst`). */
+  readonly budget: TokenBucket
 }
 
 interface Link {
@@ -83,8 +85,8 @@ interface Link {
   stream: { destroy (err?: Error): void }
   /** Waiting to be sent, oldest first. */
   outbox: Attestation[]
-  outTokens: number
-  outRefill: number
+  /** What this node may still send the peer (`sendRate`, `sendBurst`). */
+  pace: TokenBucket
   timer: NodeJS.Timeout | null
 }
 
@@ -96,7 +98,7 @@ export class Gossip<S extends AttestationPool = AttestationPool> extends EventEm
   /** The store behind this gossip (its full type, for the node that owns both). */
   readonly store: S
   private readonly links = new Set<Link>()
-  private readonly seen = new Set<string>()
+  private readonly seen: BoundedMap<string, true>
   private readonly opts: Required<GossipOptions>
 
   /**
@@ -106,6 +108,7 @@ export class Gossip<S extends AttestationPool = AttestationPool> extends EventEm
   constructor (store: S, opts: GossipOptions = {}) {
     super()
     this.store = store
+    this.seen = new BoundedMap(opts.maxSeen ?? 100_000)
     this.opts = {
       maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024,
       rate: opts.rate ?? 200,
@@ -130,7 +133,7 @@ export class Gossip<S extends AttestationPool = AttestationPool> extends EventEm
    */
   attach (stream: { remotePublicKey: Buffer, destroy (err?: Error): void, on (ev: string, fn: () => void): unknown }): void {
     const mux = Protomux.from(stream)
-    const peer: GossipPeer = { publicKey: stream.remotePublicKey, received: 0, sent: 0, skipped: 0, strikes: 0, tokens: this.opts.burst, lastRefill: Date.now() }
+    const peer: GossipPeer = { publicKey: stream.remotePublicKey, received: 0, sent: 0, skipped: 0, strikes: 0, budget: new TokenBucket(this.opts.burst, this.opts.rate) }
     let link: Link | null = null
     const channel = mux.createChannel({
       protocol: GOSSIP_PROTOCOL,
@@ -150,7 +153,7 @@ export class Gossip<S extends AttestationPool = AttestationPool> extends EventEm
     })
     if (!channel) return
     const message = channel.addMessage({ encoding: c.raw, onmessage: (raw: Uint8Array) => { if (link) this.onframe(link, raw) } })
-    link = { peer, channel, message, stream, outbox: [], outTokens: this.opts.sendBurst, outRefill: Date.now(), timer: null }
+    link = { peer, channel, message, stream, outbox: [], pace: new TokenBucket(this.opts.sendBurst, this.opts.sendRate), timer: null }
     channel.open()
   }
 
@@ -185,11 +188,7 @@ export class Gossip<S extends AttestationPool = AttestationPool> extends EventEm
     } catch {
       return this.strike(link, 'undecodable frame')
     }
-    const now = Date.now()
-    peer.tokens = Math.min(this.opts.burst, peer.tokens + (now - peer.lastRefill) * this.opts.rate / 1000)
-    peer.lastRefill = now
-    if (list.length > peer.tokens) return this.strike(link, 'rate limit')
-    peer.tokens -= list.length
+    if (!peer.budget.take(list.length)) return this.strike(link, 'rate limit')
     const fresh: Attestation[] = []
     for (const a of list) {
       peer.received++
@@ -230,17 +229,14 @@ export class Gossip<S extends AttestationPool = AttestationPool> extends EventEm
   /** Sends from a peer's outbox in frames of 16 as its tokens allow; comes back when more are due. */
   private pump (link: Link): void {
     if (link.channel.closed || !this.links.has(link)) return
-    const now = Date.now()
-    link.outTokens = Math.min(this.opts.sendBurst, link.outTokens + (now - link.outRefill) * this.opts.sendRate / 1000)
-    link.outRefill = now
-    while (link.outbox.length > 0 && link.outTokens >= 1) {
-      const chunk = link.outbox.splice(0, Math.min(16, Math.floor(link.outTokens)))
+    while (link.outbox.length > 0 && link.pace.tokens() >= 1) {
+      const chunk = link.outbox.splice(0, Math.min(16, Math.floor(link.pace.tokens())))
+      link.pace.take(chunk.length)
       link.message.send(c.encode(gossipFrame, { attestations: chunk }))
-      link.outTokens -= chunk.length
       link.peer.sent += chunk.length
     }
     if (link.outbox.length > 0 && !link.timer) {
-      const wait = Math.max(10, Math.ceil((Math.min(16, link.outbox.length) - link.outTokens) * 1000 / this.opts.sendRate))
+      const wait = Math.max(10, Math.ceil((Math.min(16, link.outbox.length) - link.pace.tokens()) * 1000 / this.opts.sendRate))
       link.timer = setTimeout(() => {
         link.timer = null
         this.pump(link)
@@ -260,10 +256,6 @@ export class Gossip<S extends AttestationPool = AttestationPool> extends EventEm
   }
 
   private remember (id: string): void {
-    this.seen.add(id)
-    if (this.seen.size > this.opts.maxSeen) {
-      const first = this.seen.values().next().value
-      if (first !== undefined) this.seen.delete(first)
-    }
+    this.seen.set(id, true)
   }
 }

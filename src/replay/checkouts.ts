@@ -6,6 +6,7 @@
 
 import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
+import { BoundedMap } from '../bounded-map.js'
 
 /**
  * Checkouts of a drive by version, a few kept open (a call reads at
@@ -13,8 +14,7 @@ import type { HyperdriveEntry } from 'hyperdrive'
  */
 export class Checkouts {
   private readonly drive: Hyperdrive
-  private readonly open = new Map<number, { checkout: Hyperdrive, view: Hyperdrive }>()
-  private readonly max: number
+  private readonly open: BoundedMap<number, { checkout: Hyperdrive, view: Hyperdrive }>
 
   /**
    * @param drive the live drive
@@ -23,25 +23,16 @@ export class Checkouts {
    */
   constructor (drive: Hyperdrive, max = 3) {
     this.drive = drive
-    this.max = max
+    this.open = new BoundedMap(max, (_, old) => { old.checkout.close().catch(() => {}) })
   }
 
   /** The drive at `version` (a db core length), read through {@link cachedReads}. */
   at (version: number): Hyperdrive {
-    let co = this.open.get(version)
-    if (co) {
-      this.open.delete(version)
-      this.open.set(version, co)
-      return co.view
-    }
+    const hit = this.open.use(version)
+    if (hit) return hit.view
     const checkout = this.drive.checkout(version)
-    co = { checkout, view: cachedReads(checkout) }
+    const co = { checkout, view: cachedReads(checkout) }
     this.open.set(version, co)
-    while (this.open.size > this.max) {
-      const [v, old] = this.open.entries().next().value as [number, { checkout: Hyperdrive }]
-      this.open.delete(v)
-      old.checkout.close().catch(() => {})
-    }
     return co.view
   }
 
