@@ -24,6 +24,7 @@ import type Hypercore from 'hypercore'
 import { headSignable, type HeadStatement, type SignerRecord } from '../../protocol/index.js'
 import { verify } from '../crypto.js'
 import { formatKey, parseKey } from '../keys.js'
+import { hex } from '../bytes.js'
 import { DEFAULT_NAMESPACE, signerMatches } from './signer.js'
 import { decodeBlock } from '../log/contract-log.js'
 import type { EvidenceCheck } from './evidence.js'
@@ -239,8 +240,4 @@ function fullRoots (index: number): number[] {
     leaves -= factor
   }
   return out
-}
-
-function hex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }

@@ -18,6 +18,7 @@ import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord
 import { NonceClock, signCall } from '../caller.js'
 import { hash } from '../crypto.js'
 import { VmsError } from '../errors.js'
+import { noop } from '../noop.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
 import { BlockProver } from '../log/block-proof.js'
@@ -448,5 +449,3 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.unlogged = false
   }
 }
-
-function noop (): void {}

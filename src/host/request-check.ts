@@ -17,6 +17,7 @@
 import { callSignable, type CallRequest, type LimitsRecord } from '../../protocol/index.js'
 import { verifyCall } from '../caller.js'
 import { VmsError } from '../errors.js'
+import { noop } from '../noop.js'
 import { checkArgsJson } from '../json.js'
 import { checkJsonDepth } from '../json-depth.js'
 import type { SignatureVerifier, VerifyPool } from '../sig/verify-pool.js'
@@ -133,5 +134,3 @@ export class OrderedAdmission {
     return (await turn).value
   }
 }
-
-function noop (): void {}

@@ -13,11 +13,10 @@ import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
 import type { FileStat, FilesView } from '../runtime/types.js'
 import { BoundedMap } from '../bounded-map.js'
-import { DriveFiles, isDirEntry } from './drive-files.js'
+import { DriveFiles, isDirEntry, type BlobId } from './drive-files.js'
 
 /** What a drive entry holds (its `value`). */
 export type EntryValue = HyperdriveEntry['value']
-type BlobId = NonNullable<EntryValue['blob']>
 
 /** Bounds of a {@link FilesCache}. */
 export interface FilesCacheLimits {

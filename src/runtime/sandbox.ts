@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module'
 import ivm from 'isolated-vm'
 import { VmsError, type ErrorInfo } from '../errors.js'
+import { noop } from '../noop.js'
 import { VERSION } from '../version.js'
 import { canonicalResult } from '../json.js'
 import { checkJsonDepth } from '../json-depth.js'
@@ -36,8 +37,6 @@ const CHECK_OPTS = { arguments: { copy: true }, result: { promise: true, copy: t
 const ORACLE_MODES = { off: 0, record: 1, replay: 2 } as const
 /** Version of the runtime's semantics in {@link runtimeFingerprint}; 2: depth, entries, path bytes and error cut limits. */
 const RUNTIME_RULES = 2
-
-function noop (): void {}
 
 function messageOf (err: unknown): string {
   return err instanceof Error ? err.message : String(err)

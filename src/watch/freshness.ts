@@ -27,6 +27,7 @@ import type { Attestation, RootStatement } from '../../protocol/index.js'
 import { rootOf } from '../attest/attestation.js'
 import type { AttestationStore } from '../attest/store.js'
 import { formatKey } from '../keys.js'
+import { sleep } from '../timeout.js'
 import type { ContractWatch } from './contract-watch.js'
 import { hex } from '../bytes.js'
 import { statementToJSON, type StatementJSON } from '../attest/statement.js'
@@ -216,8 +217,4 @@ export class FreshnessMonitor extends EventEmitter {
     this.stale.set(hex(entry.cw.key), r)
     this.emit('stale', r)
   }
-}
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => { setTimeout(resolve, ms).unref() })
 }
