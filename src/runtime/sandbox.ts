@@ -10,7 +10,8 @@
 
 import { createRequire } from 'node:module'
 import ivm from 'isolated-vm'
-import { VmsError, type ErrorInfo } from '../errors.js'
+import type { ErrorRecord } from '../../protocol/index.js'
+import { VmsError } from '../errors.js'
 import { noop } from '../noop.js'
 import { VERSION } from '../version.js'
 import { canonicalResult } from '../json.js'
@@ -155,7 +156,7 @@ class IsolateSandbox implements Sandbox {
 
   private outcome (reply: RunReply, fin: CheckReply, files: CallFiles, start: number): CallOutcome {
     const oracles = (JSON.parse(fin.o) as unknown[]).map(String)
-    let error: ErrorInfo | null = null
+    let error: ErrorRecord | null = null
     if (files.doom !== null) error = files.doom.toInfo()
     else if (fin.d !== null) error = { code: String(fin.d), message: String(fin.dm) }
     else if (reply.k !== 0) error = { code: String(reply.c), message: String(reply.m) }
@@ -194,7 +195,7 @@ class IsolateSandbox implements Sandbox {
   }
 }
 
-function failed (error: ErrorInfo, oracles: string[], start: number): CallOutcome {
+function failed (error: ErrorRecord, oracles: string[], start: number): CallOutcome {
   return { ok: false, error, writes: [], oracles, durationMs: performance.now() - start }
 }
 
