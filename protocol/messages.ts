@@ -396,9 +396,6 @@ export const contractInfo: Encoding<ContractInfo> = {
   }
 }
 
-/** Codec of an empty RPC request value. */
-export const empty: Encoding<null> = c.none
-
 /**
  * Bytes a caller signs: tag `vms/call/v1`, then the request without its signature.
  * @returns the signable bytes
