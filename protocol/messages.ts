@@ -13,14 +13,23 @@ import { BLOCK_CALL, BLOCK_GENESIS, RECORD_VERSION, TAG_CALL, TAG_ROOT } from '.
 import { decodeTrailingLimits, limitsExtension, type LimitsExtension } from './limits.js'
 
 /**
- * Limits fixed at genesis (see src/runtime/types.ts `Limits`): ms, MiB, bytes.
+ * Limits fixed at genesis, per call (src/runtime/types.ts `Limits` is this type): ms, MiB, bytes.
  * The {@link LimitsExtension} fields travel as a trailing extension (limits.ts).
  */
 export interface LimitsRecord extends LimitsExtension {
+  /** Deadline of one call in ms: synchronous CPU and awaited time (unsettled promises) alike. */
   timeoutMs: number
+  /** Isolate heap limit in MiB (isolated-vm `memoryLimit`, minimum 8). */
   memoryMb: number
+  /** Largest canonical JSON argument list, in bytes (UTF-8). */
   maxArgsBytes: number
+  /** Largest canonical JSON result, in bytes (UTF-8). */
   maxResultBytes: number
+  /**
+   * Largest total of bytes one call may add to System.files: content bytes,
+   * plus for every change (put, del, mkdir, rmdir) the UTF-8 bytes of its path
+   * and src/runtime/types.ts `ENTRY_OVERHEAD_BYTES` for the entry and its metadata.
+   */
   maxWriteBytes: number
 }
 
@@ -386,9 +395,6 @@ export const contractInfo: Encoding<ContractInfo> = {
     return info
   }
 }
-
-/** Codec of an empty RPC request value. */
-export const empty: Encoding<null> = c.none
 
 /**
  * Bytes a caller signs: tag `vms/call/v1`, then the request without its signature.

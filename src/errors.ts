@@ -5,6 +5,8 @@
  * classes are lost and only `{ code, message }` survives.
  */
 
+import type { ErrorRecord } from '../protocol/index.js'
+
 /** Every stable error code, with a one-line meaning (shown by docs and `--help`). */
 export const ERROR_CODES = {
   // request validation (rejected before the sandbox, never logged)
@@ -66,11 +68,6 @@ export const ERROR_CODES = {
 /** A stable error code. */
 export type ErrorCode = keyof typeof ERROR_CODES
 
-/** The serialisable shape of an error: what crosses the sandbox and the wire. */
-export interface ErrorInfo {
-  code: string
-  message: string
-}
 
 /**
  * The vms-node error. `new VmsError(code, detail)` or a factory such as
@@ -91,7 +88,7 @@ export class VmsError extends Error {
   }
 
   /** Plain `{ code, message }` for encoding. */
-  toInfo (): ErrorInfo {
+  toInfo (): ErrorRecord {
     return { code: this.code, message: this.message }
   }
 
@@ -99,7 +96,7 @@ export class VmsError extends Error {
    * Rebuilds an error from `{ code, message }` as received over the wire or from
    * the sandbox. The message is kept as sent (it already starts with `CODE: `).
    */
-  static fromInfo (info: ErrorInfo): VmsError {
+  static fromInfo (info: ErrorRecord): VmsError {
     const err = new VmsError(info.code)
     err.message = info.message
     return err

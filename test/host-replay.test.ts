@@ -3,7 +3,7 @@
 
 import test from 'brittle'
 import { VmsClient } from '../src/client.js'
-import { replayRange } from '../src/host/replay.js'
+import { replayRange } from '../src/replay/replay.js'
 import { createSandbox } from '../src/runtime/sandbox.js'
 import { example, hostNode, identity, testnet } from './helpers.js'
 

@@ -8,7 +8,7 @@ import { callSignable } from '../protocol/index.js'
 import { signCall } from '../src/caller.js'
 import { keyPair, verify } from '../src/crypto.js'
 import { OrderedAdmission } from '../src/host/request-check.js'
-import { VerifyPool, type SignatureVerifier } from '../src/host/verify-pool.js'
+import { VerifyPool, type SignatureVerifier } from '../src/sig/verify-pool.js'
 
 test('verify pool: valid and forged signatures, in one batch and across workers', async (t) => {
   const pool = new VerifyPool({ threads: 2, maxBatch: 7 })
@@ -50,7 +50,7 @@ test('ordered admission: requests are admitted in arrival order when their check
 })
 
 test('verify pool: a pool that was never used does not keep the process alive', async (t) => {
-  const url = new URL('../src/host/verify-pool.js', import.meta.url).href
+  const url = new URL('../src/sig/verify-pool.js', import.meta.url).href
   const code = `const { VerifyPool } = await import(${JSON.stringify(url)}); const p = new VerifyPool({ threads: 2 }); setTimeout(() => console.log(p.threads), 200)`
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''

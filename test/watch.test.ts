@@ -15,10 +15,12 @@ import { HostNode } from '../src/host/host-node.js'
 import { createSandbox } from '../src/runtime/sandbox.js'
 import type { Sandbox, SandboxFactory } from '../src/runtime/types.js'
 import { hash } from '../src/crypto.js'
-import { RootBook, checkForkEvidence } from '../src/watch/fork.js'
+import { RootBook } from '../src/watch/fork.js'
+import { checkForkEvidence } from '../src/attest/evidence.js'
 import { Watcher } from '../src/watch/watcher.js'
 import type { ContractWatch } from '../src/watch/contract-watch.js'
-import { statementToJSON, type Verdict } from '../src/watch/verdict.js'
+import type { Verdict } from '../src/watch/verdict.js'
+import { statementToJSON } from '../src/attest/statement.js'
 import { cliRun, example, hostNode, identity, rewriteHistory, testnet, tmpdir } from './helpers.js'
 import { localHost, localWatcher } from './local-helpers.js'
 
@@ -203,7 +205,7 @@ test('fork: a host that truncates and rewrites its log is caught with two signed
   const [a, b] = v.fault!.evidence.statements
   t.ok(a && b, 'two signed statements')
   const genesis = host.genesis
-  t.is(checkForkEvidence(a!, b!, genesis.signer, host.key), 'truncation', 'the two statements prove the fork offline')
+  t.is(checkForkEvidence(a!, b!, genesis.signer, host.key), 'fork', 'the two statements prove the fork offline')
 
   const file = path.join(tmpdir(t), 'fork.json')
   fs.writeFileSync(file, JSON.stringify(v))
@@ -244,7 +246,7 @@ test('root statements: equivocation and truncation are provable offline; tampere
   t.is(r.status, 'conflict')
   t.is(r.status === 'conflict' ? r.kind : null, 'equivocation')
   t.is(checkForkEvidence(statementToJSON(a), statementToJSON(b), signer.publicKey, contract), 'equivocation')
-  t.is(checkForkEvidence(statementToJSON(a), statementToJSON(stmt(3, 1, randomBytes(32))), signer.publicKey, contract), 'truncation')
+  t.is(checkForkEvidence(statementToJSON(a), statementToJSON(stmt(3, 1, randomBytes(32))), signer.publicKey, contract), 'fork')
   t.is(checkForkEvidence(statementToJSON(a), statementToJSON(stmt(9, 0, randomBytes(32))), signer.publicKey, contract), null, 'consistent statements prove nothing')
   const forged = { ...statementToJSON(b), treeHash: statementToJSON(stmt(5, 0, randomBytes(32))).treeHash }
   t.is(checkForkEvidence(statementToJSON(a), forged, signer.publicKey, contract), null, 'a tampered statement is not evidence')

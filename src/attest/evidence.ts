@@ -1,21 +1,60 @@
 /**
- * Split-view evidence: two root statements of one contract for the same log
- * length with different tree hashes, both signed by the contract's log
- * signer. Same fork id: **equivocation** (the host showed two logs at once);
- * different fork ids: **fork** (the host rewrote history). Either way, the two
- * signatures alone prove it, offline — the idea of Certificate Transparency's
- * gossip (RFC 6962 §5; Chuat et al., "Efficient gossip protocols for
- * verifying the consistency of certificate logs", 2015).
+ * Split views, one vocabulary for every proof of them: two root statements
+ * of one contract, both signed by the contract's log signer, that no single
+ * append-only log can have given.
+ * - **equivocation**: same fork id, same length, different tree hashes (the
+ *   host showed two logs at once);
+ * - **fork**: different fork ids (Hypercore raises the fork id only when a
+ *   log is truncated, and a call log is append-only: the host rewrote
+ *   history).
+ * Either way, the two signatures alone prove it, offline — the idea of
+ * Certificate Transparency's gossip (RFC 6962 §5; Chuat et al., "Efficient
+ * gossip protocols for verifying the consistency of certificate logs", 2015).
+ * A watcher keeps such pairs in its fault evidence ({@link checkForkEvidence});
+ * the attestation store gossips {@link SplitViewEvidence}, which also needs
+ * the two for the same length.
  */
 
+import b4a from 'b4a'
 import { parseKey } from '../keys.js'
 import type { RootStatement, SignerRecord } from '../../protocol/index.js'
-import { statementFromJSON, statementToJSON, type StatementJSON } from '../watch/verdict.js'
+import { hex } from '../bytes.js'
+import { statementFromJSON, statementToJSON, type StatementJSON } from './statement.js'
 import { verifyRoot } from './signer.js'
 
-/** The JSON evidence of a split view. */
+/** The two kinds of split view (see the top of this file). */
+export type SplitView = 'equivocation' | 'fork'
+
+/** Which split view two statements of one contract prove, or null when they can both be true. */
+export function forkProof (a: RootStatement, b: RootStatement): SplitView | null {
+  if (!b4a.equals(a.contract, b.contract)) return null
+  if (a.fork !== b.fork) return 'fork'
+  if (a.length === b.length && !b4a.equals(a.treeHash, b.treeHash)) return 'equivocation'
+  return null
+}
+
+/**
+ * Checks a watcher's fork evidence offline: both statements are signed by
+ * `signer` (the genesis signer key), for `contract`, and they conflict.
+ * @returns the split view they prove, or null when the evidence proves nothing
+ */
+export function checkForkEvidence (a: StatementJSON, b: StatementJSON, signer: Uint8Array, contract: Uint8Array): SplitView | null {
+  let sa: RootStatement
+  let sb: RootStatement
+  try {
+    sa = statementFromJSON(a)
+    sb = statementFromJSON(b)
+  } catch {
+    return null
+  }
+  if (!b4a.equals(sa.contract, contract) || !b4a.equals(sb.contract, contract)) return null
+  if (!verifyRoot(sa, signer) || !verifyRoot(sb, signer)) return null
+  return forkProof(sa, sb)
+}
+
+/** The JSON evidence of a split view at one length, as gossiped. */
 export interface SplitViewEvidence {
-  type: 'equivocation' | 'fork'
+  type: SplitView
   contract: string
   signer: { version: number, publicKey: string, namespace: string }
   statements: [StatementJSON, StatementJSON]
@@ -24,14 +63,10 @@ export interface SplitViewEvidence {
 /** What {@link checkEvidence} concludes. */
 export interface EvidenceCheck {
   valid: boolean
-  /** `equivocation` or `fork` when valid. */
+  /** The split view proven (`equivocation` or `fork`), or `files` for head evidence (head-evidence.ts), when valid. */
   kind: string | null
   /** Why it is (in)valid, for people. */
   reason: string
-}
-
-function hex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
 
 /**
@@ -40,7 +75,7 @@ function hex (b: Uint8Array): string {
  */
 export function splitViewEvidence (a: RootStatement, b: RootStatement, signer: SignerRecord): SplitViewEvidence | null {
   const ev: SplitViewEvidence = {
-    type: a.fork === b.fork ? 'equivocation' : 'fork',
+    type: forkProof(a, b) ?? 'equivocation',
     contract: statementToJSON(a).contract,
     signer: { version: signer.version, publicKey: hex(signer.publicKey), namespace: hex(signer.namespace) },
     statements: [statementToJSON(a), statementToJSON(b)]
@@ -66,7 +101,8 @@ export function checkEvidence (input: unknown): EvidenceCheck {
     if (!Buffer.from(a.contract).equals(contract) || !Buffer.from(b.contract).equals(contract)) return no('a statement names another contract')
     if (a.length !== b.length) return no('the statements are for different lengths')
     if (Buffer.from(a.treeHash).equals(b.treeHash)) return no('the statements agree (same tree hash): not distinct')
-    const kind = a.fork === b.fork ? 'equivocation' : 'fork'
+    const kind = forkProof(a, b)
+    if (kind === null) return no('the statements name different contracts')
     if (kind !== ev.type) return no(`the statements show a ${kind}, not a ${ev.type}`)
     if (!verifyRoot(a, signer)) return no('the first statement is not signed by the contract\'s log signer')
     if (!verifyRoot(b, signer)) return no('the second statement is not signed by the contract\'s log signer')

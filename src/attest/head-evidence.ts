@@ -24,8 +24,9 @@ import type Hypercore from 'hypercore'
 import { headSignable, type HeadStatement, type SignerRecord } from '../../protocol/index.js'
 import { verify } from '../crypto.js'
 import { formatKey, parseKey } from '../keys.js'
+import { hex } from '../bytes.js'
 import { DEFAULT_NAMESPACE, signerMatches } from './signer.js'
-import { decodeBlock } from '../log/contract-log.js'
+import { decodeBlock, decodeGenesis } from '../log/contract-log.js'
 import type { EvidenceCheck } from './evidence.js'
 
 /** A head statement in JSON (hex byte strings, z-base32 contract). */
@@ -144,9 +145,9 @@ export function checkHeadEvidence (ev: HeadEvidenceInput): EvidenceCheck {
     if (!ev || typeof ev.contract !== 'string' || typeof ev.genesis !== 'string' || !ev.head || !ev.inclusion) return no('head evidence needs the contract, the genesis block, the signed head pair and the inclusion proof')
     const contract = parseKey(ev.contract)
     const genesisRaw = Buffer.from(ev.genesis, 'hex')
-    const g = decodeBlock(genesisRaw, 0)
-    if (g.type !== 'genesis') return no('the evidence genesis is not a genesis record')
-    const signer: SignerRecord = { version: 1, publicKey: g.genesis.signer, namespace: DEFAULT_NAMESPACE }
+    const g = decodeGenesis(genesisRaw)
+    if (!g) return no('the evidence genesis is not a genesis record')
+    const signer: SignerRecord = { version: 1, publicKey: g.signer, namespace: DEFAULT_NAMESPACE }
     if (!signerMatches(contract, signer)) return no('the genesis signer is not the key of this contract')
     const h = headFromJSON(ev.head)
     if (!verifyHead(h, contract, signer)) return no('the head pair is not signed by the contract\'s signer (a root statement and a drive signature are not a head pair)')
@@ -239,8 +240,4 @@ function fullRoots (index: number): number[] {
     leaves -= factor
   }
   return out
-}
-
-function hex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }

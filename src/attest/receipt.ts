@@ -26,9 +26,11 @@ import type Hypercore from 'hypercore'
 import type { RootStatement, SignerRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { decodeBlock } from '../log/contract-log.js'
-import { forkProof } from '../watch/fork.js'
+import { forkProof } from './evidence.js'
 import { formatKey } from '../keys.js'
-import { hex, statementToJSON, type StatementJSON } from '../watch/verdict.js'
+import { sleep } from '../timeout.js'
+import { hex } from '../bytes.js'
+import { statementToJSON, type StatementJSON } from './statement.js'
 import { signerOf, verifyRoot } from './signer.js'
 import type { AttestationStore } from './store.js'
 
@@ -137,8 +139,4 @@ export async function checkReceipt (src: ReceiptSource, receipt: ReceiptLike): P
     return result('rewritten', `block ${receipt.index} of the served log is not a call record`, null)
   }
   return result(null, `call ${receipt.index} is in the host's log (length ${current.length}, fork ${current.fork})`, null)
-}
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => { setTimeout(resolve, ms).unref() })
 }

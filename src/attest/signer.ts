@@ -34,7 +34,13 @@ export function signerMatches (contract: Uint8Array, signer: SignerRecord): bool
   }
 }
 
-/** True when `s` is a root statement of `s.contract` signed by `signer`, and `signer` belongs to that contract. */
-export function verifyRoot (s: RootStatement, signer: SignerRecord): boolean {
+/**
+ * True when `s` is a root statement of `s.contract` signed by `signer`, and
+ * `signer` belongs to that contract. Without a signer record (a watcher that
+ * knows only the genesis `signer` key, checked against the log's manifest
+ * elsewhere) pass the public key: then only the signature is checked.
+ */
+export function verifyRoot (s: RootStatement, signer: SignerRecord | Uint8Array): boolean {
+  if (signer instanceof Uint8Array) return verify(rootSignable(s), s.signature, signer)
   return signerMatches(s.contract, signer) && verify(rootSignable(s), s.signature, signer.publicKey)
 }

@@ -31,6 +31,7 @@ import { checkEvidence, splitViewEvidence, type SplitViewEvidence } from './evid
 import c from 'compact-encoding'
 import { attestation as attestationCodec } from '../../protocol/index.js'
 import { formatKey } from '../keys.js'
+import { hex } from '../bytes.js'
 
 /**
  * Where a store keeps its attestations: `load` returns the encoded ones kept
@@ -199,6 +200,11 @@ export class AttestationStore extends EventEmitter {
     if (fresh) this.scheduleSave()
     if (splitView) this.emit('split-view', splitView)
     return { valid: true, fresh, splitView }
+  }
+
+  /** The dedup id of `a` (attestation.ts `attestationId`: BLAKE2b-256 of its encoding, hex), for gossip. */
+  id (a: Attestation): string {
+    return attestationId(a)
   }
 
   /**
@@ -399,8 +405,4 @@ function writeFileAtomic (file: string, text: string): void {
     fs.closeSync(fd)
   }
   fs.renameSync(tmp, file)
-}
-
-function hex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }

@@ -15,9 +15,9 @@ import { DEFAULT_NAMESPACE, signerMatches } from '../attest/signer.js'
 import { checkHeadEvidence } from '../attest/head-evidence.js'
 import { VmsError } from '../errors.js'
 import { parseKey } from '../keys.js'
-import { decodeBlock } from '../log/contract-log.js'
-import { checkForkEvidence } from '../watch/fork.js'
-import type { StatementJSON } from '../watch/verdict.js'
+import { decodeGenesis } from '../log/contract-log.js'
+import { checkForkEvidence } from '../attest/evidence.js'
+import type { StatementJSON } from '../attest/statement.js'
 import type { Output } from './output.js'
 
 
@@ -32,13 +32,13 @@ export function checkWatcherEvidence (ev: { contract?: string, genesis?: string 
   if (ev.statements.length !== 2) return null
   try {
     const contract = parseKey(ev.contract)
-    const block = decodeBlock(Buffer.from(ev.genesis, 'hex'), 0)
-    if (block.type !== 'genesis') return { valid: false, kind: null, reason: 'the evidence genesis is not a genesis record' }
-    const signer = block.genesis.signer
+    const genesis = decodeGenesis(Buffer.from(ev.genesis, 'hex'))
+    if (!genesis) return { valid: false, kind: null, reason: 'the evidence genesis is not a genesis record' }
+    const signer = genesis.signer
     if (!signerMatches(contract, { version: 1, publicKey: signer, namespace: DEFAULT_NAMESPACE })) return { valid: false, kind: null, reason: 'the genesis signer is not the key of this contract' }
     const kind = checkForkEvidence(ev.statements[0], ev.statements[1], signer, contract)
     if (!kind) return { valid: false, kind: null, reason: 'the two statements are not both signed by the contract\'s signer, or do not conflict' }
-    return { valid: true, kind: kind === 'truncation' ? 'fork' : kind, reason: kind === 'truncation' ? 'the host signed roots of two forks of its log: history rewritten' : 'the host signed two different logs of one length' }
+    return { valid: true, kind, reason: kind === 'fork' ? 'the host signed roots of two forks of its log: history rewritten' : 'the host signed two different logs of one length' }
   } catch (err) {
     return { valid: false, kind: null, reason: 'malformed evidence: ' + (err as Error).message }
   }

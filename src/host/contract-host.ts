@@ -18,6 +18,7 @@ import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord
 import { NonceClock, signCall } from '../caller.js'
 import { hash, randomBytes } from '../crypto.js'
 import { VmsError } from '../errors.js'
+import { noop } from '../noop.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
 import { BlockProver } from '../log/block-proof.js'
@@ -26,11 +27,11 @@ import { DriveCommitter } from '../log/drive-group.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { MemoryFiles } from '../runtime/memory-files.js'
-import { NonceTable } from './nonces.js'
-import { replayRange } from './replay.js'
+import { NonceTable } from '../replay/nonces.js'
+import { replayRange } from '../replay/replay.js'
 import { OrderedAdmission, REQUEST_OVERHEAD_BYTES, checkRequestCheap, type RequestCost } from './request-check.js'
 import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.js'
-import { sharedVerifyPool } from './verify-pool.js'
+import { sharedVerifyPool } from '../sig/verify-pool.js'
 import { commitGroup, executeGroup, type Done, type Pending } from './group-commit.js'
 import type { ContractHostOptions, HostStats } from './host-options.js'
 
@@ -483,5 +484,3 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.unlogged = false
   }
 }
-
-function noop (): void {}

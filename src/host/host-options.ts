@@ -1,15 +1,14 @@
 /**
- * The options and counters of a {@link ContractHost} (contract-host.ts).
+ * The options and counters of a ContractHost (contract-host.ts; no import back, so the two do not form a cycle).
  */
 
 import type Corestore from 'corestore'
 import type { KeyPair } from '../crypto.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import type { SandboxPool } from './sandbox-pool.js'
-import type { SignatureVerifier } from './verify-pool.js'
-import type { ContractHost } from './contract-host.js'
+import type { SignatureVerifier } from '../sig/verify-pool.js'
 
-/** Options for {@link ContractHost}. */
+/** Options for a ContractHost (contract-host.ts). */
 export interface ContractHostOptions {
   /** Corestore namespace of this contract. */
   store: Corestore

@@ -17,9 +17,10 @@
 import { callSignable, type CallRequest, type LimitsRecord } from '../../protocol/index.js'
 import { verifyCall } from '../caller.js'
 import { VmsError } from '../errors.js'
+import { noop } from '../noop.js'
 import { checkArgsJson } from '../json.js'
 import { checkJsonDepth } from '../json-depth.js'
-import type { SignatureVerifier, VerifyPool } from './verify-pool.js'
+import type { SignatureVerifier, VerifyPool } from '../sig/verify-pool.js'
 
 /** CPU a request's checks spent on this host, ms (main thread measured, off-thread work estimated). */
 export interface RequestCost {
@@ -133,5 +134,3 @@ export class OrderedAdmission {
     return (await turn).value
   }
 }
-
-function noop (): void {}

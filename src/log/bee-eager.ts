@@ -12,10 +12,8 @@
  */
 
 import { createRequire } from 'node:module'
-import type { HyperdriveEntry } from 'hyperdrive'
 import { VmsError } from '../errors.js'
-
-type BlobId = NonNullable<HyperdriveEntry['value']['blob']>
+import type { BlobId } from './drive-files.js'
 
 /** Hyperbee's block codecs, resolved from the Hyperbee that Hyperdrive itself loads. */
 interface BeeMessages {

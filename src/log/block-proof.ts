@@ -15,6 +15,7 @@ import crypto from 'hypercore-crypto'
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import type { BlockProof, TreeNodeRecord } from '../../protocol/index.js'
+import { BoundedMap } from '../bounded-map.js'
 import { VmsError } from '../errors.js'
 
 /** Flat-tree full roots of a tree of `length` leaves (flat-tree's `fullRoots(2 * length)`). */
@@ -91,7 +92,7 @@ export async function proveBlock (core: Hypercore, index: number, length: number
 export class BlockProver {
   private readonly core: Hypercore
   private readonly max: number
-  private readonly nodes = new Map<number, TreeNodeRecord>()
+  private readonly nodes: BoundedMap<number, TreeNodeRecord>
   private fork: number
 
   /**
@@ -101,6 +102,7 @@ export class BlockProver {
   constructor (core: Hypercore, maxNodes = 65_536) {
     this.core = core
     this.max = maxNodes
+    this.nodes = new BoundedMap(maxNodes)
     this.fork = core.fork
   }
 
@@ -146,7 +148,6 @@ export class BlockProver {
         const node = { index: n.index, size: n.size, hash: n.hash }
         out[k] = node
         if (this.max > 0) {
-          if (this.nodes.size >= this.max) this.nodes.delete(this.nodes.keys().next().value as number)
           this.nodes.set(node.index, node)
         }
       }

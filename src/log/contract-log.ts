@@ -276,3 +276,13 @@ export function decodeBlock (buf: Uint8Array, index: number): LogBlock {
     throw VmsError.BAD_RECORD(`block ${index}: ${(err as Error).message}`)
   }
 }
+
+/**
+ * The genesis record in the bytes of block 0, or null when they hold
+ * another record (evidence and replicas read block 0 through this).
+ * @throws VmsError BAD_RECORD when the bytes do not decode
+ */
+export function decodeGenesis (raw: Uint8Array): GenesisRecord | null {
+  const b = decodeBlock(raw, 0)
+  return b.type === 'genesis' ? b.genesis : null
+}

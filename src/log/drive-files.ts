@@ -14,6 +14,9 @@ import type { HyperdriveEntry } from 'hyperdrive'
 import type { FileOp, FileStat, FilesView } from '../runtime/types.js'
 import { DIR_METADATA } from '../../protocol/index.js'
 
+/** Where a file's content lies in the drive's blob core (a Hyperdrive entry's `value.blob`). */
+export type BlobId = NonNullable<HyperdriveEntry['value']['blob']>
+
 /** True for a drive entry that marks a directory. */
 export function isDirEntry (entry: HyperdriveEntry | null): boolean {
   const meta = entry?.value.metadata as { vms?: unknown } | null | undefined

@@ -19,15 +19,12 @@
  */
 
 import type Hyperdrive from 'hyperdrive'
-import type { HyperdriveEntry } from 'hyperdrive'
 import { DIR_METADATA } from '../../protocol/index.js'
 import type { FileOp, FilesView } from '../runtime/types.js'
-import { applyWrites } from './drive-files.js'
+import { applyWrites, type BlobId } from './drive-files.js'
 import { FilesCache, GroupFiles, ancestors, type EntryValue } from './files-cache.js'
 import { addLeaf, currentRoots, treeHashOf, type MerkleNode } from './merkle.js'
 import { groupsAppendOnce, makeEager, type BeeBatch } from './bee-eager.js'
-
-type BlobId = NonNullable<HyperdriveEntry['value']['blob']>
 
 export { blobOfBlock, groupsAppendOnce } from './bee-eager.js'
 

@@ -12,11 +12,11 @@
 import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
 import type { FileStat, FilesView } from '../runtime/types.js'
-import { DriveFiles, isDirEntry } from './drive-files.js'
+import { BoundedMap } from '../bounded-map.js'
+import { DriveFiles, isDirEntry, type BlobId } from './drive-files.js'
 
 /** What a drive entry holds (its `value`). */
 export type EntryValue = HyperdriveEntry['value']
-type BlobId = NonNullable<EntryValue['blob']>
 
 /** Bounds of a {@link FilesCache}. */
 export interface FilesCacheLimits {
@@ -54,8 +54,8 @@ function blobKey (id: BlobId): string {
 export class FilesCache {
   private readonly drive: Hyperdrive
   private readonly limits: FilesCacheLimits
-  private readonly entries = new Map<string, EntryValue | null>()
-  private readonly stats = new Map<string, FileStat | null>()
+  private readonly entries: BoundedMap<string, EntryValue | null>
+  private readonly stats: BoundedMap<string, FileStat | null>
   private readonly blobs = new Map<string, Uint8Array>()
   private blobBytes = 0
   private readerDrive: Hyperdrive | null = null
@@ -72,6 +72,8 @@ export class FilesCache {
   constructor (drive: Hyperdrive, limits: Partial<FilesCacheLimits> = {}, blobs: { get (id: BlobId): Promise<Uint8Array | null> } | null = null) {
     this.drive = drive
     this.limits = { ...DEFAULTS, ...limits }
+    this.entries = new BoundedMap(this.limits.paths)
+    this.stats = new BoundedMap(this.limits.paths)
     this.blobSource = blobs
   }
 
@@ -82,7 +84,7 @@ export class FilesCache {
     const gen = this.gen
     const e = await this.reader().entry(path)
     const value = e ? e.value : null
-    if (gen === this.gen) remember(this.entries, path, value, this.limits.paths)
+    if (gen === this.gen) this.entries.set(path, value)
     return value
   }
 
@@ -99,7 +101,7 @@ export class FilesCache {
       if (name) s = DIR
       break
     }
-    if (gen === this.gen) remember(this.stats, path, s, this.limits.paths)
+    if (gen === this.gen) this.stats.set(path, s)
     return s
   }
 
@@ -129,7 +131,7 @@ export class FilesCache {
   applied (changed: ReadonlyMap<string, EntryValue | null>): void {
     this.gen++
     for (const [path, value] of changed) {
-      remember(this.entries, path, value, this.limits.paths)
+      this.entries.set(path, value)
       this.stats.delete(path)
       for (const a of ancestors(path)) this.stats.delete(a)
     }
@@ -156,12 +158,6 @@ export class FilesCache {
     this.blobs.clear()
     this.blobBytes = 0
   }
-}
-
-function remember<V> (map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key)
-  map.set(key, value)
-  if (map.size > max) map.delete(map.keys().next().value as string)
 }
 
 /** What {@link GroupFiles} reads of a drive group (drive-group.ts). */

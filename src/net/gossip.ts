@@ -22,8 +22,26 @@ import Protomux from 'protomux'
 import type { ProtomuxChannel, ProtomuxMessage } from 'protomux'
 import c from 'compact-encoding'
 import { GOSSIP_PROTOCOL, gossipFrame, type Attestation } from '../../protocol/index.js'
-import { attestationId } from '../attest/attestation.js'
-import type { AttestationStore } from '../attest/store.js'
+import { BoundedMap } from '../bounded-map.js'
+import { TokenBucket } from './token-bucket.js'
+
+/**
+ * What gossip needs of the store behind it (src/attest/store.ts's
+ * `AttestationStore` is one): checking and keeping attestations, a slice for
+ * a new peer, and a dedup id. Gossip itself only moves frames and paces and
+ * strikes peers; it knows nothing of what makes an attestation valid.
+ */
+export interface AttestationPool {
+  /**
+   * Checks and keeps `a`. `valid` false: a strike for the sender; `fresh`:
+   * new here, forward it; `ignored`: not wanted here, no strike, not forwarded.
+   */
+  add (a: Attestation): { valid: boolean, fresh: boolean, ignored?: boolean }
+  /** At most `limit` attestations for a peer that just connected (catch-up). */
+  recent (limit: number): Attestation[]
+  /** The dedup id of `a` (equal ids: the same attestation). */
+  id (a: Attestation): string
+}
 
 /** Options for {@link Gossip}. */
 export interface GossipOptions {
@@ -56,8 +74,8 @@ export interface GossipPeer {
   /** Attestations left out of what this node sent the peer (its outbox overflowed). */
   skipped: number
   strikes: number
-  tokens: number
-  lastRefill: number
+  /** What the peer may still send (`rate`, `burst`). */
+  readonly budget: TokenBucket
 }
 
 interface Link {
@@ -67,8 +85,8 @@ interface Link {
   stream: { destroy (err?: Error): void }
   /** Waiting to be sent, oldest first. */
   outbox: Attestation[]
-  outTokens: number
-  outRefill: number
+  /** What this node may still send the peer (`sendRate`, `sendBurst`). */
+  pace: TokenBucket
   timer: NodeJS.Timeout | null
 }
 
@@ -76,19 +94,21 @@ interface Link {
  * Events: `attestation` (Attestation, from: Buffer | null) for every fresh
  * valid attestation; `strike` (GossipPeer, reason: string); `drop` (GossipPeer).
  */
-export class Gossip extends EventEmitter {
-  readonly store: AttestationStore
+export class Gossip<S extends AttestationPool = AttestationPool> extends EventEmitter {
+  /** The store behind this gossip (its full type, for the node that owns both). */
+  readonly store: S
   private readonly links = new Set<Link>()
-  private readonly seen = new Set<string>()
+  private readonly seen: BoundedMap<string, true>
   private readonly opts: Required<GossipOptions>
 
   /**
-   * @param store where attestations are checked and kept
+   * @param store where attestations are checked and kept (see {@link AttestationPool})
    * @param opts limits, see {@link GossipOptions}
    */
-  constructor (store: AttestationStore, opts: GossipOptions = {}) {
+  constructor (store: S, opts: GossipOptions = {}) {
     super()
     this.store = store
+    this.seen = new BoundedMap(opts.maxSeen ?? 100_000)
     this.opts = {
       maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024,
       rate: opts.rate ?? 200,
@@ -113,7 +133,7 @@ export class Gossip extends EventEmitter {
    */
   attach (stream: { remotePublicKey: Buffer, destroy (err?: Error): void, on (ev: string, fn: () => void): unknown }): void {
     const mux = Protomux.from(stream)
-    const peer: GossipPeer = { publicKey: stream.remotePublicKey, received: 0, sent: 0, skipped: 0, strikes: 0, tokens: this.opts.burst, lastRefill: Date.now() }
+    const peer: GossipPeer = { publicKey: stream.remotePublicKey, received: 0, sent: 0, skipped: 0, strikes: 0, budget: new TokenBucket(this.opts.burst, this.opts.rate) }
     let link: Link | null = null
     const channel = mux.createChannel({
       protocol: GOSSIP_PROTOCOL,
@@ -133,7 +153,7 @@ export class Gossip extends EventEmitter {
     })
     if (!channel) return
     const message = channel.addMessage({ encoding: c.raw, onmessage: (raw: Uint8Array) => { if (link) this.onframe(link, raw) } })
-    link = { peer, channel, message, stream, outbox: [], outTokens: this.opts.sendBurst, outRefill: Date.now(), timer: null }
+    link = { peer, channel, message, stream, outbox: [], pace: new TokenBucket(this.opts.sendBurst, this.opts.sendRate), timer: null }
     channel.open()
   }
 
@@ -144,7 +164,7 @@ export class Gossip extends EventEmitter {
   publish (a: Attestation): boolean {
     const res = this.store.add(a)
     if (!res.valid) return false
-    this.remember(attestationId(a))
+    this.remember(this.store.id(a))
     this.broadcast([a], null)
     return true
   }
@@ -168,15 +188,11 @@ export class Gossip extends EventEmitter {
     } catch {
       return this.strike(link, 'undecodable frame')
     }
-    const now = Date.now()
-    peer.tokens = Math.min(this.opts.burst, peer.tokens + (now - peer.lastRefill) * this.opts.rate / 1000)
-    peer.lastRefill = now
-    if (list.length > peer.tokens) return this.strike(link, 'rate limit')
-    peer.tokens -= list.length
+    if (!peer.budget.take(list.length)) return this.strike(link, 'rate limit')
     const fresh: Attestation[] = []
     for (const a of list) {
       peer.received++
-      const id = attestationId(a)
+      const id = this.store.id(a)
       if (this.seen.has(id)) continue
       const res = this.store.add(a)
       if (res.ignored) continue
@@ -213,17 +229,14 @@ export class Gossip extends EventEmitter {
   /** Sends from a peer's outbox in frames of 16 as its tokens allow; comes back when more are due. */
   private pump (link: Link): void {
     if (link.channel.closed || !this.links.has(link)) return
-    const now = Date.now()
-    link.outTokens = Math.min(this.opts.sendBurst, link.outTokens + (now - link.outRefill) * this.opts.sendRate / 1000)
-    link.outRefill = now
-    while (link.outbox.length > 0 && link.outTokens >= 1) {
-      const chunk = link.outbox.splice(0, Math.min(16, Math.floor(link.outTokens)))
+    while (link.outbox.length > 0 && link.pace.tokens() >= 1) {
+      const chunk = link.outbox.splice(0, Math.min(16, Math.floor(link.pace.tokens())))
+      link.pace.take(chunk.length)
       link.message.send(c.encode(gossipFrame, { attestations: chunk }))
-      link.outTokens -= chunk.length
       link.peer.sent += chunk.length
     }
     if (link.outbox.length > 0 && !link.timer) {
-      const wait = Math.max(10, Math.ceil((Math.min(16, link.outbox.length) - link.outTokens) * 1000 / this.opts.sendRate))
+      const wait = Math.max(10, Math.ceil((Math.min(16, link.outbox.length) - link.pace.tokens()) * 1000 / this.opts.sendRate))
       link.timer = setTimeout(() => {
         link.timer = null
         this.pump(link)
@@ -243,10 +256,6 @@ export class Gossip extends EventEmitter {
   }
 
   private remember (id: string): void {
-    this.seen.add(id)
-    if (this.seen.size > this.opts.maxSeen) {
-      const first = this.seen.values().next().value
-      if (first !== undefined) this.seen.delete(first)
-    }
+    this.seen.set(id, true)
   }
 }

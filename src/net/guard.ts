@@ -38,6 +38,7 @@
 import c from 'compact-encoding'
 import type { State } from 'compact-encoding'
 import { GOSSIP_PROTOCOL, RPC_PROTOCOL } from '../../protocol/index.js'
+import { TokenBucket } from './token-bucket.js'
 
 /** Options for {@link guardConnection}. */
 export interface GuardOptions {
@@ -117,8 +118,7 @@ export function guardConnection (stream: GuardedStream, opts: GuardOptions = {})
   const types = opts.messageTypes ?? DEFAULT_MESSAGE_TYPES
   const budget = opts.rejectBudgetMs ?? 250
   const refill = opts.rejectRefillMsPerSec ?? 25
-  let credit = Math.min(budget, opts.rejectInitialMs ?? 100)
-  let credited = Date.now()
+  const credit = new TokenBucket(budget, refill, opts.rejectInitialMs ?? 100)
   const guard: ConnectionGuard = {
     frames: 0,
     opens: 0,
@@ -126,18 +126,14 @@ export function guardConnection (stream: GuardedStream, opts: GuardOptions = {})
     rejectedMs: 0,
     charge (ms: number): boolean {
       if (guard.dropped) return false
-      const now = Date.now()
-      credit = Math.min(budget, credit + (now - credited) * refill / 1000) - ms
-      credited = now
       guard.rejectedMs += ms
-      if (credit < 0) drop(`${REJECT_BUDGET_REASON} (${guard.rejectedMs.toFixed(0)} ms in all)`)
+      if (!credit.charge(ms)) drop(`${REJECT_BUDGET_REASON} (${guard.rejectedMs.toFixed(0)} ms in all)`)
       return !guard.dropped
     }
   }
   /** Channel ids the peer opened and has not closed -> protocol. */
   const open = new Map<number, string>()
-  let tokens = maxChannels
-  let refilled = Date.now()
+  const opens = new TokenBucket(maxChannels, openRate)
 
   const drop = (reason: string): void => {
     if (guard.dropped) return
@@ -153,11 +149,7 @@ export function guardConnection (stream: GuardedStream, opts: GuardOptions = {})
     guard.opens++
     if (id === 0) throw new Malformed('open of channel 0')
     if (id > maxChannels) return drop(`more than ${maxChannels} channels`)
-    const now = Date.now()
-    tokens = Math.min(maxChannels, tokens + (now - refilled) * openRate / 1000)
-    refilled = now
-    if (tokens < 1) return drop('channel open flood')
-    tokens--
+    if (!opens.take(1)) return drop('channel open flood')
     open.set(id, protocol)
   }
 

@@ -1,3 +1,5 @@
+import { DEFAULT_METHOD } from '../../protocol/constants.js'
+
 /**
  * Bootstrap source, part 2: the contract-visible `System` and `env` globals
  * and the call driver. Runs after {@link DETERMINISM_SOURCE} in the same
@@ -284,9 +286,9 @@ function load (wrapper) {
   let names = '['
   methods = new MapCtor()
   if (typeof ex === 'function') {
-    MapSet(methods, 'default', ex)
+    MapSet(methods, '${DEFAULT_METHOD}', ex)
     methodThis = undefined
-    names += '"default"'
+    names += '"${DEFAULT_METHOD}"'
   } else if (ex !== null && typeof ex === 'object') {
     const keys = ObjectKeys(ex)
     ArraySort(keys)

@@ -6,7 +6,7 @@
  * a create or a files read.
  */
 
-import type { ErrorInfo } from '../errors.js'
+import type { ErrorRecord } from '../../protocol/index.js'
 import type { CallContext, CallOutcome, FileStat, SandboxOptions } from './types.js'
 
 /** A call context without its files view (reads go back to the supervisor). */
@@ -32,7 +32,7 @@ export type ToChild =
 /** Child -> supervisor. */
 export type FromChild =
   | { t: 'created', req: number, methods: string[] }
-  | { t: 'created', req: number, error: ErrorInfo }
+  | { t: 'created', req: number, error: ErrorRecord }
   | { t: 'done', call: number, usable: boolean, outcome: CallOutcome }
-  | { t: 'done', call: number, usable: boolean, error: ErrorInfo }
+  | { t: 'done', call: number, usable: boolean, error: ErrorRecord }
   | { t: 'read', req: number, call: number, op: ReadOp, path: string }

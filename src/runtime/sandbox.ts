@@ -10,7 +10,9 @@
 
 import ivm, { IVM_VERSION } from './ivm.js'
 import { LANGUAGE_SURFACE } from './bootstrap-surface.js'
-import { VmsError, type ErrorInfo } from '../errors.js'
+import type { ErrorRecord } from '../../protocol/index.js'
+import { VmsError } from '../errors.js'
+import { noop } from '../noop.js'
 import { VERSION } from '../version.js'
 import { canonicalResult } from '../json.js'
 import { checkJsonDepth } from '../json-depth.js'
@@ -38,8 +40,6 @@ const ORACLE_MODES = { off: 0, record: 1, replay: 2 } as const
 const RUNTIME_RULES = 2
 /** Strings shorter than this (UTF-16 units) are passed into the isolate as they are (isolated-vm makes them heap strings). */
 const SHORT_STRING = 512
-
-function noop (): void {}
 
 function messageOf (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
@@ -165,7 +165,7 @@ class IsolateSandbox implements Sandbox {
 
   private outcome (reply: RunReply, fin: CheckReply, files: CallFiles, start: number): CallOutcome {
     const oracles = (JSON.parse(fin.o) as unknown[]).map(String)
-    let error: ErrorInfo | null = null
+    let error: ErrorRecord | null = null
     if (files.doom !== null) error = files.doom.toInfo()
     else if (fin.d !== null) error = { code: String(fin.d), message: String(fin.dm) }
     else if (reply.k !== 0) error = { code: String(reply.c), message: String(reply.m) }
@@ -231,7 +231,7 @@ async function checkMemory (isolate: ivm.Isolate, context: ivm.Context, limits: 
   }
 }
 
-function failed (error: ErrorInfo, oracles: string[], start: number): CallOutcome {
+function failed (error: ErrorRecord, oracles: string[], start: number): CallOutcome {
   return { ok: false, error, writes: [], oracles, durationMs: performance.now() - start }
 }
 

@@ -5,34 +5,15 @@
  * Nothing here knows about the network or the call log.
  */
 
-import type { ErrorInfo } from '../errors.js'
+import type { ErrorRecord, LimitsRecord } from '../../protocol/index.js'
 import { LIMITS_EXTENSION_DEFAULTS } from '../../protocol/limits.js'
 
-/** Per-call limits, fixed in the genesis record. */
-export interface Limits {
-  /** Deadline of one call in ms: synchronous CPU and awaited time (unsettled promises) alike. */
-  timeoutMs: number
-  /** Isolate heap limit in MiB (isolated-vm `memoryLimit`, minimum 8). */
-  memoryMb: number
-  /** Largest canonical JSON argument list, in bytes (UTF-8). */
-  maxArgsBytes: number
-  /** Largest canonical JSON result, in bytes (UTF-8). */
-  maxResultBytes: number
-  /**
-   * Largest total of bytes one call may add to System.files: content bytes,
-   * plus for every change (put, del, mkdir, rmdir) the UTF-8 bytes of its path
-   * and {@link ENTRY_OVERHEAD_BYTES} for the entry and its metadata.
-   */
-  maxWriteBytes: number
-  /** Deepest nesting of arrays/objects in arguments, results and JSON writes (`[]` is 1). */
-  maxDepth: number
-  /** Most file changes one call may make (WRITES_TOO_LARGE past it). */
-  maxEntries: number
-  /** Longest path given to System.files, UTF-8 bytes (EINVAL past it). */
-  maxPathBytes: number
-  /** Longest recorded error message, UTF-8 bytes: longer ones are cut (runtime/message-cut). */
-  maxErrorBytes: number
-}
+/**
+ * Per-call limits, fixed in the genesis record: the genesis's own
+ * `LimitsRecord` (protocol/messages.ts, units there), one shape for the
+ * sandbox and the wire.
+ */
+export type Limits = LimitsRecord
 
 /** Bytes every file change counts against `maxWriteBytes` besides its path and content. */
 export const ENTRY_OVERHEAD_BYTES = 64
@@ -117,7 +98,7 @@ export interface CallOutcome {
   /** Canonical JSON of the result when `ok`; `undefined` when the method returned undefined. */
   resultJson?: string
   /** Why the call failed when `!ok`: contract throws are CONTRACT_ERROR or a files code (ENOENT...). */
-  error?: ErrorInfo
+  error?: ErrorRecord
   /** The call's file changes, in order; empty when `!ok`. */
   writes: FileOp[]
   /** JSON of each `System.oracle` output, in call order (recorded on the host, echoed on replay); a failed oracle is `!` + JSON `[code, detail]`. */

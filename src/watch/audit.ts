@@ -1,7 +1,7 @@
 /**
  * The per-call judge: pure checks of a call record against the log rules,
- * and comparisons of a replay with the record and with the replicated files
- * drive. Each check returns null (fine) or a {@link FaultDraft} naming the
+ * and comparisons of a replay with the record (src/replay/outcome.ts) and
+ * with the replicated files drive. Each check returns null (fine) or a {@link FaultDraft} naming the
  * kind of divergence with the expected and observed values; the caller
  * (contract-watch.ts) adds the block index, the cause and the evidence.
  *
@@ -22,9 +22,11 @@ import type { CallRecord, GenesisRecord } from '../../protocol/index.js'
 import { verifyCall } from '../caller.js'
 import { hash } from '../crypto.js'
 import { isDirEntry } from '../log/drive-files.js'
-import type { NonceTable } from '../host/nonces.js'
+import type { NonceTable } from '../replay/nonces.js'
 import type { CallOutcome, FileOp } from '../runtime/types.js'
-import { hex, opToJSON, type FaultKind } from './verdict.js'
+import { hex } from '../bytes.js'
+import { compareOutcome as outcomeDiff, opToJSON } from '../replay/outcome.js'
+import type { FaultKind } from './verdict.js'
 
 /** A divergence before the watcher adds index, cause and evidence. */
 export interface FaultDraft {
@@ -112,95 +114,8 @@ export function checkRecord (rec: CallRecord, env: RecordEnv): FaultDraft | null
   return null
 }
 
-/** Compares a replayed outcome (result, error, oracle outputs used) with the record. */
-export function compareOutcome (rec: CallRecord, out: CallOutcome): FaultDraft | null {
-  const o = rec.outcome
-  const expected = { ok: o.ok, result: o.result, error: o.error }
-  const observed = { ok: out.ok, result: out.ok ? (out.resultJson ?? null) : null, error: out.ok ? null : (out.error ?? null), limit: out.limit ?? null }
-  if (out.limit) {
-    return draft(o.ok ? 'result' : 'error', `the replay hit the ${out.limit} limit where the host recorded ${o.ok ? 'a result' : o.error?.code}`, expected, observed)
-  }
-  if (o.ok && !out.ok) return draft('result', `the host recorded a result, the replay failed with ${out.error?.code}`, expected, observed)
-  if (!o.ok && out.ok) return draft('error', `the host recorded ${o.error?.code}, the replay returned`, expected, observed)
-  if (o.ok && (o.result ?? null) !== (out.resultJson ?? null)) return draft('result', 'the replay returned another result', expected, observed)
-  if (!o.ok && (o.error?.code !== out.error?.code || o.error?.message !== out.error?.message)) {
-    return draft('error', 'the replay failed with another error', expected, observed)
-  }
-  if (rec.oracles.length !== out.oracles.length || rec.oracles.some((v, i) => v !== out.oracles[i])) {
-    return draft('result', `the record holds ${rec.oracles.length} oracle outputs, the replay used ${out.oracles.length}`, { oracles: rec.oracles }, { oracles: out.oracles })
-  }
-  return null
-}
-
-/**
- * Checkouts of a drive by version, a few kept open (a call reads at
- * `filesBefore` and is checked at `filesAfter`, the next call's `filesBefore`).
- */
-export class Checkouts {
-  private readonly drive: Hyperdrive
-  private readonly open = new Map<number, { checkout: Hyperdrive, view: Hyperdrive }>()
-  private readonly max: number
-
-  /** @param drive the live drive; @param max checkouts kept open */
-  constructor (drive: Hyperdrive, max = 3) {
-    this.drive = drive
-    this.max = max
-  }
-
-  /** The drive at `version` (a db core length), read through {@link cachedReads}. */
-  at (version: number): Hyperdrive {
-    let co = this.open.get(version)
-    if (co) {
-      this.open.delete(version)
-      this.open.set(version, co)
-      return co.view
-    }
-    const checkout = this.drive.checkout(version)
-    co = { checkout, view: cachedReads(checkout) }
-    this.open.set(version, co)
-    while (this.open.size > this.max) {
-      const [v, old] = this.open.entries().next().value as [number, { checkout: Hyperdrive }]
-      this.open.delete(v)
-      old.checkout.close().catch(() => {})
-    }
-    return co.view
-  }
-
-  /** Closes every open checkout. */
-  async close (): Promise<void> {
-    const all = [...this.open.values()]
-    this.open.clear()
-    await Promise.all(all.map((c) => c.checkout.close().catch(() => {})))
-  }
-}
-
-/**
- * The read side of a drive checkout with its entries cached: wrap it in a
- * `DriveFiles` for a replay (same semantics, fewer lookups), and hand the
- * same object to {@link checkFiles} as `before` so the entries the replay
- * read are not looked up again. Only valid over a checkout (immutable).
- */
-export function cachedReads (drive: Hyperdrive): Hyperdrive {
-  const entries = new Map<string, Promise<HyperdriveEntry | null>>()
-  const entry = (path: string): Promise<HyperdriveEntry | null> => {
-    let e = entries.get(path)
-    if (!e) entries.set(path, e = drive.entry(path))
-    return e
-  }
-  const get = async (path: string, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null> => {
-    const e = await entry(path)
-    return e && e.value.blob ? await drive.get(e as unknown as string, opts) : null
-  }
-  // everything else goes to the checkout itself
-  return new Proxy(drive, {
-    get (target, prop) {
-      if (prop === 'entry') return entry
-      if (prop === 'get') return get
-      const value = Reflect.get(target, prop, target) as unknown
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-    }
-  })
-}
+/** Compares a replayed outcome with the record (replay/outcome.ts), as a {@link FaultDraft}. */
+export const compareOutcome: (rec: CallRecord, out: CallOutcome) => FaultDraft | null = outcomeDiff
 
 /** What is at a path, as far as database block counting and the final check go. */
 type Slot =

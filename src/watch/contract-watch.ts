@@ -30,7 +30,9 @@ import { RootBook, RootSources, conflictFault, mismatchFault, truncationFault, t
 import { CallJudge, type WatchStats } from './judge.js'
 import { HeadWatch } from './head.js'
 import { StateFile, initialState, type WatchState, type WatchStateStore } from './state.js'
-import { blockEvidence, emptyEvidence, hex, statementToJSON, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
+import { blockEvidence, emptyEvidence, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
+import { hex } from '../bytes.js'
+import { statementToJSON } from '../attest/statement.js'
 
 export type { WatchStats } from './judge.js'
 export { replayLimits } from './judge.js'

@@ -2,52 +2,26 @@
  * Fork detection from the host's signed root statements. Hypercore keeps
  * only the latest tree signature, so a watcher keeps the (length, fork, tree
  * hash) statements the host signed for it, verified with the genesis
- * `signer`. Two of them prove a fork offline, with nothing but the signer key:
- * - equivocation: same length, different tree hashes;
- * - truncation: different fork ids (hypercore raises the fork id only when
- *   the log is truncated, and a call log is append-only).
+ * `signer`. Two of them prove a split view offline, with nothing but the
+ * signer key (src/attest/evidence.ts: `equivocation` or `fork`).
  */
 
 import b4a from 'b4a'
 import type { HeadStatement, RootStatement } from '../../protocol/index.js'
+import { forkProof, type SplitView } from '../attest/evidence.js'
+import { verifyRoot } from '../attest/signer.js'
+import { statementFromJSON, statementToJSON, type StatementJSON } from '../attest/statement.js'
+import { hex } from '../bytes.js'
 import type { FaultDraft } from './audit.js'
-import { hex, statementFromJSON, statementToJSON, verifyStatement, type StatementJSON } from './verdict.js'
 
 /** Most statements kept per contract (the first of each fork is always kept). */
 const MAX_KEPT = 64
-
-/** Why two statements prove a fork, or null when they do not. */
-export function forkProof (a: RootStatement, b: RootStatement): 'equivocation' | 'truncation' | null {
-  if (!b4a.equals(a.contract, b.contract)) return null
-  if (a.fork !== b.fork) return 'truncation'
-  if (a.length === b.length && !b4a.equals(a.treeHash, b.treeHash)) return 'equivocation'
-  return null
-}
-
-/**
- * Checks fork evidence offline: both statements are signed by `signer`, for
- * `contract`, and they conflict.
- * @returns the kind of conflict, or null when the evidence proves nothing
- */
-export function checkForkEvidence (a: StatementJSON, b: StatementJSON, signer: Uint8Array, contract: Uint8Array): 'equivocation' | 'truncation' | null {
-  let sa: RootStatement
-  let sb: RootStatement
-  try {
-    sa = statementFromJSON(a)
-    sb = statementFromJSON(b)
-  } catch {
-    return null
-  }
-  if (!b4a.equals(sa.contract, contract) || !b4a.equals(sb.contract, contract)) return null
-  if (!verifyStatement(sa, signer) || !verifyStatement(sb, signer)) return null
-  return forkProof(sa, sb)
-}
 
 /** What {@link RootBook.add} found. */
 export type AddResult =
   | { status: 'invalid', reason: string }
   | { status: 'kept' }
-  | { status: 'conflict', with: RootStatement, kind: 'equivocation' | 'truncation' }
+  | { status: 'conflict', with: RootStatement, kind: SplitView }
 
 /** The root statements a watcher keeps for one contract. */
 export class RootBook {
@@ -118,7 +92,7 @@ export class RootBook {
 
   private valid (s: RootStatement): string | null {
     if (!b4a.equals(s.contract, this.contract)) return 'statement names another contract'
-    if (!verifyStatement(s, this.signer)) return 'statement signature does not verify with the genesis signer'
+    if (!verifyRoot(s, this.signer)) return 'statement signature does not verify with the genesis signer'
     return null
   }
 
@@ -148,7 +122,7 @@ export interface ForkFault {
 }
 
 /** Two kept statements that conflict (see {@link forkProof}), oldest fork first. */
-export function conflictFault (x: RootStatement, y: RootStatement, kind: 'equivocation' | 'truncation'): ForkFault {
+export function conflictFault (x: RootStatement, y: RootStatement, kind: SplitView): ForkFault {
   const [a, b] = x.fork <= y.fork ? [x, y] : [y, x]
   return {
     draft: {

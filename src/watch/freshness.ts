@@ -27,8 +27,10 @@ import type { Attestation, RootStatement } from '../../protocol/index.js'
 import { rootOf } from '../attest/attestation.js'
 import type { AttestationStore } from '../attest/store.js'
 import { formatKey } from '../keys.js'
+import { sleep } from '../timeout.js'
 import type { ContractWatch } from './contract-watch.js'
-import { hex, statementToJSON, type StatementJSON } from './verdict.js'
+import { hex } from '../bytes.js'
+import { statementToJSON, type StatementJSON } from '../attest/statement.js'
 
 /** Options for {@link FreshnessMonitor}. */
 export interface FreshnessOptions {
@@ -215,8 +217,4 @@ export class FreshnessMonitor extends EventEmitter {
     this.stale.set(hex(entry.cw.key), r)
     this.emit('stale', r)
   }
-}
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => { setTimeout(resolve, ms).unref() })
 }

@@ -17,7 +17,7 @@ import type Hypercore from 'hypercore'
 import { callSignable } from '../../protocol/index.js'
 import { decodeBlock } from '../log/contract-log.js'
 import { addLeaf, treeHashOf, type MerkleNode } from '../log/merkle.js'
-import type { SignatureVerifier } from '../host/verify-pool.js'
+import type { SignatureVerifier } from '../sig/verify-pool.js'
 
 /** A block read ahead and its signature check. */
 export interface Ahead {

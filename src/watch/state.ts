@@ -10,7 +10,8 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
-import type { StatementJSON, Verdict } from './verdict.js'
+import type { StatementJSON } from '../attest/statement.js'
+import type { Verdict } from './verdict.js'
 
 /** The key/value store {@link StateBee} writes to (a node's state bee, node/node-state.ts). */
 export interface StateKV {

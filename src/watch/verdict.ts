@@ -9,11 +9,11 @@
 
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
-import { rootSignable, type RootStatement } from '../../protocol/index.js'
-import { verify } from '../crypto.js'
-import { formatKey, parseKey } from '../keys.js'
-import type { CallOutcome, FileOp } from '../runtime/types.js'
+import { hex } from '../bytes.js'
+import { formatKey } from '../keys.js'
+import type { ReplayJSON } from '../replay/outcome.js'
 import type { HeadJSON, LastBlockProof } from '../attest/head-evidence.js'
+import type { StatementJSON } from '../attest/statement.js'
 
 /**
  * Kinds of divergence:
@@ -37,15 +37,6 @@ export type FaultKind = 'malformed' | 'signature' | 'genesis' | 'files' | 'resul
  */
 export type FaultCause = 'host' | 'nondeterministic' | 'unknown'
 
-/** A host root statement in JSON form. */
-export interface StatementJSON {
-  contract: string
-  length: number
-  fork: number
-  treeHash: string
-  signature: string
-}
-
 /** One log block in evidence: its raw bytes and, when available, a hypercore proof. */
 export interface EvidenceRecord {
   index: number
@@ -53,18 +44,6 @@ export interface EvidenceRecord {
   block: string
   /** A hypercore proof of the block up to a signed length (hex buffers), or null. */
   proof: unknown
-}
-
-/** A replay of the diverging call, summarised. */
-export interface ReplayJSON {
-  /** `long-lived` sandbox (the one that followed the log) or `fresh` (rebuilt for the check). */
-  sandbox: 'long-lived' | 'fresh'
-  ok: boolean
-  result: string | null
-  error: { code: string, message: string } | null
-  limit: string | null
-  oracles: string[]
-  writes: Array<{ op: string, path: string, data?: string }>
 }
 
 /** What a third party needs to re-check a fault offline. */
@@ -121,56 +100,6 @@ export interface Verdict {
   fault: Fault | null
 }
 
-/** JSON form of a root statement. */
-export function statementToJSON (s: RootStatement): StatementJSON {
-  return {
-    contract: formatKey(s.contract),
-    length: s.length,
-    fork: s.fork,
-    treeHash: hex(s.treeHash),
-    signature: hex(s.signature)
-  }
-}
-
-/** A root statement from its JSON form. @throws VmsError BAD_KEY on a bad contract key */
-export function statementFromJSON (j: StatementJSON): RootStatement {
-  return {
-    contract: parseKey(j.contract),
-    length: j.length,
-    fork: j.fork,
-    treeHash: Buffer.from(j.treeHash, 'hex'),
-    signature: Buffer.from(j.signature, 'hex')
-  }
-}
-
-/** True when `s` is signed by `signer` (the genesis `signer` key). */
-export function verifyStatement (s: RootStatement, signer: Uint8Array): boolean {
-  return verify(rootSignable(s), s.signature, signer)
-}
-
-/** A replay outcome in JSON form (file contents hex). */
-export function replayToJSON (sandbox: ReplayJSON['sandbox'], out: CallOutcome): ReplayJSON {
-  return {
-    sandbox,
-    ok: out.ok,
-    result: out.ok ? (out.resultJson ?? null) : null,
-    error: out.ok ? null : (out.error ?? null),
-    limit: out.limit ?? null,
-    oracles: out.oracles,
-    writes: out.writes.map(opToJSON)
-  }
-}
-
-/** A file op in JSON form (content hex). */
-export function opToJSON (w: FileOp): { op: string, path: string, data?: string } {
-  return w.op === 'put' ? { op: w.op, path: w.path, data: hex(w.data) } : { op: w.op, path: w.path }
-}
-
-/** True when two replays of one call did exactly the same (outcome, oracles, writes). */
-export function sameReplay (a: CallOutcome, b: CallOutcome): boolean {
-  return JSON.stringify(replayToJSON('fresh', a)) === JSON.stringify(replayToJSON('fresh', b))
-}
-
 /** An empty evidence object for `contract`. */
 export function emptyEvidence (contract: Uint8Array, genesis: Uint8Array | null): Evidence {
   return {
@@ -219,9 +148,4 @@ function toJSONable (x: unknown): unknown {
     return o
   }
   return x
-}
-
-/** Lower-case hex of bytes. */
-export function hex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }

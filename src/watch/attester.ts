@@ -14,12 +14,12 @@
 import { VERDICT_EQUIVOCATION, VERDICT_FAULT, VERDICT_OK, type Attestation, type RootStatement, type SignerRecord } from '../../protocol/index.js'
 import type { KeyPair } from '../crypto.js'
 import { canonicalize } from '../json.js'
-import type { Gossip } from '../net/gossip.js'
-import type { ContractWatch } from '../watch/contract-watch.js'
-import type { Verdict } from '../watch/verdict.js'
-import { signAttestation } from './attestation.js'
-import { signerOf } from './signer.js'
-import type { AttestationStore } from './store.js'
+import type { AttestationGossip } from '../attest/gossip.js'
+import type { ContractWatch } from './contract-watch.js'
+import type { Verdict } from './verdict.js'
+import { signAttestation } from '../attest/attestation.js'
+import { signerOf } from '../attest/signer.js'
+import type { AttestationStore } from '../attest/store.js'
 
 /** Options for {@link Attester}. */
 export interface AttesterOptions {
@@ -43,7 +43,7 @@ interface Followed {
 
 /** Signs and gossips the verdicts of followed contracts. */
 export class Attester {
-  private readonly gossip: Gossip
+  private readonly gossip: AttestationGossip
   private readonly identity: KeyPair
   private readonly opts: Required<AttesterOptions>
   private readonly followed = new Set<Followed>()
@@ -52,7 +52,7 @@ export class Attester {
    * @param gossip where attestations go (its store checks them)
    * @param identity the watcher's key pair (signs attestations)
    */
-  constructor (gossip: Gossip, identity: KeyPair, opts: AttesterOptions = {}) {
+  constructor (gossip: AttestationGossip, identity: KeyPair, opts: AttesterOptions = {}) {
     this.gossip = gossip
     this.identity = identity
     this.opts = { everyCalls: opts.everyCalls ?? 100, everyMs: opts.everyMs ?? 1000, maxEvidenceBytes: opts.maxEvidenceBytes ?? 128 * 1024 }
@@ -185,7 +185,7 @@ export class Attester {
  * whenever `store` detects two conflicting host statements.
  * @returns a function that stops
  */
-export function reportSplitViews (store: AttestationStore, gossip: Gossip, identity: KeyPair, runtime: string): () => void {
+export function reportSplitViews (store: AttestationStore, gossip: AttestationGossip, identity: KeyPair, runtime: string): () => void {
   const onsplit = (sv: NonNullable<ReturnType<AttestationStore['addStatement']>>): void => {
     const s = sv.statement
     const evidence = canonicalize(sv.evidence) ?? '{}'

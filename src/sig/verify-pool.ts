@@ -64,11 +64,6 @@ parentPort.on('message', (buf) => {
 })
 `
 
-/** Checks on the main thread, synchronously (the fallback). */
-export const mainThreadVerifier: SignatureVerifier = {
-  verify: async (message, signature, publicKey) => verify(message, signature, publicKey)
-}
-
 /** A pool of signature-checking worker threads. Idle workers do not keep the process alive. */
 export class VerifyPool implements SignatureVerifier {
   private readonly slots: Slot[] = []

@@ -10,45 +10,13 @@
  * the isolate was rebuilt from the calls before it.
  */
 
-import type Hyperdrive from 'hyperdrive'
 import type { CallRecord } from '../../protocol/index.js'
 import { formatKey } from '../keys.js'
 import { DriveFiles } from '../log/drive-files.js'
 import type { ContractLog } from '../log/contract-log.js'
-import type { CallContext, CallOutcome, Sandbox } from '../runtime/types.js'
-
-/**
- * Checkouts of a drive by version, keeping the last one open: consecutive
- * read-only calls share one checkout.
- */
-export class DriveCheckouts {
-  private readonly drive: Hyperdrive
-  private version = -1
-  private current: Hyperdrive | null = null
-
-  /** @param drive the live drive to check out */
-  constructor (drive: Hyperdrive) {
-    this.drive = drive
-  }
-
-  /** A read-only view of the drive at `version` (a db core length). */
-  async at (version: number): Promise<DriveFiles> {
-    if (this.current === null || this.version !== version) {
-      await this.close()
-      this.current = this.drive.checkout(version)
-      this.version = version
-    }
-    return new DriveFiles(this.current)
-  }
-
-  /** Closes the open checkout. */
-  async close (): Promise<void> {
-    const cur = this.current
-    this.current = null
-    this.version = -1
-    if (cur) await cur.close()
-  }
-}
+import type { CallContext, Sandbox } from '../runtime/types.js'
+import { Checkouts } from './checkouts.js'
+import { compareOutcome } from './outcome.js'
 
 /** The sandbox context that replays `rec`, reading files from `files`. */
 export function replayContext (rec: CallRecord, files: CallContext['files']): CallContext {
@@ -66,13 +34,6 @@ export function replayContext (rec: CallRecord, files: CallContext['files']): Ca
 /** True when the record says a host limit ended the call (it is skipped on replay). */
 export function isLimitRecord (rec: CallRecord): boolean {
   return rec.outcome.limit !== null
-}
-
-/** True when a replayed outcome says what the record says (result or error code). */
-export function sameOutcome (rec: CallRecord, out: CallOutcome): boolean {
-  if (rec.outcome.ok !== out.ok) return false
-  if (out.ok) return (rec.outcome.result ?? null) === (out.resultJson ?? null)
-  return rec.outcome.error?.code === out.error?.code && rec.outcome.error?.message === out.error?.message
 }
 
 /** Progress of {@link replayRange}. */
@@ -93,7 +54,7 @@ export interface ReplayStats {
 export async function replayRange (sandbox: Sandbox, log: ContractLog, from: number, to: number, onRecord?: (rec: CallRecord, index: number) => void): Promise<ReplayStats> {
   const stats: ReplayStats = { replayed: 0, skipped: 0, mismatches: [] }
   const drive = await log.openFiles()
-  const checkouts = new DriveCheckouts(drive)
+  const checkouts = new Checkouts(drive, 1)
   try {
     for (let i = Math.max(1, from); i < to; i++) {
       const rec = await log.call(i)
@@ -102,9 +63,9 @@ export async function replayRange (sandbox: Sandbox, log: ContractLog, from: num
         stats.skipped++
         continue
       }
-      const out = await sandbox.call(replayContext(rec, await checkouts.at(rec.filesBefore)))
+      const out = await sandbox.call(replayContext(rec, new DriveFiles(checkouts.at(rec.filesBefore))))
       stats.replayed++
-      if (!sameOutcome(rec, out)) stats.mismatches.push(i)
+      if (compareOutcome(rec, out) !== null) stats.mismatches.push(i)
     }
   } finally {
     await checkouts.close()
