@@ -43,6 +43,8 @@ import { keepLooking, type LookupOptions } from '../net/lookup.js'
 import { FreshnessMonitor, type FreshnessOptions } from './freshness.js'
 import { keyPair, type KeyPair } from '../crypto.js'
 import { loadIdentity } from '../identity.js'
+import { ContractServe, replicaSource } from './serve.js'
+import { openReplica, serveReplicas, type ReplicaSource } from '../net/replica.js'
 
 /** Options for {@link Watcher}. */
 export interface WatcherOptions extends NetOptions {
@@ -74,6 +76,8 @@ export interface WatcherOptions extends NetOptions {
   stallMs?: number
   /** How often to look a contract's host up again while none is connected (see lookup.ts). */
   lookup?: LookupOptions
+  /** Announce as a server of every followed contract's log and files and keep all their blocks (default true; see serve.ts). */
+  serve?: boolean
 }
 
 /** Options for {@link Watcher.watch}. */
@@ -100,6 +104,8 @@ export class Watcher extends ReadyResource {
   readonly store: Corestore
   swarm: Hyperswarm | null = null
   readonly contracts = new Map<string, ContractWatch>()
+  /** What each followed contract (hex key) uploaded, when this watcher serves it (serve.ts). */
+  readonly serving = new Map<string, ContractServe>()
   readonly storage: string
   /** The key pair that signs this watcher's attestations. */
   readonly identity: KeyPair
@@ -138,7 +144,9 @@ export class Watcher extends ReadyResource {
   protected override async _open (): Promise<void> {
     await this.store.ready()
     if (this.attester) this.stopSplitViews = reportSplitViews(this.gossip.store, this.gossip, this.identity, this.opts.runtime ?? runtimeFingerprint())
-    if (this.ownsSwarm) this.swarm = createSwarm(this.opts, this.opts.storage ? loadNodeKeyPair(this.opts.storage) : undefined) // the node key, kept in --storage
+    // the node key, kept in --storage; a serving watcher is reachable (not firewalled) like a host
+    const firewalled = this.opts.firewalled ?? (this.opts.serve === false ? undefined : false)
+    if (this.ownsSwarm) this.swarm = createSwarm({ ...this.opts, firewalled }, this.opts.storage ? loadNodeKeyPair(this.opts.storage) : undefined)
     if (this.swarm && (this.ownsSwarm || this.ownsStore)) {
       this.swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
     }
@@ -198,6 +206,7 @@ export class Watcher extends ReadyResource {
       // until a peer proved itself: an impostor's open channel is no reason to stop looking
       const stop = keepLooking(discovery, () => cw.proven, this.opts.lookup)
       cw.on('close', stop)
+      if (!opts.oneShot && this.opts.serve !== false) this.serve(cw, swarm)
     }
     if (this.attester && !opts.oneShot) this.attester.follow(cw)
     if (!opts.oneShot) this.freshness.follow(cw)
@@ -210,6 +219,7 @@ export class Watcher extends ReadyResource {
     guardConnection(conn) // first: it must see every frame before protomux does
     this.store.replicate(conn)
     if (this.ownsGossip) this.gossip.attach(conn)
+    serveReplicas(conn, (key) => this.replicaOf(key))
     for (const cw of this.contracts.values()) this.attach(conn, cw)
   }
 
@@ -220,6 +230,7 @@ export class Watcher extends ReadyResource {
    * sign is dropped: its connection destroyed and its swarm peer banned.
    */
   private attach (conn: SwarmConnection, cw: ContractWatch): void {
+    this.attachReplica(conn, cw)
     let rpc: RpcClient
     try {
       rpc = new RpcClient(conn, cw.key)
@@ -236,6 +247,50 @@ export class Watcher extends ReadyResource {
         drop: () => this.dropPeer(conn)
       })
       this.emit('host', { publicKey: conn.remotePublicKey, contract: cw.key })
+    }, () => {})
+  }
+
+  // --- rehosting (issue 13): serving replicas and asking them for the host's roots ---
+
+  /** Announces `cw` and keeps all its blocks (serve.ts); the files drive once the genesis opened it. */
+  private serve (cw: ContractWatch, swarm: Hyperswarm): void {
+    const id = cw.key.toString('hex')
+    if (this.serving.has(id)) return
+    const serve = new ContractServe(swarm, cw.log)
+    this.serving.set(id, serve)
+    serve.start()
+    const onverdict = (): void => {
+      if (!cw.log.drive) return
+      cw.off('verdict', onverdict)
+      serve.files(cw.log.drive).catch((err) => cw.emit('warning', err))
+    }
+    cw.on('verdict', onverdict)
+    onverdict()
+    cw.on('close', () => {
+      this.serving.delete(id)
+      serve.close().catch(() => {})
+    })
+  }
+
+  /** The host-signed roots this watcher hands over for contract `key` (replica channel). */
+  private replicaOf (key: Buffer): ReplicaSource | null {
+    const cw = this.contracts.get(key.toString('hex'))
+    return cw ? replicaSource(() => cw.statements, cw.log.core) : null
+  }
+
+  /**
+   * Opens the replica channel of `cw` on `conn` (serving our kept roots) and
+   * asks the peer for the roots it keeps, like every other root source; a
+   * replica never counts as the host (RootPeer.replica).
+   */
+  private attachReplica (conn: SwarmConnection, cw: ContractWatch): void {
+    const ch = openReplica(conn, cw.key, replicaSource(() => cw.statements, cw.log.core))
+    if (!ch) return
+    let remove: (() => void) | null = null
+    ch.rpc.on('close', () => { if (remove) remove() })
+    ch.rpc.fullyOpened().then(() => {
+      if (cw.closing || !ch.rpc.opened || ch.rpc.closed || remove) return
+      remove = cw.addRootSource({ root: (timeout) => ch.root(timeout), drop: () => this.dropPeer(conn), replica: true })
     }, () => {})
   }
 

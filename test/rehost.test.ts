@@ -1,0 +1,83 @@
+// Rehosting (issue 13): watchers with storage announce and serve the log and
+// files they replicated, so that with the host stopped a stock Hyperdrive
+// reads the whole state, `verify` audits the whole log from them (the root it
+// judges handed over by a watcher that kept it: host-signed), and `call`
+// fails fast with HOST_OFFLINE. Real processes on a local testnet.
+
+import test from 'brittle'
+import path from 'node:path'
+import Corestore from 'corestore'
+import Hyperdrive from 'hyperdrive'
+import { VmsClient } from '../src/client.js'
+import { parseKey } from '../src/keys.js'
+import { createSwarm } from '../src/net/swarm.js'
+import { bootstrapArg, cli, cliRun, examplePath, identity, testnet, tmpdir, until } from './helpers.js'
+import { line } from './fault-helpers.js'
+import type { CliProcess, T } from './helpers.js'
+import type { Testnet } from 'hyperdht/testnet.js'
+
+test('host + 2 watchers, host stopped: a stock Hyperdrive by files key reads every RSVP from the watchers; verify exits 0 from them alone', async (t) => {
+  const net = await testnet(t)
+  const host = startHost(t, net, 'rsvp.js', path.join(tmpdir(t), 'host'))
+  const ready = await host.event('ready')
+  const key = ready.contract as string
+  const w1 = startWatch(t, net, key, path.join(tmpdir(t), 'w1'))
+  const w2 = startWatch(t, net, key, path.join(tmpdir(t), 'w2'))
+  await w1.event('watching')
+  await w2.event('watching')
+
+  const names = ['ann', 'bob', 'cy']
+  for (const name of names) {
+    const c = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000 })
+    await c.RSVP(name, true, 'rehost')
+    await c.close()
+  }
+  const final = 2 + names.length
+  for (const w of [w1, w2]) {
+    // judged to the end and holding the host's signed root of it (what it hands over once the host is gone)
+    const v = await line(w, (l) => (l.event === 'verdict' && l.length === final && (l.statement as { length?: number } | null)?.length === final) || l.event === 'fault', 60_000)
+    t.is(v.verdict, 'ok', 'watcher judged every call and kept the host-signed root')
+  }
+  host.child.kill('SIGTERM')
+  await host.exited
+
+  const read = await readDrive(t, net, ready.files as string, names.length)
+  t.is(read.length, names.length, 'every RSVP read from the watchers')
+  t.alike(read.map((r) => r.name).sort(), names, 'with their content')
+
+  const verify = await cliRun(['verify', key, '--bootstrap', bootstrapArg(net), '--timeout', '15000', '--json'], { timeoutMs: 120_000 })
+  t.is(verify.code, 0, verify.stderr + verify.stdout)
+  const out = JSON.parse(verify.stdout.trim().split('\n').pop()!)
+  t.is(out.verdict, 'ok')
+  t.is(out.length, final, 'the whole log, judged against a host-signed root a watcher kept')
+})
+
+/** Reads every `/rsvps/*.json` of the files drive `files` with a stock Hyperdrive on its own swarm, waiting for `count` of them. */
+async function readDrive (t: T, net: Testnet, files: string, count: number): Promise<Array<{ name: string }>> {
+  const store = new Corestore(tmpdir(t))
+  const swarm = createSwarm({ bootstrap: net.bootstrap })
+  t.teardown(async () => { await swarm.destroy(); await store.close() })
+  swarm.on('connection', (conn) => store.replicate(conn))
+  const drive = new Hyperdrive(store, parseKey(files))
+  await drive.ready()
+  swarm.join(drive.discoveryKey!, { server: false, client: true })
+  await swarm.flush()
+  const out: Array<{ name: string }> = []
+  await until(() => drive.version > 1 && drive.core.peers.length > 0, 30_000)
+  await drive.update({ wait: true })
+  for await (const entry of drive.list('/rsvps')) {
+    const buf = await drive.get(entry.key, { wait: true, timeout: 15_000 })
+    if (buf) out.push(JSON.parse(buf.toString()) as { name: string })
+  }
+  t.comment(`stock Hyperdrive: version ${drive.version}, ${drive.core.peers.length} peers`)
+  if (out.length < count) t.comment(`only ${out.length} of ${count} files`)
+  return out
+}
+
+function startHost (t: T, net: Testnet, contract: string, storage: string): CliProcess {
+  return cli(t, ['host', examplePath(contract), '--storage', storage, '--bootstrap', bootstrapArg(net), '--json'])
+}
+
+function startWatch (t: T, net: Testnet, key: string, storage: string): CliProcess {
+  return cli(t, ['watch', key, '--storage', storage, '--bootstrap', bootstrapArg(net), '--json'])
+}
