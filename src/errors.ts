@@ -56,7 +56,9 @@ export const ERROR_CODES = {
   TOO_DEEP: 'arguments, a result or JSON written are nested deeper than the contract limit (limits.maxDepth)',
   RECORD_TOO_LARGE: 'the call record would exceed the log block size: that call alone fails, recorded as a host limit',
   // client trust (replies proven against the contract key)
-  FORGED_REPLY: 'a peer answered with a reply, root or info that does not verify against the contract key'
+  FORGED_REPLY: 'a peer answered with a reply, root or info that does not verify against the contract key',
+  // rehosting
+  HOST_OFFLINE: 'no host of the contract is online to run calls; replicas serve its state (reads and audits still work)'
 } as const
 
 /** A stable error code. */
@@ -154,4 +156,5 @@ export class VmsError extends Error {
   static TOO_DEEP (msg = 'nested too deep'): VmsError { return new VmsError('TOO_DEEP', msg) }
   static RECORD_TOO_LARGE (msg = 'call record too large'): VmsError { return new VmsError('RECORD_TOO_LARGE', msg) }
   static FORGED_REPLY (msg: string): VmsError { return new VmsError('FORGED_REPLY', msg) }
+  static HOST_OFFLINE (msg: string): VmsError { return new VmsError('HOST_OFFLINE', msg) }
 }

@@ -16,7 +16,7 @@ import { line } from './fault-helpers.js'
 import type { CliProcess, T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 
-test('host + 2 watchers, host stopped: a stock Hyperdrive by files key reads every RSVP from the watchers; verify exits 0 from them alone', async (t) => {
+test('host + 2 watchers, host stopped: a stock Hyperdrive reads every RSVP from the watchers; verify exits 0 from them alone; call gives HOST_OFFLINE; VmsClient reads and tells freshness', async (t) => {
   const net = await testnet(t)
   const host = startHost(t, net, 'rsvp.js', path.join(tmpdir(t), 'host'))
   const ready = await host.event('ready')
@@ -50,6 +50,28 @@ test('host + 2 watchers, host stopped: a stock Hyperdrive by files key reads eve
   const out = JSON.parse(verify.stdout.trim().split('\n').pop()!)
   t.is(out.verdict, 'ok')
   t.is(out.length, final, 'the whole log, judged against a host-signed root a watcher kept')
+
+  const start = Date.now()
+  const call = await cliRun(['call', key, 'RSVP', 'dan', 'true', 'late', '--bootstrap', bootstrapArg(net), '--timeout', '10000', '--identity', path.join(tmpdir(t), 'dan.json')], { timeoutMs: 60_000 })
+  t.is(call.code, 1, call.stderr)
+  t.ok(/HOST_OFFLINE: .*[12] replicas? serves? its state \(as of call 4\)/.test(call.stderr), call.stderr.trim())
+  t.ok(Date.now() - start < 10_000, `call failed fast (${Date.now() - start} ms, with process start)`)
+
+  const client = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000 })
+  t.teardown(() => client.close())
+  t.is(client.hostOnline, false, 'the client knows the host is offline')
+  const drive = await client.openFiles()
+  const paths: string[] = []
+  for await (const e of drive.list('/rsvps')) paths.push(e.key)
+  t.is(paths.length, names.length, 'openFiles: every RSVP at the covered version')
+  const first = await client.read(paths[0]!)
+  t.ok(first.value && names.includes(JSON.parse(first.value.toString()).name), 'read: a proven point read from the replicas')
+  t.is(first.length, final, 'read at the newest host-signed root a replica kept')
+  const fresh = await client.freshness()
+  t.is(fresh.length, final, 'freshness: state as of the newest host-signed root')
+  t.ok(fresh.time !== null && fresh.time <= Date.now() && fresh.time > Date.now() - 120_000, 'freshness: the recorded time of the last call (host last seen)')
+  t.ok(fresh.replicas >= 1 && !fresh.hostOnline, `${fresh.replicas} replicas, no host`)
+  await t.exception(client.call('RSVP', 'eve', true, 'late'), /HOST_OFFLINE/, 'VmsClient call: HOST_OFFLINE')
 })
 
 /** Reads every `/rsvps/*.json` of the files drive `files` with a stock Hyperdrive on its own swarm, waiting for `count` of them. */
