@@ -74,6 +74,45 @@ test('host + 2 watchers, host stopped: a stock Hyperdrive reads every RSVP from 
   await t.exception(client.call('RSVP', 'eve', true, 'late'), /HOST_OFFLINE/, 'VmsClient call: HOST_OFFLINE')
 })
 
+test('seed: fed by a watcher after the host stopped, keeps the contract readable and auditable once the watcher stops too, and again after its own restart', async (t) => {
+  const net = await testnet(t)
+  const host = startHost(t, net, 'rsvp.js', path.join(tmpdir(t), 'host'))
+  const ready = await host.event('ready')
+  const key = ready.contract as string
+  const w1 = startWatch(t, net, key, path.join(tmpdir(t), 'w1'))
+  await w1.event('watching')
+  const names = ['ann', 'bob']
+  for (const name of names) {
+    const c = await VmsClient.connect(key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000 })
+    await c.RSVP(name, false, 'seed')
+    await c.close()
+  }
+  const final = 2 + names.length
+  await line(w1, (l) => l.event === 'verdict' && l.length === final && (l.statement as { length?: number } | null)?.length === final, 60_000)
+  host.child.kill('SIGTERM')
+  await host.exited
+
+  const storage = path.join(tmpdir(t), 'seed')
+  const seed = cli(t, ['seed', key, '--storage', storage, '--bootstrap', bootstrapArg(net), '--json'])
+  const complete = await line(seed, (l) => l.event === 'complete' && l.length === final, 60_000)
+  t.ok(complete, `the seeder holds every block (log ${String(complete.length)}, files ${String(complete.filesLength)}, blobs ${String(complete.blobsLength)}), fed by the watcher alone`)
+  w1.child.kill('SIGTERM')
+  await w1.exited
+
+  const read = await readDrive(t, net, ready.files as string, names.length)
+  t.alike(read.map((r) => r.name).sort(), names, 'a stock Hyperdrive reads every RSVP from the seeder alone')
+  const verify = await cliRun(['verify', key, '--bootstrap', bootstrapArg(net), '--timeout', '15000', '--json'], { timeoutMs: 120_000 })
+  t.is(verify.code, 0, verify.stderr)
+  t.is(JSON.parse(verify.stdout.trim().split('\n').pop()!).length, final, 'verify audits the whole log from the seeder alone')
+
+  seed.child.kill('SIGTERM')
+  await seed.exited
+  const again = cli(t, ['seed', key, '--storage', storage, '--bootstrap', bootstrapArg(net), '--json'])
+  await line(again, (l) => l.event === 'complete' && l.length === final, 60_000)
+  const reread = await readDrive(t, net, ready.files as string, names.length)
+  t.alike(reread.map((r) => r.name).sort(), names, 'after a restart from --storage, with nobody else online, it still serves everything')
+})
+
 /** Reads every `/rsvps/*.json` of the files drive `files` with a stock Hyperdrive on its own swarm, waiting for `count` of them. */
 async function readDrive (t: T, net: Testnet, files: string, count: number): Promise<Array<{ name: string }>> {
   const store = new Corestore(tmpdir(t))

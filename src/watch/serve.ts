@@ -63,9 +63,12 @@ export class ContractServe {
     this.track(log.core)
   }
 
-  /** Joins the log topic as a server (and client: other replicas and the host are found the same way). */
-  start (): void {
-    if (this.announce && this.swarm) this.join(this.log.core.discoveryKey as Uint8Array, true)
+  /**
+   * Joins the log topic as a server (and client: other replicas and the host are found the same way).
+   * @returns the swarm session of the topic (null when not announcing)
+   */
+  start (): Discovery | null {
+    return this.announce && this.swarm ? this.join(this.log.core.discoveryKey as Uint8Array, true) : null
   }
 
   /**
@@ -92,9 +95,11 @@ export class ContractServe {
     for (const d of this.sessions.splice(0)) await d.destroy().catch(() => {})
   }
 
-  private join (topic: Uint8Array, client: boolean): void {
-    if (!this.swarm) return
-    this.sessions.push(this.swarm.join(topic, { server: true, client }))
+  private join (topic: Uint8Array, client: boolean): Discovery | null {
+    if (!this.swarm) return null
+    const d = this.swarm.join(topic, { server: true, client })
+    this.sessions.push(d)
+    return d
   }
 
   private track (core: Hypercore): void {
