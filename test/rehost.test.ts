@@ -9,9 +9,12 @@ import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import { VmsClient } from '../src/client.js'
+import { HostNode } from '../src/host/host-node.js'
+import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import { formatKey } from '../src/keys.js'
 import { parseKey } from '../src/keys.js'
 import { createSwarm } from '../src/net/swarm.js'
-import { bootstrapArg, cli, cliRun, examplePath, identity, testnet, tmpdir, until } from './helpers.js'
+import { bootstrapArg, cli, cliRun, example, examplePath, identity, rewriteHistory, testnet, tmpdir, until } from './helpers.js'
 import { line } from './fault-helpers.js'
 import type { CliProcess, T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
@@ -111,6 +114,45 @@ test('seed: fed by a watcher after the host stopped, keeps the contract readable
   await line(again, (l) => l.event === 'complete' && l.length === final, 60_000)
   const reread = await readDrive(t, net, ready.files as string, names.length)
   t.alike(reread.map((r) => r.name).sort(), names, 'after a restart from --storage, with nobody else online, it still serves everything')
+})
+
+test('host returns with a rewritten log: the watcher that served meanwhile reports the fork, and a fresh verify learns it from the rehosted copy', async (t) => {
+  const net = await testnet(t)
+  const storage = tmpdir(t)
+  const open = async (): Promise<HostNode> => {
+    const n = new HostNode({ storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap })
+    t.teardown(() => n.close())
+    await n.ready()
+    return n
+  }
+  const node = await open()
+  const host = await node.deploy(example('persistent-counter-fixed.js'), { name: 'pc' })
+  const key = formatKey(host.key)
+  const w1 = startWatch(t, net, key, path.join(tmpdir(t), 'w1'))
+  await w1.event('watching')
+  const c = await VmsClient.connect(host.key, { bootstrap: net.bootstrap, identity: identity(), timeout: 15_000 })
+  for (let i = 0; i < 4; i++) await c.increment()
+  await c.close()
+  const final = host.log.length
+  await line(w1, (l) => l.event === 'verdict' && l.length === final && (l.statement as { length?: number } | null)?.length === final, 60_000)
+  await node.close()
+
+  // host away: the watcher serves the state
+  const away = await cliRun(['verify', key, '--bootstrap', bootstrapArg(net), '--timeout', '15000', '--json'], { timeoutMs: 120_000 })
+  t.is(away.code, 0, 'while the host is away, verify audits from the watcher: ' + away.stderr)
+
+  // back, from the same storage, with another history
+  const back = await open()
+  const again = await back.deploy(example('persistent-counter-fixed.js'), { name: 'pc' })
+  t.alike(again.key, host.key, 'the same contract')
+  await rewriteHistory(again, 3)
+
+  const fresh = await cliRun(['verify', key, '--bootstrap', bootstrapArg(net), '--timeout', '15000', '--json'], { timeoutMs: 120_000 })
+  t.is(fresh.code, 1, 'a verifier that never saw the old history: fault ' + fresh.stderr)
+  const out = JSON.parse(fresh.stdout.trim().split('\n').pop()!)
+  t.is(out.fault?.kind, 'fork', String(out.fault?.message))
+  const fault = await line(w1, (l) => l.event === 'fault', 90_000)
+  t.is((fault.fault as { kind?: string }).kind, 'fork', 'the watcher that served meanwhile reports the fork once the host is back')
 })
 
 /** Reads every `/rsvps/*.json` of the files drive `files` with a stock Hyperdrive on its own swarm, waiting for `count` of them. */
