@@ -75,6 +75,16 @@ test('host + 2 watchers, host stopped: a stock Hyperdrive reads every RSVP from 
   t.ok(fresh.time !== null && fresh.time <= Date.now() && fresh.time > Date.now() - 120_000, 'freshness: the recorded time of the last call (host last seen)')
   t.ok(fresh.replicas >= 1 && !fresh.hostOnline, `${fresh.replicas} replicas, no host`)
   await t.exception(client.call('RSVP', 'eve', true, 'late'), /HOST_OFFLINE/, 'VmsClient call: HOST_OFFLINE')
+
+  const info = await cliRun(['info', key, '--bootstrap', bootstrapArg(net), '--timeout', '10000', '--json', '--identity', path.join(tmpdir(t), 'info.json')], { timeoutMs: 60_000 })
+  t.is(info.code, 0, info.stderr)
+  const i = JSON.parse(info.stdout)
+  t.is(i.host, 'offline', 'info says the host is offline')
+  t.ok(i.replicas >= 1, `and who serves: ${i.replicas} replicas`)
+  t.is(i.stateLength, final, 'state as of the newest host-signed root')
+  t.ok(i.methods.includes('RSVP'), 'methods from the genesis source the replicas served')
+  const text = await cliRun(['info', key, '--bootstrap', bootstrapArg(net), '--timeout', '10000', '--identity', path.join(tmpdir(t), 'info.json')], { timeoutMs: 60_000 })
+  t.ok(/Host: +host offline; [12] replicas? serves? the state as of call 4 \(host last seen \d+ (s|min) ago\)/.test(text.stdout), text.stdout.split('\n')[0]!)
 })
 
 test('seed: fed by a watcher after the host stopped, keeps the contract readable and auditable once the watcher stops too, and again after its own restart', async (t) => {

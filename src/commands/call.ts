@@ -5,6 +5,7 @@
 import { VmsClient, type ClientOptions } from '../client.js'
 import { formatKey } from '../keys.js'
 import type { Output } from './output.js'
+import { describeFreshness, freshnessJSON } from './freshness-text.js'
 
 /**
  * Parses command-line call arguments: each is JSON when it parses as JSON
@@ -48,6 +49,7 @@ export async function runInfo (key: string, opts: ClientOptions, out: Output): P
   const client = await VmsClient.connect(key, opts)
   try {
     const i = client.info
+    const fresh = await client.freshness() // rehosting: host online or not, replicas, state as of
     const info = {
       contract: formatKey(i.contract),
       files: formatKey(i.files),
@@ -57,10 +59,12 @@ export async function runInfo (key: string, opts: ClientOptions, out: Output): P
       fork: i.fork,
       runtime: i.runtime,
       oracles: i.oracles,
-      limits: i.limits
+      limits: i.limits,
+      ...freshnessJSON(fresh)
     }
     if (out.json) out.object(info)
     else {
+      out.line(`Host:     ${describeFreshness(fresh)}`)
       out.line(`Contract: ${info.contract} ("${info.name}")`)
       out.line(`Files:    ${info.files}`)
       out.line(`Methods:  ${info.methods.join(', ')}`)
