@@ -99,6 +99,11 @@ export interface ContractView {
   lastCalls: CallView[]
   /** Callers, most recent first. */
   callers: CallerView[]
+  /** Rehosting: replicas holding the whole log (hosted contracts). */
+  replicas?: number
+  /** Rehosting: peers this watcher served blocks to, and bytes uploaded (watched contracts it serves). */
+  servedPeers?: number
+  uploadedBytes?: number
 }
 
 /** A watcher's latest statement about a contract (an attestation, or an equivocation proof). */

@@ -118,8 +118,15 @@ export function attachWatcher (watcher: Watcher, state: NodeState, opts: WatchAd
       audited: cw.length,
       filesVersion: cw.verdict?.filesVersion ?? 0,
       callsPerSec: t.rate.rate(state.now()),
-      ...(cw.genesis ? { files: formatKey(cw.genesis.files), oracles: cw.genesis.oracles } : {})
+      ...(cw.genesis ? { files: formatKey(cw.genesis.files), oracles: cw.genesis.oracles } : {}),
+      ...served(cw.key.toString('hex'))
     })
+  }
+
+  // rehosting: what this watcher served of the contract (serve.ts)
+  const served = (hex: string): { servedPeers?: number, uploadedBytes?: number } => {
+    const st = watcher.serving?.get(hex)?.stats
+    return st ? { servedPeers: st.peersServed, uploadedBytes: st.bytesUploaded } : {}
   }
 
   const follow = (cw: ContractWatch): void => {
