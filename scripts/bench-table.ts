@@ -37,7 +37,9 @@ const ROWS: Array<[string, string, string, string]> = [
   ['gossip to 10 nodes', 'gossip.ms', 'ms', '<= 1,000'],
   ['scale: RSS', 'scale.rssBytes', 'MB', '<= 2,000 MB'],
   ['scale: call p50', 'scale.p50Ms', 'ms', ''],
-  ['scale: call p99', 'scale.p99Ms', 'ms', '']
+  ['scale: call p99', 'scale.p99Ms', 'ms', ''],
+  ['cold verify from the host (rehost section)', 'rehost.fromHostSeconds', 's', ''],
+  ['cold verify from 3 watchers, host offline', 'rehost.fromWatchersSeconds', 's', '']
 ]
 
 /** The table text. */

@@ -15,10 +15,12 @@
  *   whole verify time (s);
  * - `auditLag`: reply -> first ok attestation covering the call (ms, p50/p99) at 1,000 calls/s;
  * - `gossip`: ms for one attestation to reach all of 10 nodes;
- * - `scale`: RSS (bytes) and call latency (ms) with 1,000 contracts on one host.
+ * - `scale`: RSS (bytes) and call latency (ms) with 1,000 contracts on one host;
+ * - `rehost`: a cold verify of the big log from 3 watchers with the host
+ *   offline, next to the same from the host (s).
  *
  * Flags: `--quick` (smaller and shorter: ~3 minutes), `--runs n`,
- * `--only section,section` (throughput, latency, replay, audit, gossip, scale),
+ * `--only section,section` (throughput, latency, replay, audit, gossip, scale, rehost),
  * `--big-log n`, `--scale n`, `--profile dir` (CPU profiles of the host and
  * cold-verify processes; `node dist/scripts/profile-top.js file` sums them up).
  */
@@ -29,8 +31,9 @@ import { runtimeFingerprint } from '../src/runtime/sandbox.js'
 import { now, round } from './bench-lib.js'
 import { auditLag, gossip, latency, machine, replay, scale, startHost, stopHost, throughput, type BenchParams, type HostProc } from './bench-sections.js'
 import { table } from './bench-table.js'
+import { rehost } from './bench-rehost.js'
 
-const SECTIONS = ['throughput', 'latency', 'replay', 'audit', 'gossip', 'scale']
+const SECTIONS = ['throughput', 'latency', 'replay', 'audit', 'gossip', 'scale', 'rehost']
 
 function flag (name: string): string | undefined {
   const i = process.argv.indexOf('--' + name)
@@ -98,6 +101,10 @@ try {
   if (only.includes('scale')) {
     process.stderr.write(`scale: ${p.scale} contracts on one host\n`)
     result.scale = await scale({ ...p, profileDir: null })
+  }
+  if (only.includes('rehost')) {
+    process.stderr.write(`rehost: cold verify of a ${p.bigLog}-call log from 3 watchers, host offline, and from the host\n`)
+    result.rehost = await rehost(p)
   }
 } finally {
   if (host) await stopHost(host).catch(() => {})
