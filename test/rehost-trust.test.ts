@@ -32,11 +32,11 @@ test('a serving watcher never looks like a host: a client connected to it and to
   t.ok(client.hostOnline, 'host online')
 })
 
-test('a replica handing over a forged, longer root: the client drops it and reads at the honest replica\'s root; verify drops it and audits ok', async (t) => {
+test('a replica handing over a forged, longer root: the client drops it and reads at the honest replica\'s root (a watcher without storage, serving while it runs); verify drops it and audits ok', async (t) => {
   const net = await testnet(t)
   const node = await hostNode(t, net)
   const host = await node.deploy(example('rsvp.js'), { name: 'rsvp' })
-  const watcher = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 100 })
+  const watcher = new Watcher({ bootstrap: net.bootstrap, rootInterval: 100 }) // no storage: a temporary folder, served while it runs
   t.teardown(() => watcher.close())
   const cw = await watcher.watch(host.key)
   const c = await connectClient(t, net, host.key)
