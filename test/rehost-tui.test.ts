@@ -14,7 +14,7 @@ import { attachHost } from '../tui/host-adapter.js'
 import { servingText } from '../tui/serving.js'
 import { connectClient, example, hostNode, testnet, tmpdir, until } from './helpers.js'
 
-test('tui: a serving watcher counts peers served and bytes uploaded; the host counts replicas holding its log', async (t) => {
+test('tui: a serving watcher counts peers served and bytes uploaded, and with the host offline shows the state as of call N and when the host was last seen; the host counts replicas holding its log', async (t) => {
   const net = await testnet(t)
   const node = await hostNode(t, net)
   const host = await node.deploy(example('rsvp.js'), { name: 'rsvp' })
@@ -28,9 +28,11 @@ test('tui: a serving watcher counts peers served and bytes uploaded; the host co
   const c = await connectClient(t, net, host.key)
   await c.RSVP('ann', true, 'x')
   await cw.until(host.log.length, 30_000)
+  t.ok(await until(() => cw.statements.some((s) => s.length === host.log.length), 15_000), 'the watcher keeps the host-signed root of the whole log')
 
   const key = formatKey(host.key)
   t.ok(await until(() => (hostState.snapshot.contracts.find((x) => x.key === key)?.replicas ?? 0) >= 1, 15_000), 'the host counts the watcher as a replica of its whole log')
+  const length = host.log.length
   await node.close()
 
   // a stock reader downloads from the watcher alone
@@ -51,4 +53,7 @@ test('tui: a serving watcher counts peers served and bytes uploaded; the host co
   }, 15_000), 'the watcher row counts the peer it served and the bytes uploaded')
   const row = watchState.snapshot.contracts.find((x) => x.key === key)!
   t.ok(/ · serving \d+ peers?, \S+ up/.test(servingText(row)), servingText(row))
+  t.ok(await until(() => watchState.snapshot.contracts.find((x) => x.key === key)?.hostOnline === false, 15_000), 'the watcher row knows the host is offline')
+  const off = watchState.snapshot.contracts.find((x) => x.key === key)!
+  t.ok(new RegExp(`host offline: state as of call ${length - 1}, host last seen \\d+:\\d\\d:\\d\\d ago`).test(servingText(off)), servingText(off))
 })

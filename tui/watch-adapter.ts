@@ -119,7 +119,9 @@ export function attachWatcher (watcher: Watcher, state: NodeState, opts: WatchAd
       filesVersion: cw.verdict?.filesVersion ?? 0,
       callsPerSec: t.rate.rate(state.now()),
       ...(cw.genesis ? { files: formatKey(cw.genesis.files), oracles: cw.genesis.oracles } : {}),
-      ...served(cw.key.toString('hex'))
+      ...served(cw.key.toString('hex')),
+      hostOnline: cw.proven,
+      ...(cw.statements.length > 0 ? { stateLength: Math.max(...cw.statements.map((s) => s.length)) } : {})
     })
   }
 
