@@ -14,6 +14,8 @@ import { openReplica, serveReplicas } from '../src/net/replica.js'
 import { createSwarm } from '../src/net/swarm.js'
 import { Watcher } from '../src/watch/watcher.js'
 import { bootstrapArg, cliRun, connectClient, example, hostNode, identity, testnet, tmpdir, until } from './helpers.js'
+import { HostNode } from '../src/host/host-node.js'
+import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import type { T } from './helpers.js'
 
 test('a serving watcher never looks like a host: a client connected to it and to the host keeps only the host as a peer, and its calls run', async (t) => {
@@ -92,6 +94,43 @@ test('a replica replaying an older genuine root does not hold readers back: the 
   t.ok(old.length < final, `the stale replica replays length ${old.length}`)
   t.is((await client.freshness()).length, final, 'the reader takes the newest genuine root')
   t.is(fake.dropped, 0, 'a genuine (if old) root is no forgery: nobody is dropped for it')
+})
+
+test('the host returns with the same history: nothing changes, the watcher that served meanwhile keeps judging ok and clients call the host again', async (t) => {
+  const net = await testnet(t)
+  const storage = tmpdir(t)
+  const open = async (): Promise<HostNode> => {
+    const n = new HostNode({ storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap })
+    t.teardown(() => n.close())
+    await n.ready()
+    return n
+  }
+  const node = await open()
+  const host = await node.deploy(example('persistent-counter-fixed.js'), { name: 'pc' })
+  const watcher = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 100, lookup: { minMs: 200, maxMs: 1000 } })
+  t.teardown(() => watcher.close())
+  const cw = await watcher.watch(host.key)
+  const caller = identity()
+  const c1 = await VmsClient.connect(host.key, { bootstrap: net.bootstrap, identity: caller, timeout: 15_000 })
+  await c1.increment()
+  await c1.close()
+  await cw.until(host.log.length, 30_000)
+  await node.close()
+
+  const offline = await VmsClient.connect(host.key, { bootstrap: net.bootstrap, identity: caller, timeout: 15_000 })
+  t.teardown(() => offline.close())
+  await t.exception(offline.call('increment'), /HOST_OFFLINE/, 'host away: HOST_OFFLINE')
+  await offline.close()
+
+  const back = await open()
+  const again = await back.deploy(example('persistent-counter-fixed.js'), { name: 'pc' })
+  const c2 = await VmsClient.connect(host.key, { bootstrap: net.bootstrap, identity: caller, timeout: 15_000 })
+  t.teardown(() => c2.close())
+  t.ok(c2.hostOnline, 'the host is online again')
+  t.is(await c2.increment(), 2, 'calls run on the returned host, on the same state')
+  const v = await cw.until(again.log.length, 30_000)
+  t.is(v.verdict, 'ok', 'the watcher keeps judging ok')
+  t.is(cw.faulted, null, 'no fault')
 })
 
 /** A peer announcing `contract` that serves no blocks and answers the replica channel with `root()`. */

@@ -29,7 +29,7 @@ import ReadyResource from 'ready-resource'
 import Corestore from 'corestore'
 import type Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
-import type { SwarmConnection } from 'hyperswarm'
+import type { Discovery, SwarmConnection } from 'hyperswarm'
 import type { RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { parseKey } from '../keys.js'
@@ -94,11 +94,16 @@ export class SeededContract extends EventEmitter {
     return replicaSource(() => this.statements, this.log.core)
   }
 
-  /** Opens the log, then (in the background) the genesis and the files drive. */
-  async open (): Promise<void> {
+  /**
+   * Opens the log and announces its topic, then (in the background) the genesis and the files drive.
+   * @returns the swarm session of the log topic (null when not announcing)
+   */
+  async open (): Promise<Discovery | null> {
     await this.log.ready()
+    const discovery = this.serve.start()
     this.log.core.download({ start: 0, end: -1 })
     this.openGenesis().catch((err) => { if (!this.closed) this.emit('warning', VmsError.from(err)) })
+    return discovery
   }
 
   /** Adds a root source; @returns a function that removes it */
@@ -165,9 +170,10 @@ export class SeededContract extends EventEmitter {
     const g = this.log.genesis
     const manifest = signerOf(this.log.core)
     if (!g || !manifest || !b4a.equals(g.signer, manifest.publicKey)) throw VmsError.BAD_RECORD('the genesis names another signer than the log manifest: nothing kept')
+    await this.serve.files(drive)
+    await this.serve.announced() // `complete` (from the first round on) means findable too
     const saved = this.state.load()
     this.book = new RootBook(this.key, g.signer, saved ? saved.statements : [])
-    await this.serve.files(drive)
     await this.round()
   }
 
@@ -242,9 +248,8 @@ export class Seeder extends ReadyResource {
     const swarm = this.swarm as Hyperswarm
     const sc = new SeededContract(k, this.store, swarm, path.join(this.storage, 'seed'), this.opts.timeout ?? 10_000)
     this.contracts.set(id, sc)
-    await sc.open()
+    const discovery = await sc.open()
     for (const conn of swarm.connections) this.attach(conn, sc)
-    const discovery = sc.serve.start()
     const done = sc.log.core.findingPeers()
     swarm.flush().then(done, done)
     if (discovery) {

@@ -87,6 +87,11 @@ export class ContractServe {
     this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
   }
 
+  /** Resolves once every topic joined so far is announced on the DHT. */
+  async announced (): Promise<void> {
+    await Promise.all(this.sessions.map(async (d) => await d.flushed().catch(() => {})))
+  }
+
   /** Stops announcing and downloading (the cores stay open: their owner closes them). */
   async close (): Promise<void> {
     this.closed = true
