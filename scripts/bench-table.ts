@@ -41,7 +41,9 @@ const ROWS: Array<[string, string, string, string]> = [
   ['sandbox call, in process', 'sandbox.inProcess.pureUs', 'µs', ''],
   ['sandbox call, sandbox process', 'sandbox.childProcess.pureUs', 'µs', ''],
   ['read+write call, in process', 'sandbox.inProcess.filesUs', 'µs', ''],
-  ['read+write call, sandbox process', 'sandbox.childProcess.filesUs', 'µs', '']
+  ['read+write call, sandbox process', 'sandbox.childProcess.filesUs', 'µs', ''],
+  ['cold verify from the host (rehost section)', 'rehost.fromHostSeconds', 's', ''],
+  ['cold verify from 3 watchers, host offline', 'rehost.fromWatchersSeconds', 's', '']
 ]
 
 /** The table text. */

@@ -15,10 +15,12 @@
  *   whole verify time (s);
  * - `auditLag`: reply -> first ok attestation covering the call (ms, p50/p99) at 1,000 calls/s;
  * - `gossip`: ms for one attestation to reach all of 10 nodes;
- * - `scale`: RSS (bytes) and call latency (ms) with 1,000 contracts on one host.
+ * - `scale`: RSS (bytes) and call latency (ms) with 1,000 contracts on one host;
+ * - `rehost`: a cold verify of the big log from 3 watchers with the host
+ *   offline, next to the same from the host (s).
  *
  * Flags: `--quick` (smaller and shorter: ~3 minutes), `--runs n`,
- * `--only section,section` (throughput, latency, replay, audit, gossip, scale, sandbox),
+ * `--only section,section` (throughput, latency, replay, audit, gossip, scale, sandbox, rehost),
  * `--big-log n`, `--scale n`, `--profile dir` (CPU profiles of the host and
  * cold-verify processes; `node dist/scripts/profile-top.js file` sums them up).
  */
@@ -30,8 +32,9 @@ import { now, round } from './bench-lib.js'
 import { auditLag, gossip, latency, machine, replay, scale, startHost, stopHost, throughput, type BenchParams, type HostProc } from './bench-sections.js'
 import { table } from './bench-table.js'
 import { sandboxCost } from './bench-sandbox.js'
+import { rehost } from './bench-rehost.js'
 
-const SECTIONS = ['throughput', 'latency', 'replay', 'audit', 'gossip', 'scale', 'sandbox']
+const SECTIONS = ['throughput', 'latency', 'replay', 'audit', 'gossip', 'scale', 'sandbox', 'rehost']
 
 function flag (name: string): string | undefined {
   const i = process.argv.indexOf('--' + name)
@@ -103,6 +106,10 @@ try {
   if (only.includes('sandbox')) {
     process.stderr.write('sandbox: cost per call in process vs in a sandbox process\n')
     result.sandbox = await sandboxCost(quick ? 2000 : 5000)
+  }
+  if (only.includes('rehost')) {
+    process.stderr.write(`rehost: cold verify of a ${p.bigLog}-call log from 3 watchers, host offline, and from the host\n`)
+    result.rehost = await rehost(p)
   }
 } finally {
   if (host) await stopHost(host).catch(() => {})

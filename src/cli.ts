@@ -225,6 +225,18 @@ withAudit(program.command('watch'))
     goodbye(() => watcher.close())
   }, flags))
 
+// rehosting (issue 13): seed
+withNetwork(program.command('seed'))
+  .description('keep contracts available without auditing them: replicate and serve their log and files, hand over the host-signed roots')
+  .argument('<keys...>', 'contract keys (z-base32 or hex)')
+  .option('--storage <dir>', 'seeder storage, persistent: replicated cores and kept roots (default: a temporary folder)')
+  .option('--timeout <ms>', 'ms to wait for one root answer', int('--timeout'), 10000)
+  .action((keys: string[], flags: CommonFlags & { storage?: string, timeout: number }) => action(async () => {
+    const { runSeed } = await import('./commands/seed.js')
+    const { seeder } = await runSeed(keys, { ...net(flags), storage: flags.storage, timeout: flags.timeout }, processOutput(!!flags.json))
+    goodbye(() => seeder.close())
+  }))
+
 withCaller(program.command('attestations'))
   .description('who attested what about a contract: watchers, lengths, verdicts')
   .argument('<key>', 'contract key (z-base32 or hex)')

@@ -48,6 +48,7 @@ import type { Verdict } from './watch/verdict.js'
 import type { Watcher } from './watch/watcher.js'
 
 import type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
+import { ReplicaSet, hostOffline, newestRoot, replicaInfo, rootTime, type Freshness } from './client-replicas.js'
 
 export type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
 
@@ -73,6 +74,8 @@ export class VmsClient {
   readonly core: Hypercore
   /** The contract's peers: proven ones first (see net/peers.ts). */
   readonly peers: PeerSet
+  /** Peers that keep the contract's log and files and hand over host-signed roots (client-replicas.ts). */
+  readonly replicas: ReplicaSet
   private readonly timeout: number
   private readonly nonces = new NonceClock()
   private readonly files: CoveredFiles
@@ -97,6 +100,7 @@ export class VmsClient {
     this.key = key
     this.timeout = opts.timeout ?? 5000
     this.peers = new PeerSet(key)
+    this.replicas = new ReplicaSet(key)
     const firewall = opts.firewall
     this.node = new VmsNode({
       ...opts,
@@ -108,7 +112,7 @@ export class VmsClient {
     this.core = this.store.get({ key })
     this.node.add({
       name: 'client',
-      onconnection: (conn) => this.peers.add(conn),
+      onconnection: (conn) => { this.peers.add(conn); this.replicas.add(conn) },
       close: async () => await this.closeParts()
     })
     this.quorum = opts.quorum ?? 0
@@ -147,7 +151,7 @@ export class VmsClient {
       // until a proven peer is connected and someone serves the log itself (a peer replaying signed
       // statements serves no blocks), look again in seconds, not at the swarm's 10-minute refresh
       client.stopLooking = keepLooking(discovery, () => client.peers.list.some((p) => p.proven > 0) && client.core.peers.length > 0, opts.lookup)
-      await client.refreshInfo()
+      await client.firstInfo()
       if (opts.audit) await client.startAudit(opts.sandboxFactory)
     } catch (err) {
       await client.close()
@@ -234,6 +238,8 @@ export class VmsClient {
     if (length === 0) {
       const all = await this.peers.askAll(ask)
       if (all.length > 0) return all.reduce((a, b) => b.length > a.length ? b : a)
+      const kept = await this.replicaRoot(signer) // no host online: the newest root a replica kept
+      if (kept) return kept
     }
     return await this.peers.ask(this.timeout, ask)
   }
@@ -265,6 +271,7 @@ export class VmsClient {
     const tried = new Set<Peer>()
     let fresh = 0
     let last: VmsError | null = null
+    await this.hostOrOffline()
     for (;;) {
       let peer: Peer
       try {
@@ -409,9 +416,81 @@ export class VmsClient {
     if (this.watcher) await this.watcher.close()
     this.stopLooking()
     this.peers.close()
+    this.replicas.close()
     this.stopSplitViews()
     await this.files.close()
     await this.core.close()
+  }
+
+  // --- rehosting (issue 13): reading from replicas while no host is online (client-replicas.ts) ---
+
+  /** ms to wait for a host channel once only replicas opened theirs (connect, call). */
+  private static readonly HOST_GRACE_MS = 1500
+
+  /**
+   * Whether a host is online: a peer opened the host RPC channel (not
+   * proven yet; replies prove it). False while only replicas serve.
+   */
+  get hostOnline (): boolean {
+    return this.peers.list.length > 0
+  }
+
+  /**
+   * How fresh the state is: the newest host-signed root known (asked of
+   * every host peer, else every replica; when none answers, the info's
+   * length) and the recorded time of its last call (null when that block
+   * does not arrive within 2 s), with how many replicas serve. Never throws.
+   */
+  async freshness (): Promise<Freshness> {
+    let root: RootStatement | null = null
+    try {
+      root = await this.root()
+    } catch {}
+    const length = root ? root.length : (this.info ? this.info.length : 0)
+    const time = root ? await rootTime(this.core, root, Math.min(this.timeout, 2000)) : null
+    return { hostOnline: this.hostOnline, replicas: this.replicas.size, length, time }
+  }
+
+  /** The newest verified root the replicas keep (null: none), noted like every root. */
+  private async replicaRoot (signer: SignerRecord): Promise<RootStatement | null> {
+    const best = newestRoot(await this.replicas.roots(signer, this.timeout))
+    if (best) this.noteRoot(best)
+    return best
+  }
+
+  /** Waits for a host or replica channel; true when a host opened one (a grace after the first replica). */
+  private async waitHost (timeout: number): Promise<boolean> {
+    const end = Date.now() + timeout
+    let grace = 0
+    while (!this.closed) {
+      if (this.hostOnline) return true
+      if (this.replicas.size > 0 && grace === 0) grace = Math.min(end, Date.now() + VmsClient.HOST_GRACE_MS)
+      const now = Date.now()
+      if (now >= end || (grace > 0 && now >= grace)) return false
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    return false
+  }
+
+  /** The first info: from a host when one is online, else from the replicas. */
+  private async firstInfo (): Promise<void> {
+    if (await this.waitHost(this.timeout) || this.replicas.size === 0) {
+      await this.refreshInfo()
+      return
+    }
+    const v = await replicaInfo(this.key, this.core, this.replicas, this.timeout)
+    this.signer = v.signer
+    this.genesisBlock = v.block
+    this.genesis = v.genesis
+    this.info = v.info
+    this.noteRoot(v.root)
+  }
+
+  /** @throws VmsError HOST_OFFLINE when only replicas are online (after a short grace for a host) */
+  private async hostOrOffline (): Promise<void> {
+    if (this.hostOnline || this.replicas.size === 0) return
+    if (await this.waitHost(VmsClient.HOST_GRACE_MS)) return
+    if (this.replicas.size > 0) throw hostOffline(this.key, this.replicas.size, this.info ? this.info.length : 0)
   }
 
   /** A verified root: kept for split-view checks, and the info's length follows the longest. */

@@ -62,7 +62,9 @@ export const ERROR_CODES = {
   UNSUPPORTED_NODE: 'no isolated-vm build installed for the running Node version (module ABI)',
   NO_DHT: 'no DHT node answered at the bootstrap addresses (--bootstrap / VMS_BOOTSTRAP)',
   CONTRACT_INIT: 'the contract init method failed at deploy: nothing was deployed',
-  STORAGE_IN_USE: 'the storage folder is open in another vms-node process'
+  STORAGE_IN_USE: 'the storage folder is open in another vms-node process',
+  // rehosting
+  HOST_OFFLINE: 'no host of the contract is online to run calls; replicas serve its state (reads and audits still work)'
 } as const
 
 /** A stable error code. */
@@ -159,4 +161,5 @@ export class VmsError extends Error {
   static NO_DHT (msg: string): VmsError { return new VmsError('NO_DHT', msg) }
   static CONTRACT_INIT (msg: string): VmsError { return new VmsError('CONTRACT_INIT', msg) }
   static STORAGE_IN_USE (msg: string): VmsError { return new VmsError('STORAGE_IN_USE', msg) }
+  static HOST_OFFLINE (msg: string): VmsError { return new VmsError('HOST_OFFLINE', msg) }
 }

@@ -89,9 +89,9 @@ test('split view: one key, two stores serving two logs to two watchers; equivoca
   await hostB.call(signCall(identity(), hostB.key, 2, 'increment', '[]'))
   t.is(hostA.log.length, hostB.log.length)
 
-  // watcher 1 only ever reaches A, watcher 2 only B
-  const w1 = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 200, attest: { everyCalls: 1, everyMs: 100 } })
-  const w2 = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 200, attest: { everyCalls: 1, everyMs: 100 } })
+  // watcher 1 only ever reaches A, watcher 2 only B (and not each other: serving watchers would meet and see the split at once)
+  const w1 = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 200, attest: { everyCalls: 1, everyMs: 100 }, serve: false })
+  const w2 = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 200, attest: { everyCalls: 1, everyMs: 100 }, serve: false })
   t.teardown(() => w1.close())
   t.teardown(() => w2.close())
   await w1.ready()

@@ -77,9 +77,9 @@ test('stale log: a copy of the host that stopped appending serves one watcher ->
   const hostB = await nodeB.deploy(example('counter.js'), { name: 'counter' })
   const staleLength = hostB.log.length
 
-  // w1 reaches only A, w2 only the stale copy B
-  const w1 = await watcherOn(t, net, { freshness: { graceMs: 300 } })
-  const w2 = await watcherOn(t, net, { freshness: { graceMs: 300 } })
+  // w1 reaches only A, w2 only the stale copy B (and not w1: a serving w1 would hand w2 the fresh log)
+  const w1 = await watcherOn(t, net, { freshness: { graceMs: 300 }, serve: false })
+  const w2 = await watcherOn(t, net, { freshness: { graceMs: 300 }, serve: false })
   blockedByA.add(hex(w2.swarm!.keyPair.publicKey))
   allowedByB.add(hex(w2.swarm!.keyPair.publicKey))
   const reports: Array<{ who: string, r: StaleReport }> = []

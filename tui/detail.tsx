@@ -10,6 +10,7 @@ import type { CallView, CallerView, ContractView, VerdictView } from './state.js
 import { Table, Title, type Column } from './table.js'
 import { clock, cut, duration, rate, shortKey } from './format.js'
 import { auditedText, divergence, lagText, verdictColor } from './panels.js'
+import { servingText } from './serving.js'
 
 const CALL_COLUMNS: Array<Column<CallView>> = [
   { title: '#', width: 6, align: 'right', text: (c) => String(c.index) },
@@ -63,7 +64,7 @@ export function ContractDetail ({ contract: c, verdicts, width, height, now, sel
   const rows = detailLayout(height, c.callers.length, verdicts.length)
   const bad = verdicts.filter((v) => v.verdict !== 'ok')
   const counters = ` log ${c.length} · files v${c.filesVersion} · ${rate(c.callsPerSec)} call/s · audited ${auditedText(c)} · lag ${lagText(c)}` +
-    (c.oracles === undefined ? '' : ` · oracles ${c.oracles ? 'on (trusted)' : 'off'}`)
+    (c.oracles === undefined ? '' : ` · oracles ${c.oracles ? 'on (trusted)' : 'off'}`) + servingText(c, now)
   return (
     <Box flexDirection='column' width={width} height={height}>
       <Title text={`Contract ${c.name || shortKey(c.key)} (${c.role})`} note='esc: back' width={width} focused />

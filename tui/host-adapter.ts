@@ -14,6 +14,7 @@ import type { CallRecord } from '../protocol/index.js'
 import { formatKey } from '../src/keys.js'
 import { cut, oneLine, shortKey } from './format.js'
 import type { CallView, NodeState } from './state.js'
+import { fullReplicas, type ReplicationPeer } from './serving.js'
 
 /** Options for {@link attachHost}. */
 export interface HostAdapterOptions {
@@ -211,7 +212,8 @@ export function attachHost (node: HostNode, state: NodeState, opts: HostAdapterO
       state.upsertContract(key, {
         length: host.log.length,
         filesVersion: host.log.drive?.version ?? 0,
-        callsPerSec: rate ? rate.rate(now) : 0
+        callsPerSec: rate ? rate.rate(now) : 0,
+        replicas: fullReplicas(host.log.core.peers as unknown as ReplicationPeer[], host.log.length) // rehosting
       })
     }
   }

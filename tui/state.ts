@@ -99,6 +99,14 @@ export interface ContractView {
   lastCalls: CallView[]
   /** Callers, most recent first. */
   callers: CallerView[]
+  /** Rehosting: replicas holding the whole log (hosted contracts). */
+  replicas?: number
+  /** Rehosting: peers this watcher served blocks to, and bytes uploaded (watched contracts it serves). */
+  servedPeers?: number
+  uploadedBytes?: number
+  /** Rehosting: whether a peer proved to be the host (watched contracts), and the newest host-signed root's length kept. */
+  hostOnline?: boolean
+  stateLength?: number
 }
 
 /** A watcher's latest statement about a contract (an attestation, or an equivocation proof). */

@@ -119,8 +119,17 @@ export function attachWatcher (watcher: Watcher, state: NodeState, opts: WatchAd
       audited: cw.length,
       filesVersion: cw.verdict?.filesVersion ?? 0,
       callsPerSec: t.rate.rate(state.now()),
-      ...(cw.genesis ? { files: formatKey(cw.genesis.files), oracles: cw.genesis.oracles } : {})
+      ...(cw.genesis ? { files: formatKey(cw.genesis.files), oracles: cw.genesis.oracles } : {}),
+      ...served(cw.key.toString('hex')),
+      hostOnline: cw.proven,
+      ...(cw.statements.length > 0 ? { stateLength: Math.max(...cw.statements.map((s) => s.length)) } : {})
     })
+  }
+
+  // rehosting: what this watcher served of the contract (serve.ts)
+  const served = (hex: string): { servedPeers?: number, uploadedBytes?: number } => {
+    const st = watcher.serving?.get(hex)?.stats
+    return st ? { servedPeers: st.peersServed, uploadedBytes: st.bytesUploaded } : {}
   }
 
   const follow = (cw: ContractWatch): void => {

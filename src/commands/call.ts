@@ -7,6 +7,7 @@ import { formatKey, parseKey } from '../keys.js'
 import { describeDht } from './dht-check.js'
 import { VmsError } from '../errors.js'
 import type { Output } from './output.js'
+import { describeFreshness, freshnessJSON } from './freshness-text.js'
 
 const JSON_WORDS = ['true', 'false', 'null']
 
@@ -112,6 +113,7 @@ export async function runInfo (key: string, opts: ClientOptions, out: Output): P
   const client = await connectClient(key, opts)
   try {
     const i = client.info
+    const fresh = await client.freshness() // rehosting: host online or not, replicas, state as of
     const info = {
       contract: formatKey(i.contract),
       files: formatKey(i.files),
@@ -121,10 +123,12 @@ export async function runInfo (key: string, opts: ClientOptions, out: Output): P
       fork: i.fork,
       runtime: i.runtime,
       oracles: i.oracles,
-      limits: i.limits
+      limits: i.limits,
+      ...freshnessJSON(fresh)
     }
     if (out.json) out.object(info)
     else {
+      out.line(`Host:     ${describeFreshness(fresh)}`)
       out.line(`Contract: ${info.contract} ("${info.name}")`)
       out.line(`Files:    ${info.files}`)
       out.line(`Methods:  ${info.methods.join(', ')}`)

@@ -37,7 +37,7 @@
 
 import c from 'compact-encoding'
 import type { State } from 'compact-encoding'
-import { GOSSIP_PROTOCOL, RPC_PROTOCOL } from '../../protocol/index.js'
+import { GOSSIP_PROTOCOL, REPLICA_PROTOCOL, RPC_PROTOCOL } from '../../protocol/index.js'
 import { TokenBucket } from './token-bucket.js'
 
 /** Options for {@link guardConnection}. */
@@ -100,7 +100,8 @@ export const REJECT_BUDGET_REASON = 'CPU budget for rejected requests spent'
 
 const DEFAULT_MESSAGE_TYPES: Record<string, number> = {
   [GOSSIP_PROTOCOL]: 1,
-  [RPC_PROTOCOL]: 2 // protomux-rpc: request, response
+  [RPC_PROTOCOL]: 2, // protomux-rpc: request, response
+  [REPLICA_PROTOCOL]: 2
 }
 
 class Malformed extends Error {}

@@ -149,6 +149,9 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
   })
 }
 
+/** Channel handshake of an asker's end (hosts send none): an asker whose peer sent it too closes the channel. */
+const ASKER_HANDSHAKE = Buffer.from([0x61])
+
 /**
  * The caller's side of one contract's RPC channel on a connection.
  */
@@ -160,7 +163,12 @@ export class RpcClient {
    * @param contract the contract key (channel id)
    */
   constructor (stream: unknown, contract: Uint8Array) {
-    this.rpc = new ProtomuxRPC(stream, { id: contract, protocol: RPC_PROTOCOL })
+    this.rpc = new ProtomuxRPC(stream, { id: contract, protocol: RPC_PROTOCOL, handshake: ASKER_HANDSHAKE, handshakeEncoding: c.raw })
+    // two askers (a client and a serving watcher) open the same channel and pair: neither is a host, so
+    // neither keeps it (closed before anyone sees it open; a host's end sends no such handshake)
+    this.rpc.on('open', (hs: unknown) => {
+      if (hs instanceof Uint8Array && hs.byteLength === 1 && hs[0] === ASKER_HANDSHAKE[0]) queueMicrotask(() => this.rpc.destroy())
+    })
   }
 
   /**

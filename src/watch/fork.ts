@@ -181,6 +181,8 @@ export interface RootPeer {
   head?: (timeout: number) => Promise<HeadStatement>
   /** Drops and penalises the peer: it answered a statement the contract's signer did not sign. */
   drop?: () => void
+  /** A replica handing over the host's statements (net/replica.ts), not the host: it never makes the contract `proven`. */
+  replica?: boolean
 }
 
 /** One peer's answer to a round of root requests. */
@@ -215,7 +217,7 @@ export class RootSources {
 
   /** Whether a peer still known gave a root the contract's signer signed. */
   get proven (): boolean {
-    for (const p of this.sources) if (this.provenPeers.has(p)) return true
+    for (const p of this.sources) if (!p.replica && this.provenPeers.has(p)) return true
     return false
   }
 

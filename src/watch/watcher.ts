@@ -47,6 +47,8 @@ import { FreshnessMonitor, type FreshnessOptions } from './freshness.js'
 import type { KeyPair } from '../crypto.js'
 import { VmsNode } from '../node/node.js'
 import { StateBee } from './state.js'
+import { ContractServe, replicaSource } from './serve.js'
+import { openReplica, serveReplicas, type ReplicaSource } from '../net/replica.js'
 
 /** Options for {@link Watcher}. */
 export interface WatcherOptions extends NetOptions {
@@ -83,6 +85,8 @@ export interface WatcherOptions extends NetOptions {
   stallMs?: number
   /** How often to look a contract's host up again while none is connected (see lookup.ts). */
   lookup?: LookupOptions
+  /** Announce as a server of every followed contract's log and files and keep all their blocks (default true; see serve.ts). */
+  serve?: boolean
 }
 
 /** Options for {@link Watcher.watch}. */
@@ -109,6 +113,8 @@ export class Watcher extends ReadyResource {
   /** The node this watcher is a service of. */
   readonly node: VmsNode
   readonly contracts = new Map<string, ContractWatch>()
+  /** What each followed contract (hex key) uploaded, when this watcher serves it (serve.ts). */
+  readonly serving = new Map<string, ContractServe>()
   /** Stale-log detection over gossiped roots (see freshness.ts). */
   readonly freshness: FreshnessMonitor
   private attester: Attester | null = null
@@ -129,6 +135,8 @@ export class Watcher extends ReadyResource {
       ...opts,
       network: this.networking,
       swarm: opts.store ? undefined : opts.swarm,
+      // a serving watcher is reachable (not firewalled), like a host
+      firewalled: opts.firewalled ?? (opts.serve === false ? undefined : false),
       identity: opts.identity
     })
     this.persist = opts.store ? typeof opts.stateDir === 'string' : opts.stateDir !== null
@@ -138,7 +146,10 @@ export class Watcher extends ReadyResource {
     this.freshness.on('fresh', (key) => this.emit('fresh', key))
     this.node.add({
       name: 'watching',
-      onconnection: (conn) => { for (const cw of this.contracts.values()) this.attach(conn, cw) },
+      onconnection: (conn) => {
+        serveReplicas(conn, (key) => this.replicaOf(key))
+        for (const cw of this.contracts.values()) this.attach(conn, cw)
+      },
       close: async () => {
         this.freshness.close()
         if (this.attester) this.attester.close()
@@ -212,6 +223,7 @@ export class Watcher extends ReadyResource {
       // until a peer proved itself: an impostor's open channel is no reason to stop looking
       const stop = keepLooking(discovery, () => cw.proven, this.opts.lookup)
       cw.on('close', stop)
+      if (!opts.oneShot && this.opts.serve !== false) this.serve(cw, swarm)
     }
     if (this.attester && !opts.oneShot) this.attester.follow(cw)
     if (!opts.oneShot) this.freshness.follow(cw)
@@ -227,6 +239,7 @@ export class Watcher extends ReadyResource {
    * sign is dropped: its connection destroyed and its swarm peer banned.
    */
   private attach (conn: SwarmConnection, cw: ContractWatch): void {
+    this.attachReplica(conn, cw)
     let rpc: RpcClient
     try {
       rpc = new RpcClient(conn, cw.key)
@@ -243,6 +256,50 @@ export class Watcher extends ReadyResource {
         drop: () => this.dropPeer(conn)
       })
       this.emit('host', { publicKey: conn.remotePublicKey, contract: cw.key })
+    }, () => {})
+  }
+
+  // --- rehosting (issue 13): serving replicas and asking them for the host's roots ---
+
+  /** Announces `cw` and keeps all its blocks (serve.ts); the files drive once the genesis opened it. */
+  private serve (cw: ContractWatch, swarm: Hyperswarm): void {
+    const id = cw.key.toString('hex')
+    if (this.serving.has(id)) return
+    const serve = new ContractServe(swarm, cw.log)
+    this.serving.set(id, serve)
+    serve.start()
+    const onverdict = (): void => {
+      if (!cw.log.drive) return
+      cw.off('verdict', onverdict)
+      serve.files(cw.log.drive).catch((err) => cw.emit('warning', err))
+    }
+    cw.on('verdict', onverdict)
+    onverdict()
+    cw.on('close', () => {
+      this.serving.delete(id)
+      serve.close().catch(() => {})
+    })
+  }
+
+  /** The host-signed roots this watcher hands over for contract `key` (replica channel). */
+  private replicaOf (key: Buffer): ReplicaSource | null {
+    const cw = this.contracts.get(key.toString('hex'))
+    return cw ? replicaSource(() => cw.statements, cw.log.core) : null
+  }
+
+  /**
+   * Opens the replica channel of `cw` on `conn` (serving our kept roots) and
+   * asks the peer for the roots it keeps, like every other root source; a
+   * replica never counts as the host (RootPeer.replica).
+   */
+  private attachReplica (conn: SwarmConnection, cw: ContractWatch): void {
+    const ch = openReplica(conn, cw.key, replicaSource(() => cw.statements, cw.log.core))
+    if (!ch) return
+    let remove: (() => void) | null = null
+    ch.rpc.on('close', () => { if (remove) remove() })
+    ch.rpc.fullyOpened().then(() => {
+      if (cw.closing || !ch.rpc.opened || ch.rpc.closed || remove) return
+      remove = cw.addRootSource({ root: (timeout) => ch.root(timeout), drop: () => this.dropPeer(conn), replica: true })
     }, () => {})
   }
 
