@@ -41,7 +41,7 @@ async function attestHost (host: ContractHost, watcher: KeyPair, fault = false):
 function madeUpContract (n: number): Attestation[] {
   const signerKp = keyPair()
   const signer = { version: 1, publicKey: signerKp.publicKey, namespace: randomBytes(32) }
-  const contract = (Hypercore as unknown as { key (m: unknown): Buffer }).key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
+  const contract = Hypercore.key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
   const root = { contract, length: 5, fork: 0, treeHash: randomBytes(32) }
   const hostSignature = sign(rootSignable(root), signerKp.secretKey)
   return Array.from({ length: n }, () => signAttestation({

@@ -26,6 +26,7 @@ import { verify } from '../crypto.js'
 import { formatKey, parseKey } from '../keys.js'
 import { DEFAULT_NAMESPACE, signerMatches } from './signer.js'
 import { decodeBlock } from '../log/contract-log.js'
+import { readTreeNodes } from '../log/holepunch-internals.js'
 import type { EvidenceCheck } from './evidence.js'
 
 /** A head statement in JSON (hex byte strings, z-base32 contract). */
@@ -177,12 +178,9 @@ function fromJSON (n: NodeJSON): { index: number, size: number, hash: Buffer } {
  * guarded), else worked out from the blocks below it.
  */
 async function treeNode (core: Hypercore, index: number): Promise<NodeJSON> {
-  const storage = (core as unknown as { state?: { storage?: { read (): { getTreeNode (i: number): Promise<{ index: number, size: number, hash: Buffer } | null>, tryFlush (): void } } } }).state?.storage
-  if (storage && typeof storage.read === 'function') {
-    const rx = storage.read()
-    const p = rx.getTreeNode(index)
-    rx.tryFlush()
-    const node = await p.catch(() => null)
+  const reading = readTreeNodes(core, [index])
+  if (reading) {
+    const [node] = await reading.catch(() => [null])
     if (node) return { index: node.index, size: node.size, hash: hex(node.hash) }
   }
   const n = await nodeFromBlocks(core, index)

@@ -24,7 +24,7 @@ export function signerOf (core: Hypercore): SignerRecord | null {
 /** True when `signer` is the manifest that hashes to `contract` (the contract key). */
 export function signerMatches (contract: Uint8Array, signer: SignerRecord): boolean {
   try {
-    const key = (Hypercore as unknown as { key (m: unknown): Buffer }).key({
+    const key = Hypercore.key({
       version: signer.version,
       signers: [{ signature: 'ed25519', publicKey: Buffer.from(signer.publicKey), namespace: Buffer.from(signer.namespace) }]
     })

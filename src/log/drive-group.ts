@@ -25,7 +25,9 @@ import type { FileOp, FilesView } from '../runtime/types.js'
 import { applyWrites } from './drive-files.js'
 import { FilesCache, GroupFiles, ancestors, type EntryValue } from './files-cache.js'
 import { addLeaf, currentRoots, treeHashOf, type MerkleNode } from './merkle.js'
-import { groupsAppendOnce, makeEager, type BeeBatch } from './bee-eager.js'
+import { groupsAppendOnce, makeEager } from './bee-eager.js'
+import { beeBatchBlocks, driveBatchBee } from './holepunch-internals.js'
+import { VmsError } from '../errors.js'
 
 type BlobId = NonNullable<HyperdriveEntry['value']['blob']>
 
@@ -303,8 +305,9 @@ export class DriveGroup {
     const roots = this.committer.startRoots()
     try {
       await this.touch()
-      const blocks = (batch as unknown as { db: BeeBatch }).db
-      const raws = blocks.length > 0 ? blocks.toBlocks().slice() : []
+      const bee = driveBatchBee(batch)
+      if (!bee) throw VmsError.INTERNAL('drive batch internals changed (see holepunch-internals.ts)')
+      const raws = bee.length > 0 ? beeBatchBlocks(bee).slice() : []
       // blobs and database blocks go to two cores at once: the pending marker covers both until the records are logged
       const blobs = this.staged.length > 0 && !this.committer.foreign ? this.blobs!.core.append(this.staged) : null
       await Promise.all([blobs, batch.flush()])
@@ -352,12 +355,12 @@ export class DriveGroup {
       this.blobBase = base.length
       this.blobBaseBytes = base.byteLength
     } else {
-      this.blobs = await this.drive.getBlobs() as unknown as Blobs
+      this.blobs = await this.drive.getBlobs()
       this.blobBase = this.blobs.core.length
       this.blobBaseBytes = this.blobs.core.byteLength
     }
     const batch = this.drive.batch()
-    if (!makeEager((batch as unknown as { db: BeeBatch }).db, this.raws)) {
+    if (!makeEager(driveBatchBee(batch), this.raws)) {
       await batch.close().catch(() => {})
       this.eager = false
       return

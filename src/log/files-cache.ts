@@ -108,7 +108,7 @@ export class FilesCache {
     const key = blobKey(id)
     const hit = this.blobs.get(key)
     if (hit) return hit
-    const blobs = this.blobSource ?? await this.drive.getBlobs() as unknown as { get (id: BlobId): Promise<Uint8Array | null> }
+    const blobs = this.blobSource ?? await this.drive.getBlobs()
     const data = await blobs.get(id)
     if (data && data.byteLength <= this.limits.blobMax) {
       this.blobs.set(key, data)

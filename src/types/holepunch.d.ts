@@ -85,12 +85,17 @@ declare module 'sodium-universal' {
 declare module 'hypercore' {
   import type { EventEmitter } from 'events'
   export interface KeyPair { publicKey: Buffer, secretKey: Buffer | null }
+  /** A Merkle proof of a block and/or an upgrade (`core.proof()`); its fields are passed through as they are. */
+  export interface Proof { fork: number, block: { index: number, value?: Buffer | null, nodes: unknown[] } | null, upgrade: unknown, [field: string]: unknown }
   export default class Hypercore extends EventEmitter {
+    /** The key of the core a manifest describes. */
+    static key (manifest: { version?: number, signers: Array<{ signature: string, publicKey: Uint8Array, namespace: Uint8Array }> }): Buffer
     key: Buffer | null
     discoveryKey: Buffer | null
     keyPair: KeyPair | null
     manifest: unknown
     length: number
+    byteLength: number
     contiguousLength: number
     signedLength: number
     fork: number
@@ -107,6 +112,7 @@ declare module 'hypercore' {
     update (opts?: { wait?: boolean }): Promise<boolean>
     truncate (length: number, opts?: unknown): Promise<void>
     treeHash (length?: number): Promise<Buffer>
+    proof (opts: { block?: { index: number, nodes: number }, upgrade?: { start: number, length: number } }): Promise<Proof>
     signable (length?: number, fork?: number): Promise<Buffer>
     setUserData (key: string, value: Uint8Array | null): Promise<void>
     getUserData (key: string): Promise<Buffer | null>
@@ -145,6 +151,13 @@ declare module 'hyperdrive' {
       metadata: unknown
     }
   }
+  export type BlobId = NonNullable<HyperdriveEntry['value']['blob']>
+  /** The blobs store of a drive (Hyperblobs). */
+  export interface Hyperblobs {
+    core: Hypercore
+    blockSize: number
+    get (id: BlobId, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null>
+  }
   export default class Hyperdrive {
     constructor (store: Corestore, key?: Uint8Array | null, opts?: unknown)
     key: Buffer | null
@@ -156,7 +169,8 @@ declare module 'hyperdrive' {
     ready (): Promise<void>
     close (): Promise<void>
     flush (): Promise<void>
-    get (path: string, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null>
+    /** Content of a file, by path or by an entry already read (no second lookup). */
+    get (path: string | HyperdriveEntry, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null>
     put (path: string, data: Uint8Array, opts?: { metadata?: unknown }): Promise<void>
     putEntry (path: string, entry: { metadata?: unknown, blob?: unknown }): Promise<void>
     del (path: string): Promise<void>
@@ -170,7 +184,7 @@ declare module 'hyperdrive' {
     truncate (version: number, opts?: { blobs?: number }): Promise<void>
     update (opts?: { wait?: boolean }): Promise<boolean>
     findingPeers (): () => void
-    getBlobs (): Promise<{ core: Hypercore }>
+    getBlobs (): Promise<Hyperblobs>
   }
 }
 
@@ -209,7 +223,7 @@ declare module 'hyperdht/testnet.js' {
 declare module 'hyperswarm' {
   import type { EventEmitter } from 'events'
   import type HyperDHT from 'hyperdht'
-  export interface PeerInfo { publicKey: Buffer, client: boolean, topics: Buffer[] }
+  export interface PeerInfo { publicKey: Buffer, client: boolean, topics: Buffer[], ban (banned?: boolean): void }
   export interface SwarmConnection extends EventEmitter {
     remotePublicKey: Buffer
     publicKey: Buffer

@@ -189,7 +189,7 @@ export function cachedReads (drive: Hyperdrive): Hyperdrive {
   }
   const get = async (path: string, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null> => {
     const e = await entry(path)
-    return e && e.value.blob ? await drive.get(e as unknown as string, opts) : null
+    return e && e.value.blob ? await drive.get(e, opts) : null
   }
   // everything else goes to the checkout itself
   return new Proxy(drive, {
@@ -273,7 +273,7 @@ export async function checkFiles (rec: CallRecord, writes: readonly FileOp[], be
     const entry = await after.entry(path)
     const got = slotOf(entry)
     if (want.t === 'file') {
-      const data = got.t === 'file' ? await after.get(entry as unknown as string, { wait: true, timeout: opts.timeout }) : null
+      const data = got.t === 'file' ? await after.get(entry!, { wait: true, timeout: opts.timeout }) : null
       if (data === null || !b4a.equals(data, want.data!)) {
         return draft('files', `after the call ${path} does not hold what the replay wrote`, { path, content: hex(want.data!) }, { path, content: data ? hex(data) : null, entry: got.t })
       }

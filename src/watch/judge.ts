@@ -19,6 +19,7 @@ import { VmsError } from '../errors.js'
 import type { ContractLog } from '../log/contract-log.js'
 import { decodeBlock } from '../log/contract-log.js'
 import { DriveFiles } from '../log/drive-files.js'
+import { widenRequests } from '../log/holepunch-internals.js'
 import { NonceTable } from '../host/nonces.js'
 import { isLimitRecord, replayContext, replayRange } from '../host/replay.js'
 import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
@@ -342,10 +343,4 @@ function ownMachine (out: CallOutcome): boolean {
 /** True for the message of a JavaScript stack overflow (RangeError). */
 function stackOverflow (message: string | undefined): boolean {
   return message !== undefined && /Maximum call stack size exceeded/.test(message)
-}
-
-/** Lets the replication of `core` keep more block requests in flight per peer (256..512 instead of 16..512). */
-function widenRequests (core: unknown): void {
-  const r = (core as { replicator?: { setInflightRange?: (min: number, max: number) => void } }).replicator
-  if (r && typeof r.setInflightRange === 'function') r.setInflightRange(256, 512)
 }

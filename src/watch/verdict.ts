@@ -200,8 +200,7 @@ export async function blockEvidence (core: Hypercore, index: number): Promise<Ev
   const raw = await core.get(index, { wait: false }).catch(() => null)
   let proof: unknown = null
   try {
-    const prover = core as unknown as { proof (opts: unknown): Promise<unknown> }
-    const p = await prover.proof({ block: { index, nodes: 0 }, upgrade: { start: 0, length: core.length } }) as { block?: { value?: unknown } }
+    const p = await core.proof({ block: { index, nodes: 0 }, upgrade: { start: 0, length: core.length } })
     if (p.block) delete p.block.value // the same bytes as `block`
     proof = toJSONable(p)
   } catch {}
