@@ -308,3 +308,16 @@ declare module 'protomux-rpc' {
 declare module 'graceful-goodbye' {
   export default function goodbye (fn: () => unknown | Promise<unknown>, position?: number): () => void
 }
+
+declare module 'signal-promise' {
+  /** A reusable wake-up: `wait()` resolves at the next `notify()` (or, given ms, at most that late). */
+  export default class Signal {
+    wait (max?: number): Promise<boolean>
+    notify (err?: Error): void
+  }
+}
+
+declare module 'safety-catch' {
+  /** Rethrows programmer errors (TypeError, ReferenceError, RangeError, assertion...); ignores the rest. */
+  export default function safetyCatch (err: unknown): void
+}

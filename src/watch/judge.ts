@@ -29,8 +29,8 @@ import { sharedVerifyPool, type SignatureVerifier } from '../host/verify-pool.js
 import { BlocksAhead, DriveHashes } from './judge-ahead.js'
 import { FilesMirror } from './mirror.js'
 
-/** Counters of one contract watch (this run). */
-export interface WatchStats {
+/** Counters of one {@link CallJudge} (this run). */
+export interface JudgeCounts {
   /** Call records judged this run (limit records included: they are checked, not replayed). */
   judged: number
   /** Calls re-executed without judging to rebuild state after a restart. */
@@ -43,10 +43,14 @@ export interface WatchStats {
   rebuilds: number
   /** Limit records seen (not replayed). */
   skipped: number
-  /** Block judging resumed from (1 on a fresh start). */
-  resumedFrom: number
   /** Calls whose files the local mirror confirmed block for block (the rest took the full check). */
   mirrored?: number
+}
+
+/** Counters of one contract watch (this run): its judge's, and where judging resumed. */
+export interface WatchStats extends JudgeCounts {
+  /** Block judging resumed from (1 on a fresh start). */
+  resumedFrom: number
 }
 
 /** A call that did not pass: the divergence, who is to blame, the blocks to put in evidence. */
@@ -69,7 +73,6 @@ export interface CallJudgeOptions {
   genesis: GenesisRecord
   drive: Hyperdrive
   sandboxFactory: SandboxFactory
-  stats: WatchStats
   /** ms to wait for a block (0: forever). */
   timeout: number
   warn: (err: unknown) => void
@@ -83,6 +86,8 @@ export class CallJudge {
   filesAfter: number
   /** `filesHash` of the last passed call. */
   filesHash: Uint8Array | null = null
+  /** What judging took so far (read by the watch; only the judge moves it). */
+  readonly counts: JudgeCounts = { judged: 0, warmup: 0, replayed: 0, rebuildReplays: 0, rebuilds: 0, skipped: 0 }
   private readonly opts: CallJudgeOptions
   private readonly nonces = new NonceTable()
   private readonly checkouts: Checkouts
@@ -121,7 +126,7 @@ export class CallJudge {
     const sb = await this.newSandbox()
     const st = await replayRange(sb, this.opts.log, 1, upTo, (rec) => this.nonces.observe(rec.request.caller, rec.request.nonce))
     this.sandbox = sb
-    this.opts.stats.warmup += st.replayed
+    this.counts.warmup += st.replayed
     this.needsRebuild = !sb.usable
     if (st.mismatches.length > 0) this.opts.warn(VmsError.INTERNAL(`warm-up replays of calls ${st.mismatches.slice(0, 5).join(', ')} differed from the log: the contract is nondeterministic`))
   }
@@ -142,7 +147,8 @@ export class CallJudge {
   }
 
   private async judgeCall (i: number): Promise<Divergence | null> {
-    const { log, stats } = this.opts
+    const log = this.opts.log
+    const stats = this.counts
     const pre = this.ahead.take(i)
     const raw = (pre ? await pre.block : null) ?? await log.core.get(i, this.waitOpts())
     if (!raw) throw VmsError.BAD_RECORD(`block ${i} is not available`)
@@ -222,7 +228,7 @@ export class CallJudge {
 
   private pass (rec: CallRecord): void {
     this.nonces.observe(rec.request.caller, rec.request.nonce)
-    this.opts.stats.judged++
+    this.counts.judged++
     this.filesAfter = rec.filesAfter
     this.filesHash = rec.filesHash
   }
@@ -235,7 +241,7 @@ export class CallJudge {
       const fresh = await this.newSandbox()
       try {
         const st = await replayRange(fresh, this.opts.log, 1, i)
-        this.opts.stats.rebuildReplays += st.replayed + 1
+        this.counts.rebuildReplays += st.replayed + 1
         second = await fresh.call(replayContext(rec, new DriveFiles(this.checkouts.at(rec.filesBefore))))
       } finally {
         await fresh.close()
@@ -263,8 +269,8 @@ export class CallJudge {
     const sb = await this.newSandbox()
     const st = await replayRange(sb, this.opts.log, 1, upTo)
     this.sandbox = sb
-    if (!first) this.opts.stats.rebuilds++
-    this.opts.stats.rebuildReplays += st.replayed
+    if (!first) this.counts.rebuilds++
+    this.counts.rebuildReplays += st.replayed
     this.needsRebuild = !sb.usable
   }
 
