@@ -114,14 +114,14 @@ export class DriveCommitter {
     this.cache.clear()
   }
 
-  /** Roots at the current length, when known without reading storage. @internal */
+  /** Roots at the current length, when known without reading storage (for its groups). */
   startRoots (): MerkleNode[] | null {
     const length = this.drive.core.length
     if (this.roots && this.roots.length === length) return this.roots.roots.slice()
     return currentRoots(this.drive.core)
   }
 
-  /** Remembers the roots and hash after a group. @internal */
+  /** Remembers the roots and hash after a group (for its groups). */
   remember (length: number, roots: MerkleNode[] | null, hash: Buffer): void {
     this.roots = roots ? { length, roots } : null
     this.last = { version: length, hash }
@@ -150,12 +150,12 @@ export class DriveGroup {
   private hashes: Map<number, Buffer> | null = null
   /** Database blocks encoded so far, in order. */
   private readonly raws: Uint8Array[] = []
-  /** Final entry of every path written and not yet flushed (null: deleted). @internal */
-  readonly pending = new Map<string, EntryValue | null>()
-  /** Paths with a pending put or mkdir below them (so they are directories). @internal */
-  readonly putsBelow = new Set<string>()
-  /** Paths with a pending delete below them (whether they remain directories takes a listing). @internal */
-  readonly delsBelow = new Set<string>()
+  /** Final entry of every path written and not yet flushed (null: deleted). */
+  private readonly pending = new Map<string, EntryValue | null>()
+  /** Paths with a pending put or mkdir below them (so they are directories). */
+  private readonly putsBelow = new Set<string>()
+  /** Paths with a pending delete below them (whether they remain directories takes a listing). */
+  private readonly delsBelow = new Set<string>()
 
   private beforeWrite: (() => Promise<void>) | null
   /** Database work of {@link applySoon}, in call order. */
@@ -170,7 +170,15 @@ export class DriveGroup {
     this.beforeWrite = beforeWrite
     this.drive = committer.drive
     this.startVersion = this.drive.version
-    this.view = new GroupFiles(this)
+    // what the view reads of this group: its pending writes, read-only, and its blobs
+    this.view = new GroupFiles({
+      pending: this.pending,
+      putsBelow: this.putsBelow,
+      delsBelow: this.delsBelow,
+      cache: committer.cache,
+      blob: (id) => this.blob(id),
+      settled: () => this.settled()
+    })
   }
 
   /** Drive version with every write applied so far. */
@@ -178,24 +186,19 @@ export class DriveGroup {
     return this.batch ? this.batch.version : this.drive.version
   }
 
-  /** The drive (or batch) reads go to now. @internal */
-  current (): Hyperdrive {
+  /** The drive (or batch) reads go to now. */
+  private current (): Hyperdrive {
     return this.batch ?? this.drive
   }
 
-  /** The batch (or drive), once the database work queued so far is done. @internal */
-  async settled (): Promise<Hyperdrive> {
+  /** The batch (or drive), once the database work queued so far is done. */
+  private async settled (): Promise<Hyperdrive> {
     await this.puts
     return this.current()
   }
 
-  /** The files cache of the drive as flushed. @internal */
-  get cache (): FilesCache {
-    return this.committer.cache
-  }
-
-  /** Content of a blob, staged or appended. @internal */
-  async blob (id: BlobId): Promise<Uint8Array | null> {
+  /** Content of a blob, staged or appended. */
+  private async blob (id: BlobId): Promise<Uint8Array | null> {
     if (this.blobs && id.blockOffset >= this.blobBase && this.staged.length > 0) {
       const from = id.blockOffset - this.blobBase
       const parts = this.staged.slice(from, from + id.blockLength)
