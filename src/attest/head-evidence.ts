@@ -28,6 +28,7 @@ import { DEFAULT_NAMESPACE, signerMatches } from './signer.js'
 import { decodeBlock } from '../log/contract-log.js'
 import { readTreeNodes } from '../log/holepunch-internals.js'
 import type { EvidenceCheck } from './evidence.js'
+import safetyCatch from 'safety-catch'
 
 /** A head statement in JSON (hex byte strings, z-base32 contract). */
 export interface HeadJSON {
@@ -180,7 +181,7 @@ function fromJSON (n: NodeJSON): { index: number, size: number, hash: Buffer } {
 async function treeNode (core: Hypercore, index: number): Promise<NodeJSON> {
   const reading = readTreeNodes(core, [index])
   if (reading) {
-    const [node] = await reading.catch(() => [null])
+    const [node] = await reading.catch((err) => { safetyCatch(err); return [null] })
     if (node) return { index: node.index, size: node.size, hash: hex(node.hash) }
   }
   const n = await nodeFromBlocks(core, index)

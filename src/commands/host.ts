@@ -14,6 +14,7 @@ import { createSandbox, runtimeFingerprint } from '../runtime/sandbox.js'
 import type { Limits } from '../runtime/types.js'
 import { formatBootstrap, type NetOptions } from '../net/swarm.js'
 import type { Output } from './output.js'
+import safetyCatch from 'safety-catch'
 
 /** Options for {@link runHost}. */
 export interface HostOptions extends NetOptions {
@@ -48,7 +49,7 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
   try {
     contract = await node.deploy(source, { name, limits: opts.limits, oracles: opts.oracles })
   } catch (err) {
-    await node.close().catch(() => {})
+    await node.close().catch(safetyCatch)
     throw err
   }
   const info = contract.info()

@@ -14,6 +14,7 @@ import { describeVerdict, type Verdict } from '../watch/verdict.js'
 import type { StaleReport } from '../watch/freshness.js'
 import { expectedContract, type AuditCommandOptions } from './verify.js'
 import type { Output } from './output.js'
+import safetyCatch from 'safety-catch'
 
 /** What {@link runWatch} started; close `watcher` to stop. */
 export interface RunningWatch {
@@ -60,7 +61,7 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
       else out.line(`watching ${summaryKey(cw)}`)
     }
   } catch (err) {
-    await watcher.close().catch(() => {})
+    await watcher.close().catch(safetyCatch)
     throw err
   }
   return { watcher, contracts }

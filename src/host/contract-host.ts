@@ -32,6 +32,7 @@ import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.j
 import { sharedVerifyPool } from './verify-pool.js'
 import { commitGroup, executeGroup, type Done, type Pending } from './group-commit.js'
 import type { ContractHostOptions, HostStats } from './host-options.js'
+import safetyCatch from 'safety-catch'
 
 export { toOutcome } from './group-commit.js'
 export type { ContractHostOptions, HostStats } from './host-options.js'
@@ -104,7 +105,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (this.draining || this.closing || !this.opened || !this.sandbox) return false
     const sb = this.sandbox
     this.sandbox = null
-    sb.close().catch(() => {})
+    sb.close().catch(safetyCatch)
     return true
   }
 
@@ -371,7 +372,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    */
   private async settleAndRebuild (): Promise<boolean> {
     try {
-      await this.previous().catch(() => {})
+      await this.previous().catch(safetyCatch) // its callers got its error
       if (this.undoTo !== null) await this.undoFiles(this.undoTo)
       await this.rebuild()
       return true

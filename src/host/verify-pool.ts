@@ -86,6 +86,7 @@ export class VerifyPool implements SignatureVerifier {
       try {
         this.addWorker(sodium)
       } catch {
+        // no more threads: verify with the workers started
         break
       }
     }

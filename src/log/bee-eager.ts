@@ -39,6 +39,7 @@ export function blobOfBlock (raw: Uint8Array): BlobId | null {
     const b = entry && entry.blob
     return b && typeof b.blockOffset === 'number' && typeof b.byteOffset === 'number' && typeof b.blockLength === 'number' && typeof b.byteLength === 'number' ? b : null
   } catch {
+    // a block of the host's drive: one that does not decode has no blob
     return null
   }
 }

@@ -175,6 +175,7 @@ export function verifyBlockProof (proof: BlockProof, length: number, treeHash: U
     if (!root || root.size !== node.size || !b4a.equals(root.hash, node.hash)) return false
     return b4a.equals(crypto.tree(proof.roots), treeHash)
   } catch {
+    // an untrusted proof: whatever it makes the hashing throw, it does not verify
     return false
   }
 }

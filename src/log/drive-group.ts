@@ -28,6 +28,7 @@ import { addLeaf, currentRoots, treeHashOf, type MerkleNode } from './merkle.js'
 import { groupsAppendOnce, makeEager } from './bee-eager.js'
 import { beeBatchBlocks, driveBatchBee } from './holepunch-internals.js'
 import { VmsError } from '../errors.js'
+import safetyCatch from 'safety-catch'
 
 type BlobId = NonNullable<HyperdriveEntry['value']['blob']>
 
@@ -281,7 +282,7 @@ export class DriveGroup {
       await applyWrites(b, writes)
       await b.flush()
     } catch (err) {
-      await b.close().catch(() => {})
+      await b.close().catch(safetyCatch)
       throw err
     } finally {
       this.committer.cache.clear()
@@ -334,14 +335,14 @@ export class DriveGroup {
 
   /** Drops whatever was not flushed (the caller truncates the drive back if needed). */
   async discard (): Promise<void> {
-    await this.puts.catch(() => {})
+    await this.puts.catch(safetyCatch) // its error was given to the call that queued it
     const b = this.batch
     this.batch = null
     this.staged = []
     this.pending.clear()
     this.putsBelow.clear()
     this.delsBelow.clear()
-    if (b) await b.close().catch(() => {})
+    if (b) await b.close().catch(safetyCatch)
   }
 
   private async touch (): Promise<void> {
@@ -364,7 +365,7 @@ export class DriveGroup {
     }
     const batch = this.drive.batch()
     if (!makeEager(driveBatchBee(batch), this.raws)) {
-      await batch.close().catch(() => {})
+      await batch.close().catch(safetyCatch)
       this.eager = false
       return
     }

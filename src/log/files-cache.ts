@@ -13,6 +13,7 @@ import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
 import type { FileStat, FilesView } from '../runtime/types.js'
 import { DriveFiles, isDirEntry } from './drive-files.js'
+import safetyCatch from 'safety-catch'
 
 /** What a drive entry holds (its `value`). */
 export type EntryValue = HyperdriveEntry['value']
@@ -149,7 +150,7 @@ export class FilesCache {
   clear (): void {
     const r = this.readerDrive
     this.readerDrive = null
-    if (r) r.close().catch(() => {})
+    if (r) r.close().catch(safetyCatch)
     this.gen++
     this.entries.clear()
     this.stats.clear()

@@ -12,6 +12,7 @@
 import { VmsError } from '../errors.js'
 import { ENTRY_OVERHEAD_BYTES, type FileOp, type FileStat, type FilesView, type Limits } from './types.js'
 import { childPrefix, joinPath, parentOf } from './paths.js'
+import safetyCatch from 'safety-catch'
 
 type Entry =
   | { t: 'file', data: Uint8Array }
@@ -238,7 +239,8 @@ export class CallFiles {
     if (o !== undefined && o.t !== 'dir') return [] // replaced by this call: the view's children are gone
     try {
       return await this.view.readdir(path)
-    } catch {
+    } catch (err) {
+      safetyCatch(err)
       return []
     }
   }

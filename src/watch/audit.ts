@@ -25,6 +25,7 @@ import { isDirEntry } from '../log/drive-files.js'
 import type { NonceTable } from '../host/nonces.js'
 import type { CallOutcome, FileOp } from '../runtime/types.js'
 import { hex, opToJSON, type FaultKind } from './verdict.js'
+import safetyCatch from 'safety-catch'
 
 /** A divergence before the watcher adds index, cause and evidence. */
 export interface FaultDraft {
@@ -161,7 +162,7 @@ export class Checkouts {
     while (this.open.size > this.max) {
       const [v, old] = this.open.entries().next().value as [number, { checkout: Hyperdrive }]
       this.open.delete(v)
-      old.checkout.close().catch(() => {})
+      old.checkout.close().catch(safetyCatch)
     }
     return co.view
   }
@@ -170,7 +171,7 @@ export class Checkouts {
   async close (): Promise<void> {
     const all = [...this.open.values()]
     this.open.clear()
-    await Promise.all(all.map((c) => c.checkout.close().catch(() => {})))
+    await Promise.all(all.map((c) => c.checkout.close().catch(safetyCatch)))
   }
 }
 
@@ -311,7 +312,7 @@ export async function changedPaths (drive: Hyperdrive, from: number, to: number,
       if (out.length >= limit) break
     }
   } finally {
-    await co.close().catch(() => {})
+    await co.close().catch(safetyCatch)
   }
   return out
 }

@@ -371,10 +371,7 @@ export class ContractWatch extends ReadyResource {
     drive.core.on('append', () => this.heads.maybe())
     drive.getBlobs().then((blobs) => {
       if (!this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
-    }, (err) => {
-      safetyCatch(err)
-      this.warn(err) // the blobs are then fetched on demand only
-    })
+    }, safetyCatch) // no blobs core yet: its blocks are fetched on demand
   }
 
   /** Picks up the stored progress (progress.ts): a stored fault stays; otherwise re-executes the judged calls. */

@@ -12,6 +12,7 @@ import b4a from 'b4a'
 import type { HeadStatement, RootStatement } from '../../protocol/index.js'
 import type { FaultDraft } from './audit.js'
 import { hex, statementFromJSON, statementToJSON, verifyStatement, type StatementJSON } from './verdict.js'
+import safetyCatch from 'safety-catch'
 
 /** Most statements kept per contract (the first of each fork is always kept). */
 const MAX_KEPT = 64
@@ -36,6 +37,7 @@ export function checkForkEvidence (a: StatementJSON, b: StatementJSON, signer: U
     sa = statementFromJSON(a)
     sb = statementFromJSON(b)
   } catch {
+    // untrusted evidence: any error decoding it means it is no evidence
     return null
   }
   if (!b4a.equals(sa.contract, contract) || !b4a.equals(sb.contract, contract)) return null
@@ -67,7 +69,9 @@ export class RootBook {
       try {
         const s = statementFromJSON(j)
         if (this.valid(s) === null) this.kept.push(s)
-      } catch {}
+      } catch {
+        // a stored statement that does not parse (a damaged state file) is dropped
+      }
     }
   }
 
@@ -281,7 +285,9 @@ export class RootSources {
     this.sources.delete(peer)
     try {
       if (peer.drop) peer.drop()
-    } catch {}
+    } catch (err) {
+      safetyCatch(err)
+    }
   }
 
   private async ask (timeout: number): Promise<RootAnswer[]> {
@@ -318,7 +324,7 @@ function gather<P, A> (peers: P[], ask: (peer: P) => Promise<A>, grace: number):
         if (settled) return
         out.push(a)
         if (!timer) timer = setTimeout(done, grace)
-      }, () => {}).finally(() => { if (--left === 0) done() })
+      }, safetyCatch).finally(() => { if (--left === 0) done() }) // a peer that fails to answer is left out
     }
   })
 }

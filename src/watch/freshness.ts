@@ -29,6 +29,7 @@ import type { AttestationStore } from '../attest/store.js'
 import { formatKey } from '../keys.js'
 import type { ContractWatch } from './contract-watch.js'
 import { hex, statementToJSON, type StatementJSON } from './verdict.js'
+import safetyCatch from 'safety-catch'
 
 /** Options for {@link FreshnessMonitor}. */
 export interface FreshnessOptions {
@@ -158,7 +159,9 @@ export class FreshnessMonitor extends EventEmitter {
     if (!known || this.closed || entry.cw.closing) return
     try {
       await Promise.race([core.update({ wait: true }), sleep(this.opts.updateTimeout)])
-    } catch {}
+    } catch (err) {
+      safetyCatch(err) // the replica closed: checked next
+    }
     if (this.closed || entry.cw.closing || entry.known !== known) return
     if (core.fork !== known.root.fork) return // the replica forked: the watcher's fork detection takes over
     if (core.length >= known.root.length) {
@@ -190,7 +193,8 @@ export class FreshnessMonitor extends EventEmitter {
       entry.confirmed = known.root.length
       const id = hex(entry.cw.key)
       if (this.stale.delete(id)) this.emit('fresh', formatKey(entry.cw.key))
-    } catch {
+    } catch (err) {
+      safetyCatch(err)
       // the replica closed or the block could not be read: the next append or attestation retries
     } finally {
       entry.checking = false

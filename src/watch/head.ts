@@ -28,6 +28,7 @@ import type { ContractLog } from '../log/contract-log.js'
 import { changedPaths, type FaultDraft } from './audit.js'
 import type { HeadAnswer, RootSources } from './fork.js'
 import type { Evidence } from './verdict.js'
+import safetyCatch from 'safety-catch'
 
 /** What {@link judgeHead} concludes about one verified head. */
 export type HeadVerdict =
@@ -83,7 +84,9 @@ export async function judgeHead (log: ContractLog, h: HeadStatement, audited: nu
     try {
       await drive.core.get(h.filesLength - 1, { wait: true, timeout: timeout || 5000 })
       changes = await changedPaths(drive, covered, h.filesLength)
-    } catch {}
+    } catch (err) {
+      safetyCatch(err) // best effort: the fault stands without the list
+    }
   }
   const ahead = h.filesLength > covered
   return {

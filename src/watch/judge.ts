@@ -28,6 +28,7 @@ import { replayToJSON, sameReplay, type Evidence, type FaultCause } from './verd
 import { sharedVerifyPool, type SignatureVerifier } from '../host/verify-pool.js'
 import { BlocksAhead, DriveHashes } from './judge-ahead.js'
 import { FilesMirror } from './mirror.js'
+import safetyCatch from 'safety-catch'
 
 /** Counters of one {@link CallJudge} (this run). */
 export interface JudgeCounts {
@@ -113,7 +114,7 @@ export class CallJudge {
     // small blocks: ask peers for many at a time, as Hyperbee does for its own core
     widenRequests(opts.log.core)
     widenRequests(opts.drive.core)
-    opts.drive.getBlobs().then((b) => widenRequests(b.core), () => {})
+    opts.drive.getBlobs().then((b) => widenRequests(b.core), safetyCatch)
   }
 
   /**
@@ -209,7 +210,7 @@ export class CallJudge {
     const m = this.mirror
     this.mirror = null
     this.mirrorErrors = Infinity
-    if (m) await m.close().catch(() => {})
+    if (m) await m.close().catch(safetyCatch)
     await this.checkouts.close()
     if (this.sandbox) await this.sandbox.close()
     this.sandbox = null
@@ -223,7 +224,7 @@ export class CallJudge {
       this.mirror.dirty = true
       this.mirror.suspect = true
     }
-    this.checkouts.close().catch(() => {})
+    this.checkouts.close().catch(safetyCatch)
   }
 
   private pass (rec: CallRecord): void {
@@ -305,7 +306,9 @@ export class CallJudge {
     try {
       const fast = await this.driveHashes.at(rec.filesAfter, this.waitOpts())
       if (fast.equals(rec.filesHash)) return fast
-    } catch {}
+    } catch (err) {
+      safetyCatch(err) // the fast path failed: read the tree
+    }
     return await this.filesTreeHash(rec.filesAfter)
   }
 
@@ -324,7 +327,8 @@ export class CallJudge {
     try {
       await this.opts.drive.core.get(to - 1, { wait: true, timeout: this.opts.timeout || 5000 })
       return await changedPaths(this.opts.drive, from, to)
-    } catch {
+    } catch (err) {
+      safetyCatch(err)
       return null
     }
   }

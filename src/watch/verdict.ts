@@ -14,6 +14,7 @@ import { verify } from '../crypto.js'
 import { formatKey, parseKey } from '../keys.js'
 import type { CallOutcome, FileOp } from '../runtime/types.js'
 import type { HeadJSON, LastBlockProof } from '../attest/head-evidence.js'
+import safetyCatch from 'safety-catch'
 
 /**
  * Kinds of divergence:
@@ -203,7 +204,9 @@ export async function blockEvidence (core: Hypercore, index: number): Promise<Ev
     const p = await core.proof({ block: { index, nodes: 0 }, upgrade: { start: 0, length: core.length } })
     if (p.block) delete p.block.value // the same bytes as `block`
     proof = toJSONable(p)
-  } catch {}
+  } catch (err) {
+    safetyCatch(err) // no proof: the replica cannot make one (evidence without it)
+  }
   return { index, block: raw ? hex(raw) : '', proof }
 }
 
