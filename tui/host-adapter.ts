@@ -31,19 +31,12 @@ export interface HostAdapterOptions {
   backfill?: number
 }
 
-/** Transport counters, as a UDX stream exposes them. */
-interface RawCounters {
-  bytesReceived?: number
-  bytesTransmitted?: number
-  rtt?: number
-}
-
 /**
  * Bytes in/out and RTT of a connection, read from its transport stream when
  * it has them (a UDX stream does); fields it lacks are left out.
  */
 export function rawCounters (conn: SwarmConnection | undefined): { bytesIn?: number, bytesOut?: number, rtt?: number } {
-  const raw = (conn?.rawStream ?? null) as RawCounters | null
+  const raw = conn?.rawStream ?? null
   if (!raw) return {}
   const num = (x: unknown): number | undefined => typeof x === 'number' && Number.isFinite(x) ? x : undefined
   const out: { bytesIn?: number, bytesOut?: number, rtt?: number } = {}

@@ -242,9 +242,8 @@ export class Watcher extends ReadyResource {
   /** Destroys `conn` and bans its peer (it sent forged statements). */
   private dropPeer (conn: SwarmConnection): void {
     const key = conn.remotePublicKey
-    const peers = (this.swarm as unknown as { peers?: Map<string, { ban?: (v: boolean) => void }> } | null)?.peers
-    const info = key && peers ? peers.get(Buffer.from(key).toString('hex')) : undefined
-    if (info && typeof info.ban === 'function') info.ban(true)
+    const info = key && this.swarm ? this.swarm.peers.get(Buffer.from(key).toString('hex')) : undefined
+    if (info) info.ban(true)
     conn.destroy()
   }
 }
