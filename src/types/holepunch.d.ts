@@ -55,13 +55,15 @@ declare module 'hypercore' {
   export interface KeyPair { publicKey: Buffer, secretKey: Buffer | null }
   /** A Merkle proof of a block and/or an upgrade (`core.proof()`); its fields are passed through as they are. */
   export interface Proof { block: { value?: Buffer | null } | null, [field: string]: unknown }
+  /** A core's manifest, as far as it is read (fields a peer may leave out are optional). */
+  export interface Manifest { version?: number, quorum?: number, signers?: Array<{ publicKey: Buffer, namespace: Buffer }> }
   export default class Hypercore extends EventEmitter {
     /** The key of the core a manifest describes. */
     static key (manifest: { version?: number, signers: Array<{ signature: string, publicKey: Uint8Array, namespace: Uint8Array }> }): Buffer
     key: Buffer | null
     discoveryKey: Buffer | null
     keyPair: KeyPair | null
-    manifest: unknown
+    manifest: Manifest | null
     length: number
     byteLength: number
     contiguousLength: number

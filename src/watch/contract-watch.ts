@@ -348,7 +348,7 @@ export class ContractWatch extends ReadyResource {
       await this.fail({ kind: 'malformed', message: (err as Error).message, expected: {}, observed: {} }, 0, 'host', [0])
       return
     }
-    const manifest = this.log.core.manifest as { signers?: Array<{ publicKey?: Uint8Array }> } | null
+    const manifest = this.log.core.manifest
     const signer = manifest && manifest.signers && manifest.signers.length === 1 ? manifest.signers[0]!.publicKey ?? null : null
     const d = checkGenesis(g, signer, this.opts.expected)
     this.genesis = g
