@@ -162,6 +162,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
   }
 
   /** Drive writes of a group wait for their records (true) or not; false again wakes `head` requests in the same tick. */
+  // eslint-disable-next-line accessor-pairs -- write-only: reads go to `unloggedFiles`
   private set unlogged (v: boolean) {
     this.unloggedFiles = v
     if (!v) for (const w of [...this.headWaiters]) { this.headWaiters.delete(w); w() }

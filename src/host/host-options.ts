@@ -7,7 +7,6 @@ import type { KeyPair } from '../crypto.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import type { SandboxPool } from './sandbox-pool.js'
 import type { SignatureVerifier } from './verify-pool.js'
-import type { ContractHost } from './contract-host.js'
 
 /** Options for {@link ContractHost}. */
 export interface ContractHostOptions {

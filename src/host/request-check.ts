@@ -19,7 +19,7 @@ import { verifyCall } from '../caller.js'
 import { VmsError } from '../errors.js'
 import { checkArgsJson } from '../json.js'
 import { checkJsonDepth } from '../json-depth.js'
-import type { SignatureVerifier, VerifyPool } from './verify-pool.js'
+import type { SignatureVerifier } from './verify-pool.js'
 
 /** CPU a request's checks spent on this host, ms (main thread measured, off-thread work estimated). */
 export interface RequestCost {

@@ -96,6 +96,7 @@ export class FilesCache {
     const known = statOfEntry(await this.entry(path))
     if (known !== undefined) return known
     let s: FileStat | null = null
+    // eslint-disable-next-line no-unreachable-loop -- the first name is enough: it is a directory
     for await (const name of this.reader().readdir(path)) {
       if (name) s = DIR
       break
