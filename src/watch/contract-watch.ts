@@ -309,7 +309,7 @@ export class ContractWatch extends ReadyResource {
         this.heads.maybe()
       }
     } catch (err) {
-      safetyCatch(err)
+      // not ignored: reported as a warning (or the audit's error), then judging retries
       if (process.env.VMS_DEBUG) process.stderr.write(`watch ${formatKey(this.key)}: ${String((err as Error).stack ?? err)}\n`)
       if (this.forked && !this.fault && this.started) {
         await this.forkFault().catch((e) => this.warn(e))
@@ -344,7 +344,7 @@ export class ContractWatch extends ReadyResource {
       if (b.type !== 'genesis') throw VmsError.BAD_RECORD('block 0 is not a genesis record')
       g = b.genesis
     } catch (err) {
-      safetyCatch(err)
+      // the host's bytes: whatever decoding them throws is the host's malformed genesis
       await this.fail({ kind: 'malformed', message: (err as Error).message, expected: {}, observed: {} }, 0, 'host', [0])
       return
     }

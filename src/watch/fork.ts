@@ -324,7 +324,9 @@ function gather<P, A> (peers: P[], ask: (peer: P) => Promise<A>, grace: number):
         if (settled) return
         out.push(a)
         if (!timer) timer = setTimeout(done, grace)
-      }, safetyCatch).finally(() => { if (--left === 0) done() }) // a peer that fails to answer is left out
+      }, () => {
+        // a peer's answer that fails, malformed included, is left out: no error of a peer may stop the round
+      }).finally(() => { if (--left === 0) done() })
     }
   })
 }
