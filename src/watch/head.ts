@@ -193,8 +193,13 @@ export class HeadWatch {
     if (!h.active()) return
     const r = await judgeHead(h.log, head, h.audited(), this.timeout)
     if (r.status === 'ok') this.checks++
-    else if (r.status === 'later') { if (!this.pending || head.length > this.pending.length) this.pending = head }
+    else if (r.status === 'later') this.keep(head)
     else if (r.status === 'skip') h.warn(VmsError.BAD_RECORD(`ignored a head statement: ${r.reason}`))
     else await h.fail(r)
+  }
+
+  /** Keeps the longest head judged too early, for {@link checkPending}. */
+  private keep (head: HeadStatement): void {
+    if (!this.pending || head.length > this.pending.length) this.pending = head
   }
 }
