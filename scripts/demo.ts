@@ -33,7 +33,7 @@ async function main (): Promise<void> {
   const source = fs.readFileSync(path.join(root, 'examples', 'rsvp.js'), 'utf8')
   const host = await node.deploy(source, { name: 'rsvp' })
   const info = host.info()
-  say(`Hosting examples/rsvp.js`)
+  say('Hosting examples/rsvp.js')
   say(`  contract: ${formatKey(host.key)}`)
   say(`  files:    ${formatKey(info.files)}`)
   say(`  methods:  ${info.methods.join(', ')}  (init ran at deploy, as the operator ${node.identity.id.slice(0, 8)})`)
@@ -42,7 +42,7 @@ async function main (): Promise<void> {
   const bob = keyPair()
   const ca = await VmsClient.connect(host.key, { bootstrap, identity: alice })
   const cb = await VmsClient.connect(host.key, { bootstrap, identity: bob })
-  say(`\nTwo callers found the host by its key on the DHT:`)
+  say('\nTwo callers found the host by its key on the DHT:')
   say(`  alice = ${formatKey(alice.publicKey)}`)
   say(`  bob   = ${formatKey(bob.publicKey)}`)
 
@@ -65,19 +65,19 @@ async function main (): Promise<void> {
   const done = drive.findingPeers()
   readerSwarm.flush().then(done, done)
   await drive.update({ wait: true })
-  say(`\nState, read by a stock Hyperdrive opened with the files key:`)
+  say('\nState, read by a stock Hyperdrive opened with the files key:')
   for await (const name of drive.readdir('/rsvps')) {
     say(`  /rsvps/${name.slice(0, 12)}...json  ${(await drive.get('/rsvps/' + name))?.toString()}`)
   }
 
-  say(`\nCall log (a signed Hypercore; block 0 is the genesis):`)
+  say('\nCall log (a signed Hypercore; block 0 is the genesis):')
   for (let i = 0; i < host.log.length; i++) {
     const b = await host.log.block(i)
     if (b.type === 'genesis') say(`  #${i} genesis  contract ${b.genesis.name}, source hash ${Buffer.from(b.genesis.sourceHash).toString('hex').slice(0, 16)}..., ${b.genesis.runtime}`)
     else say(`  #${i} ${b.call.request.method.padEnd(8)} by ${formatKey(b.call.request.caller).slice(0, 8)}  args ${b.call.request.args}  -> ${b.call.outcome.ok ? 'ok' : b.call.outcome.error?.message}  files v${b.call.filesAfter}`)
   }
   say(`\nStorage: ${storage} (host Corestore, reader Corestore)`)
-  say(`Try it across processes: npx vms-node devnet, then npx vms-node host examples/rsvp.js --bootstrap 127.0.0.1:49737`)
+  say('Try it across processes: npx vms-node devnet, then npx vms-node host examples/rsvp.js --bootstrap 127.0.0.1:49737')
 
   await drive.close()
   await readerSwarm.destroy()

@@ -122,4 +122,3 @@ async function run (cmd: RunCommand): Promise<Record<string, unknown>> {
   }
   return { start, latency, index, errors, firstError, cpuMs, attestations: attestations.splice(0) }
 }
-

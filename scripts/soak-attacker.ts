@@ -136,7 +136,7 @@ async function wireLoop (): Promise<void> {
 function madeUp (n: number): Attestation[] {
   const kp = keyPair()
   const signer = { version: 1, publicKey: kp.publicKey, namespace: randomBytes(32) }
-  const contract = (Hypercore as unknown as { key (m: unknown): Buffer }).key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
+  const contract = Hypercore.key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
   const root = { contract, length: 3, fork: 0, treeHash: randomBytes(32) }
   const hostSignature = sign(rootSignable(root), kp.secretKey)
   return Array.from({ length: n }, () => signAttestation({ ...root, signer, hostSignature, filesVersion: 0, filesHash: Buffer.alloc(32), verdict: VERDICT_OK, trusted: false, fault: null, runtime: 'soak', time: Date.now() }, keyPair()))
@@ -144,10 +144,19 @@ function madeUp (n: number): Attestation[] {
 
 function about (root: RootStatement, signer: SignerRecord, n: number, fault: boolean): Attestation[] {
   return Array.from({ length: n }, () => signAttestation({
-    contract: root.contract, signer, length: root.length, fork: root.fork, treeHash: root.treeHash, hostSignature: root.signature,
-    filesVersion: 0, filesHash: Buffer.alloc(32), verdict: fault ? VERDICT_FAULT : VERDICT_OK, trusted: false,
+    contract: root.contract,
+    signer,
+    length: root.length,
+    fork: root.fork,
+    treeHash: root.treeHash,
+    hostSignature: root.signature,
+    filesVersion: 0,
+    filesHash: Buffer.alloc(32),
+    verdict: fault ? VERDICT_FAULT : VERDICT_OK,
+    trusted: false,
     fault: fault ? { kind: 'result', index: 1, cause: 'host', message: 'soak claim', evidence: '{}' } : null,
-    runtime: 'soak', time: Date.now()
+    runtime: 'soak',
+    time: Date.now()
   }, keyPair()))
 }
 

@@ -23,6 +23,7 @@ import { decodeBlock } from './log/contract-log.js'
 import { coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
 import { VERDICT_OK } from '../protocol/index.js'
 import type { AttestationStore } from './attest/store.js'
+import safetyCatch from 'safety-catch'
 
 /** What {@link CoveredFiles} needs of its client. */
 export interface FilesContext {
@@ -71,7 +72,7 @@ export class CoveredFiles {
     let root = await this.ctx.root()
     if (this.ctx.quorum > 0) root = await this.attestedRoot(root)
     const length = root.length
-    if (core.length < length) await withTimeout(core.update({ wait: true }), timeout).catch(() => {})
+    if (core.length < length) await withTimeout(core.update({ wait: true }), timeout).catch(safetyCatch)
     const raw = await core.get(length - 1, { timeout }).catch(() => null)
     if (!raw) throw VmsError.REQUEST_TIMEOUT(`block ${length - 1} of the log did not replicate in ${timeout} ms`)
     if (core.length >= length && !Buffer.from(await withTimeout(core.treeHash(length), timeout)).equals(Buffer.from(root.treeHash))) {
@@ -91,7 +92,7 @@ export class CoveredFiles {
     }
     if (last.type === 'call' && version > 0) {
       const db = this.drive.core
-      if (db.length < version) await withTimeout(db.update({ wait: true }), timeout).catch(() => {})
+      if (db.length < version) await withTimeout(db.update({ wait: true }), timeout).catch(safetyCatch)
       if (db.length >= version) {
         const hash = await withTimeout(db.treeHash(version), timeout)
         if (!Buffer.from(hash).equals(Buffer.from(last.call.filesHash))) throw VmsError.BAD_RECORD(`the files drive at version ${version} is not the one log block ${length - 1} names`)
@@ -102,7 +103,7 @@ export class CoveredFiles {
 
   /** Closes the drive and its checkouts. */
   async close (): Promise<void> {
-    for (const d of this.checkouts.values()) await d.close().catch(() => {})
+    for (const d of this.checkouts.values()) await d.close().catch(safetyCatch)
     this.checkouts.clear()
     if (this.drive) await this.drive.close()
     this.drive = null

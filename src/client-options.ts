@@ -65,4 +65,3 @@ export interface ProvenRead {
 
 /** A contract method on the client: takes JSON arguments, resolves to the JSON result. */
 export type ContractMethod = (...args: unknown[]) => Promise<unknown>
-

@@ -70,7 +70,6 @@ export const ERROR_CODES = {
 /** A stable error code. */
 export type ErrorCode = keyof typeof ERROR_CODES
 
-
 /**
  * The vms-node error. `new VmsError(code, detail)` or a factory such as
  * `VmsError.BAD_SIGNATURE('caller xyz')`; `message` is `CODE: detail`.

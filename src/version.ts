@@ -13,7 +13,9 @@ function readVersion (): string {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string, version?: string }
       if (pkg.name === 'vms-node' && pkg.version) return pkg.version
-    } catch {}
+    } catch {
+      // no package.json here (or not JSON): look further up
+    }
     const up = path.dirname(dir)
     if (up === dir) return '0.0.0'
     dir = up

@@ -12,10 +12,19 @@ import { VERDICT_FAULT, VERDICT_OK, rootSignable, type Attestation } from '../pr
 export async function attestHost (host: ContractHost, watcher: KeyPair, fault = false): Promise<Attestation> {
   const root = await host.root()
   return signAttestation({
-    contract: host.key, signer: signerOf(host.log.core)!, length: root.length, fork: root.fork, treeHash: root.treeHash, hostSignature: root.signature,
-    filesVersion: 0, filesHash: Buffer.alloc(32), verdict: fault ? VERDICT_FAULT : VERDICT_OK, trusted: false,
+    contract: host.key,
+    signer: signerOf(host.log.core)!,
+    length: root.length,
+    fork: root.fork,
+    treeHash: root.treeHash,
+    hostSignature: root.signature,
+    filesVersion: 0,
+    filesHash: Buffer.alloc(32),
+    verdict: fault ? VERDICT_FAULT : VERDICT_OK,
+    trusted: false,
     fault: fault ? { kind: 'result', index: 1, cause: 'host', message: 'made up', evidence: '{}' } : null,
-    runtime: 'test', time: Date.now()
+    runtime: 'test',
+    time: Date.now()
   }, watcher)
 }
 
@@ -23,7 +32,7 @@ export async function attestHost (host: ContractHost, watcher: KeyPair, fault = 
 export function madeUpContract (n: number): Attestation[] {
   const signerKp = keyPair()
   const signer = { version: 1, publicKey: signerKp.publicKey, namespace: randomBytes(32) }
-  const contract = (Hypercore as unknown as { key (m: unknown): Buffer }).key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
+  const contract = Hypercore.key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
   const root = { contract, length: 5, fork: 0, treeHash: randomBytes(32) }
   const hostSignature = sign(rootSignable(root), signerKp.secretKey)
   return Array.from({ length: n }, () => signAttestation({

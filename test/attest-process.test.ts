@@ -32,4 +32,3 @@ test('processes: host + 3 watch processes + client; every node gets all 3 attest
   t.is(q.code, 0, q.stderr)
   t.is(JSON.parse(q.stdout).index, length, 'the quorum call ran and returned after three attestations covered it')
 })
-

@@ -136,8 +136,19 @@ test('attestation flood from thousands of distinct watcher keys -> the receiver 
   const host = await node.deploy(example('counter.js'), { name: 'counter' })
   const root = await host.root()
   const body = {
-    contract: host.key, signer: signerOf(host.log.core)!, length: root.length, fork: root.fork, treeHash: root.treeHash, hostSignature: root.signature,
-    filesVersion: 0, filesHash: Buffer.alloc(32), verdict: VERDICT_OK, trusted: false, fault: null, runtime: 'test', time: Date.now()
+    contract: host.key,
+    signer: signerOf(host.log.core)!,
+    length: root.length,
+    fork: root.fork,
+    treeHash: root.treeHash,
+    hostSignature: root.signature,
+    filesVersion: 0,
+    filesHash: Buffer.alloc(32),
+    verdict: VERDICT_OK,
+    trusted: false,
+    fault: null,
+    runtime: 'test',
+    time: Date.now()
   }
   const flood = Array.from({ length: 3000 }, () => signAttestation(body, keyPair())) // all valid: only limits can stop them
 

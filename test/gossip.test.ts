@@ -165,10 +165,19 @@ test('split view: two signed roots of one length are detected, gossiped as a fau
   // a watcher turns it into an equivocation attestation; every peer refuses the contract afterwards
   const w = keyPair()
   const fault = signAttestation({
-    contract: host.key, signer, length: other.length, fork: other.fork, treeHash: other.treeHash, hostSignature: other.signature,
-    filesVersion: 0, filesHash: Buffer.alloc(32), verdict: 2, trusted: false,
+    contract: host.key,
+    signer,
+    length: other.length,
+    fork: other.fork,
+    treeHash: other.treeHash,
+    hostSignature: other.signature,
+    filesVersion: 0,
+    filesHash: Buffer.alloc(32),
+    verdict: 2,
+    trusted: false,
     fault: { kind: 'equivocation', index: other.length, cause: 'host', message: 'two logs', evidence: JSON.stringify(sv!.evidence) },
-    runtime: 'test', time: Date.now()
+    runtime: 'test',
+    time: Date.now()
   }, w)
   t.ok(a.gossip.publish(fault))
   t.ok(await until(() => b.attestations.faults(host.key).length === 1), 'the fault reached the other client')

@@ -146,8 +146,18 @@ test('nesting depth: results, arguments and JSON writes deeper than maxDepth -> 
 test('genesis limits: the new limits travel as a trailing extension; a genesis written without it decodes with the defaults', (t) => {
   const limits = { ...LIMITS, maxDepth: 8, maxEntries: 9, maxPathBytes: 100, maxErrorBytes: 200 }
   const genesis = {
-    version: 1, name: 'c', source: 'exports.a = () => 1', sourceHash: Buffer.alloc(32, 1), files: Buffer.alloc(32, 2), filesVersion: 1,
-    deployer: Buffer.alloc(32, 3), signer: Buffer.alloc(32, 4), runtime: 'r', limits, oracles: false, createdAt: 5
+    version: 1,
+    name: 'c',
+    source: 'exports.a = () => 1',
+    sourceHash: Buffer.alloc(32, 1),
+    files: Buffer.alloc(32, 2),
+    filesVersion: 1,
+    deployer: Buffer.alloc(32, 3),
+    signer: Buffer.alloc(32, 4),
+    runtime: 'r',
+    limits,
+    oracles: false,
+    createdAt: 5
   }
   const block = c.encode(logBlock, { type: 'genesis', genesis })
   const back = c.decode(logBlock, block)

@@ -182,7 +182,7 @@ test('oracle replay never runs fn; record does, with the real clock', async (t) 
 })
 
 test('MemoryFiles: implicit directories, apply, readdir', async (t) => {
-  const f = new MemoryFiles({ '/a/b/c.txt': 'x', 'top': 'y' })
+  const f = new MemoryFiles({ '/a/b/c.txt': 'x', top: 'y' })
   t.alike(await f.stat('/a'), { type: 'directory', size: 0 })
   t.alike(await f.stat('/a/b/c.txt'), { type: 'file', size: 1 })
   t.alike(await f.readdir('/'), ['a', 'top'])

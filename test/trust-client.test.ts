@@ -314,8 +314,19 @@ test('quorum covers the receipt: an ok at a longer length counts only when the r
   const at = async (length: number, treeHash?: Uint8Array): Promise<Attestation> => {
     const root = await host.root(length)
     return signAttestation({
-      contract: host.key, signer, length, fork: root.fork, treeHash: treeHash ?? root.treeHash, hostSignature: root.signature,
-      filesVersion: 0, filesHash: Buffer.alloc(32), verdict: VERDICT_OK, trusted: false, fault: null, runtime: 'test', time: Date.now()
+      contract: host.key,
+      signer,
+      length,
+      fork: root.fork,
+      treeHash: treeHash ?? root.treeHash,
+      hostSignature: root.signature,
+      filesVersion: 0,
+      filesHash: Buffer.alloc(32),
+      verdict: VERDICT_OK,
+      trusted: false,
+      fault: null,
+      runtime: 'test',
+      time: Date.now()
     }, keyPair())
   }
   const cov = { root: receipt.root, signer, core: client.core, timeout: 5000 }

@@ -19,7 +19,7 @@ const HAS_TMUX = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0
 const SKIP = HAS_TMUX ? '' : ' (skipped: tmux is not installed; install it, e.g. apt-get install -y tmux, to run this test)'
 
 function quote (s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`
+  return `'${s.replace(/'/g, '\'\\\'\'')}'`
 }
 
 /** A private tmux server with one 80x24 window running `command`, killed at teardown. */

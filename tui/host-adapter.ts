@@ -32,19 +32,12 @@ export interface HostAdapterOptions {
   backfill?: number
 }
 
-/** Transport counters, as a UDX stream exposes them. */
-interface RawCounters {
-  bytesReceived?: number
-  bytesTransmitted?: number
-  rtt?: number
-}
-
 /**
  * Bytes in/out and RTT of a connection, read from its transport stream when
  * it has them (a UDX stream does); fields it lacks are left out.
  */
 export function rawCounters (conn: SwarmConnection | undefined): { bytesIn?: number, bytesOut?: number, rtt?: number } {
-  const raw = (conn?.rawStream ?? null) as RawCounters | null
+  const raw = conn?.rawStream ?? null
   if (!raw) return {}
   const num = (x: unknown): number | undefined => typeof x === 'number' && Number.isFinite(x) ? x : undefined
   const out: { bytesIn?: number, bytesOut?: number, rtt?: number } = {}
@@ -172,6 +165,7 @@ export function attachHost (node: HostNode, state: NodeState, opts: HostAdapterO
     const onwarning = (err: Error): void => state.log('warn', `${host.name}: ${err.message}`)
     // refused before the log (bad signature, reused nonce, unknown method...): the claimed caller, never logged
     const onrejected = ({ method, caller, error }: { method: string, caller: Uint8Array, error: { code: string } }): void => {
+      // eslint-disable-next-line no-control-regex -- control characters in a claimed method name are what it strips
       state.log('warn', `rejected ${cut(oneLine(method.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')), 24)} by ${formatKey(caller).slice(0, 8)}: ${error.code}`)
     }
     host.on('call', oncall)

@@ -27,7 +27,9 @@ import { formatKey, parseKey } from '../keys.js'
 import { hex } from '../bytes.js'
 import { DEFAULT_NAMESPACE, signerMatches } from './signer.js'
 import { decodeBlock, decodeGenesis } from '../log/contract-log.js'
+import { readTreeNodes } from '../log/holepunch-internals.js'
 import type { EvidenceCheck } from './evidence.js'
+import safetyCatch from 'safety-catch'
 
 /** A head statement in JSON (hex byte strings, z-base32 contract). */
 export interface HeadJSON {
@@ -178,12 +180,9 @@ function fromJSON (n: NodeJSON): { index: number, size: number, hash: Buffer } {
  * guarded), else worked out from the blocks below it.
  */
 async function treeNode (core: Hypercore, index: number): Promise<NodeJSON> {
-  const storage = (core as unknown as { state?: { storage?: { read (): { getTreeNode (i: number): Promise<{ index: number, size: number, hash: Buffer } | null>, tryFlush (): void } } } }).state?.storage
-  if (storage && typeof storage.read === 'function') {
-    const rx = storage.read()
-    const p = rx.getTreeNode(index)
-    rx.tryFlush()
-    const node = await p.catch(() => null)
+  const reading = readTreeNodes(core, [index])
+  if (reading) {
+    const [node] = await reading.catch((err) => { safetyCatch(err); return [null] })
     if (node) return { index: node.index, size: node.size, hash: hex(node.hash) }
   }
   const n = await nodeFromBlocks(core, index)

@@ -16,6 +16,7 @@ import { VERDICT_EQUIVOCATION, VERDICT_OK, type Attestation, type RootStatement,
 import { VmsError } from '../errors.js'
 import { withTimeout } from '../timeout.js'
 import type { AttestationStore } from './store.js'
+import safetyCatch from 'safety-catch'
 
 /**
  * What an attestation must cover to count for a call: the verified
@@ -47,12 +48,13 @@ export async function covers (cov: Coverage, a: Attestation): Promise<boolean> {
   if (a.length === r.length) return b4a.equals(a.treeHash, r.treeHash)
   const core = cov.core
   if (!core) return false
-  if (core.length < a.length) await withTimeout(core.update({ wait: true }), cov.timeout ?? 5000).catch(() => {})
+  if (core.length < a.length) await withTimeout(core.update({ wait: true }), cov.timeout ?? 5000).catch(safetyCatch)
   if (core.length < a.length) return false
   try {
     const [mine, theirs] = await Promise.all([withTimeout(core.treeHash(r.length), cov.timeout ?? 5000), withTimeout(core.treeHash(a.length), cov.timeout ?? 5000)])
     return b4a.equals(mine, r.treeHash) && b4a.equals(theirs, a.treeHash)
-  } catch {
+  } catch (err) {
+    safetyCatch(err) // the replica cannot say in time: not covered
     return false
   }
 }
@@ -132,7 +134,7 @@ export async function waitForQuorum (store: AttestationStore, contract: Uint8Arr
         running = false
       }
     }
-    const onchange = (): void => { check().catch(() => {}) }
+    const onchange = (): void => { check().catch(safetyCatch) }
     const timer = setTimeout(() => {
       done()
       count().then((ok) => ok.length, () => 0).then((n) => {

@@ -33,6 +33,7 @@ import { hex } from '../bytes.js'
 import { statementToJSON, type StatementJSON } from './statement.js'
 import { signerOf, verifyRoot } from './signer.js'
 import type { AttestationStore } from './store.js'
+import safetyCatch from 'safety-catch'
 
 /** A call's receipt, as `VmsClient` keeps it. */
 export interface ReceiptLike {
@@ -126,7 +127,7 @@ export async function checkReceipt (src: ReceiptSource, receipt: ReceiptLike): P
   }
 
   // the host still signs the receipt's root: the replicated log must hold it too
-  await Promise.race([core.update({ wait: true }), sleep(timeout)]).catch(() => {})
+  await Promise.race([core.update({ wait: true }), sleep(timeout)]).catch(safetyCatch)
   if (core.length < r.length) {
     throw VmsError.REQUEST_TIMEOUT(`the host signs ${current.length} blocks but served ${core.length} within ${timeout} ms`)
   }

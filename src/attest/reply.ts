@@ -25,6 +25,7 @@ import { withTimeout } from '../timeout.js'
 import { verifyBlockProof } from '../log/block-proof.js'
 import { decodeBlock } from '../log/contract-log.js'
 import { verifyRoot } from './signer.js'
+import safetyCatch from 'safety-catch'
 
 /** A call reply that verified. */
 export interface VerifiedCall {
@@ -133,7 +134,7 @@ export function verifyInfo (contract: Uint8Array, reply: ProvenInfo): VerifiedIn
  * @returns the call as a verified reply (its record's outcome), or null when not found
  */
 export async function findLoggedCall (core: Hypercore, root: RootStatement, signer: SignerRecord, req: CallRequest, timeout: number): Promise<VerifiedCall | null> {
-  if (core.length < root.length) await withTimeout(core.update({ wait: true }), timeout).catch(() => {})
+  if (core.length < root.length) await withTimeout(core.update({ wait: true }), timeout).catch(safetyCatch)
   if (core.length < root.length) return null
   if (!b4a.equals(await withTimeout(core.treeHash(root.length), timeout), root.treeHash)) return null
   const want = c.encode(callRequest, req)

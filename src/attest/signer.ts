@@ -16,7 +16,7 @@ export const DEFAULT_NAMESPACE = Buffer.from('4144eea531e483d54e0c14f4ca68e0644f
 
 /** Manifest fields of a hypercore's single signer (null when it has another shape). */
 export function signerOf (core: Hypercore): SignerRecord | null {
-  const m = core.manifest as { version?: number, quorum?: number, signers?: Array<{ publicKey: Buffer, namespace: Buffer }> } | null
+  const m = core.manifest
   if (!m || !m.signers || m.signers.length !== 1 || (m.quorum ?? 1) !== 1) return null
   return { version: m.version ?? 1, publicKey: m.signers[0].publicKey, namespace: m.signers[0].namespace }
 }
@@ -24,7 +24,7 @@ export function signerOf (core: Hypercore): SignerRecord | null {
 /** True when `signer` is the manifest that hashes to `contract` (the contract key). */
 export function signerMatches (contract: Uint8Array, signer: SignerRecord): boolean {
   try {
-    const key = (Hypercore as unknown as { key (m: unknown): Buffer }).key({
+    const key = Hypercore.key({
       version: signer.version,
       signers: [{ signature: 'ed25519', publicKey: Buffer.from(signer.publicKey), namespace: Buffer.from(signer.namespace) }]
     })

@@ -20,7 +20,6 @@ import { checkForkEvidence } from '../attest/evidence.js'
 import type { StatementJSON } from '../attest/statement.js'
 import type { Output } from './output.js'
 
-
 /**
  * Checks a watcher's fork evidence (src/watch/verdict.ts `Evidence` with two
  * root statements and the genesis block): the genesis signer must be the key

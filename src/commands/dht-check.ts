@@ -4,6 +4,7 @@
  * short-lived client DHT node before they start their real work.
  */
 
+import safetyCatch from 'safety-catch'
 import HyperDHT from 'hyperdht'
 import { VmsError } from '../errors.js'
 import { formatBootstrap, type NetOptions } from '../net/swarm.js'
@@ -47,12 +48,12 @@ export async function probeDht (opts: NetOptions, ms = DHT_PROBE_MS, signal?: Ab
   const count = (): number => (dht as unknown as { toArray (): unknown[] }).toArray().length
   try {
     // ready() also resolves when no bootstrap node answered: what counts is a known node
-    dht.ready().catch(() => {})
+    dht.ready().catch(safetyCatch)
     const deadline = Date.now() + ms
     while (count() === 0 && Date.now() < deadline && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
     return { dht: describeDht(opts), ok: count() > 0, nodes: count() }
   } finally {
-    await dht.destroy({ force: true }).catch(() => {})
+    await dht.destroy({ force: true }).catch(safetyCatch)
   }
 }
 

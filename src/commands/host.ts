@@ -17,6 +17,7 @@ import { formatBootstrap, type NetOptions } from '../net/swarm.js'
 import type { Output } from './output.js'
 import { BOOTSTRAP_HINT, DHT_PROBE_MS, probeDht } from './dht-check.js'
 import { checkStorage, removeNewStorage, storageError } from './storage.js'
+import safetyCatch from 'safety-catch'
 
 /** Options for {@link runHost}. */
 export interface HostOptions extends NetOptions {
@@ -62,7 +63,7 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
     contract = await node.deploy(source, { name, limits: opts.limits, oracles: opts.oracles })
   } catch (err) {
     stopProbe.abort() // one line for a failed start: its error, no DHT warning
-    await node.close().catch(() => {})
+    await node.close().catch(safetyCatch)
     await probe
     const e = storageError(err, opts.storage)
     // a start that failed leaves nothing behind in a folder it created: only after the contract

@@ -6,6 +6,7 @@
  * `complete`, `fork`, `warning`). Persistent under `--storage`.
  */
 
+import safetyCatch from 'safety-catch'
 import { formatKey } from '../keys.js'
 import type { NetOptions } from '../net/swarm.js'
 import { Seeder, type SeededContract } from '../watch/seeder.js'
@@ -53,7 +54,7 @@ export async function runSeed (keys: readonly string[], opts: SeedCommandOptions
       else out.line(`seeding ${contract}`)
     }
   } catch (err) {
-    await seeder.close().catch(() => {})
+    await seeder.close().catch(safetyCatch)
     throw err
   }
   return { seeder, contracts }

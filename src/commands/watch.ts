@@ -18,6 +18,7 @@ import { describeVerdict, type Verdict } from '../watch/verdict.js'
 import type { StaleReport } from '../watch/freshness.js'
 import { expectedContract, type AuditCommandOptions } from './verify.js'
 import type { Output } from './output.js'
+import safetyCatch from 'safety-catch'
 
 /** What {@link runWatch} started; close `watcher` to stop. */
 export interface RunningWatch {
@@ -81,8 +82,8 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
       else out.line(`watching ${summaryKey(cw)} as watcher ${formatKey(watcher.identity.publicKey)}`)
     }
   } catch (err) {
-    await watcher.close().catch(() => {})
-    await swarm.destroy().catch(() => {})
+    await watcher.close().catch(safetyCatch)
+    await swarm.destroy().catch(safetyCatch)
     throw err
   }
   return { watcher, contracts }

@@ -34,6 +34,7 @@ import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.j
 import { sharedVerifyPool } from '../sig/verify-pool.js'
 import { commitGroup, executeGroup, type Done, type Pending } from './group-commit.js'
 import type { ContractHostOptions, HostStats } from './host-options.js'
+import safetyCatch from 'safety-catch'
 
 export { toOutcome } from './group-commit.js'
 export type { ContractHostOptions, HostStats } from './host-options.js'
@@ -106,7 +107,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (this.draining || this.closing || !this.opened || !this.sandbox) return false
     const sb = this.sandbox
     this.sandbox = null
-    sb.close().catch(() => {})
+    sb.close().catch(safetyCatch)
     return true
   }
 
@@ -163,6 +164,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
   }
 
   /** Drive writes of a group wait for their records (true) or not; false again wakes `head` requests in the same tick. */
+  // eslint-disable-next-line accessor-pairs -- write-only: reads go to `unloggedFiles`
   private set unlogged (v: boolean) {
     this.unloggedFiles = v
     if (!v) for (const w of [...this.headWaiters]) { this.headWaiters.delete(w); w() }
@@ -407,7 +409,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    */
   private async settleAndRebuild (): Promise<boolean> {
     try {
-      await this.previous().catch(() => {})
+      await this.previous().catch(safetyCatch) // its callers got its error
       if (this.undoTo !== null) await this.undoFiles(this.undoTo)
       await this.rebuild()
       return true

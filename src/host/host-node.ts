@@ -20,6 +20,7 @@
  * forward what watchers sign, so clients can ask any peer for them.
  */
 
+import safetyCatch from 'safety-catch'
 import path from 'node:path'
 import ReadyResource from 'ready-resource'
 import type Corestore from 'corestore'
@@ -140,7 +141,7 @@ export class HostNode extends ReadyResource {
     try {
       await host.ready()
     } catch (err) {
-      await host.close().catch(() => {})
+      await host.close().catch(safetyCatch)
       throw err
     }
     this.contracts.set(host.key.toString('hex'), host)

@@ -20,7 +20,7 @@ import { VmsError } from '../errors.js'
 import { noop } from '../noop.js'
 import { checkArgsJson } from '../json.js'
 import { checkJsonDepth } from '../json-depth.js'
-import type { SignatureVerifier, VerifyPool } from '../sig/verify-pool.js'
+import type { SignatureVerifier } from '../sig/verify-pool.js'
 
 /** CPU a request's checks spent on this host, ms (main thread measured, off-thread work estimated). */
 export interface RequestCost {

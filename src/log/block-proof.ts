@@ -17,6 +17,7 @@ import type Hypercore from 'hypercore'
 import type { BlockProof, TreeNodeRecord } from '../../protocol/index.js'
 import { BoundedMap } from '../bounded-map.js'
 import { VmsError } from '../errors.js'
+import { readTreeNodes } from './holepunch-internals.js'
 
 /** Flat-tree full roots of a tree of `length` leaves (flat-tree's `fullRoots(2 * length)`). */
 export function fullRoots (length: number): number[] {
@@ -66,8 +67,6 @@ function span (index: number): [number, number] {
   const w = 2 ** d - 1
   return [index - w, index + w]
 }
-
-interface TreeReader { getTreeNode (index: number): Promise<TreeNodeRecord | null>, tryFlush (): void }
 
 /**
  * Proof of block `index` in `core`'s tree at `length` (host side: the core
@@ -134,12 +133,9 @@ export class BlockProver {
     const out: Array<TreeNodeRecord | null> = indexes.map((i) => this.nodes.get(i) ?? null)
     const missing = indexes.filter((_, k) => out[k] === null)
     if (missing.length > 0) {
-      const state = (this.core as unknown as { state?: { storage?: { read (): TreeReader } } }).state
-      if (!state || !state.storage) throw VmsError.INTERNAL('the log has no readable tree storage')
-      const rx = state.storage.read()
-      const reads = missing.map((i) => rx.getTreeNode(i))
-      rx.tryFlush()
-      const found = await Promise.all(reads)
+      const reading = readTreeNodes(this.core, missing)
+      if (!reading) throw VmsError.INTERNAL('the log has no readable tree storage (see holepunch-internals.ts)')
+      const found = await reading
       let m = 0
       for (let k = 0; k < out.length; k++) {
         if (out[k] !== null) continue
@@ -179,6 +175,7 @@ export function verifyBlockProof (proof: BlockProof, length: number, treeHash: U
     if (!root || root.size !== node.size || !b4a.equals(root.hash, node.hash)) return false
     return b4a.equals(crypto.tree(proof.roots), treeHash)
   } catch {
+    // an untrusted proof: whatever it makes the hashing throw, it does not verify
     return false
   }
 }

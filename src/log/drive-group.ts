@@ -24,7 +24,10 @@ import type { FileOp, FilesView } from '../runtime/types.js'
 import { applyWrites, type BlobId } from './drive-files.js'
 import { FilesCache, GroupFiles, ancestors, type EntryValue } from './files-cache.js'
 import { addLeaf, currentRoots, treeHashOf, type MerkleNode } from './merkle.js'
-import { groupsAppendOnce, makeEager, type BeeBatch } from './bee-eager.js'
+import { groupsAppendOnce, makeEager } from './bee-eager.js'
+import { beeBatchBlocks, driveBatchBee } from './holepunch-internals.js'
+import { VmsError } from '../errors.js'
+import safetyCatch from 'safety-catch'
 
 export { blobOfBlock, groupsAppendOnce } from './bee-eager.js'
 
@@ -109,14 +112,14 @@ export class DriveCommitter {
     this.cache.clear()
   }
 
-  /** Roots at the current length, when known without reading storage. @internal */
+  /** Roots at the current length, when known without reading storage (for its groups). */
   startRoots (): MerkleNode[] | null {
     const length = this.drive.core.length
     if (this.roots && this.roots.length === length) return this.roots.roots.slice()
     return currentRoots(this.drive.core)
   }
 
-  /** Remembers the roots and hash after a group. @internal */
+  /** Remembers the roots and hash after a group (for its groups). */
   remember (length: number, roots: MerkleNode[] | null, hash: Buffer): void {
     this.roots = roots ? { length, roots } : null
     this.last = { version: length, hash }
@@ -145,12 +148,12 @@ export class DriveGroup {
   private hashes: Map<number, Buffer> | null = null
   /** Database blocks encoded so far, in order. */
   private readonly raws: Uint8Array[] = []
-  /** Final entry of every path written and not yet flushed (null: deleted). @internal */
-  readonly pending = new Map<string, EntryValue | null>()
-  /** Paths with a pending put or mkdir below them (so they are directories). @internal */
-  readonly putsBelow = new Set<string>()
-  /** Paths with a pending delete below them (whether they remain directories takes a listing). @internal */
-  readonly delsBelow = new Set<string>()
+  /** Final entry of every path written and not yet flushed (null: deleted). */
+  private readonly pending = new Map<string, EntryValue | null>()
+  /** Paths with a pending put or mkdir below them (so they are directories). */
+  private readonly putsBelow = new Set<string>()
+  /** Paths with a pending delete below them (whether they remain directories takes a listing). */
+  private readonly delsBelow = new Set<string>()
 
   private beforeWrite: (() => Promise<void>) | null
   /** Database work of {@link applySoon}, in call order. */
@@ -165,7 +168,15 @@ export class DriveGroup {
     this.beforeWrite = beforeWrite
     this.drive = committer.drive
     this.startVersion = this.drive.version
-    this.view = new GroupFiles(this)
+    // what the view reads of this group: its pending writes, read-only, and its blobs
+    this.view = new GroupFiles({
+      pending: this.pending,
+      putsBelow: this.putsBelow,
+      delsBelow: this.delsBelow,
+      cache: committer.cache,
+      blob: (id) => this.blob(id),
+      settled: () => this.settled()
+    })
   }
 
   /** Drive version with every write applied so far. */
@@ -173,24 +184,19 @@ export class DriveGroup {
     return this.batch ? this.batch.version : this.drive.version
   }
 
-  /** The drive (or batch) reads go to now. @internal */
-  current (): Hyperdrive {
+  /** The drive (or batch) reads go to now. */
+  private current (): Hyperdrive {
     return this.batch ?? this.drive
   }
 
-  /** The batch (or drive), once the database work queued so far is done. @internal */
-  async settled (): Promise<Hyperdrive> {
+  /** The batch (or drive), once the database work queued so far is done. */
+  private async settled (): Promise<Hyperdrive> {
     await this.puts
     return this.current()
   }
 
-  /** The files cache of the drive as flushed. @internal */
-  get cache (): FilesCache {
-    return this.committer.cache
-  }
-
-  /** Content of a blob, staged or appended. @internal */
-  async blob (id: BlobId): Promise<Uint8Array | null> {
+  /** Content of a blob, staged or appended. */
+  private async blob (id: BlobId): Promise<Uint8Array | null> {
     if (this.blobs && id.blockOffset >= this.blobBase && this.staged.length > 0) {
       const from = id.blockOffset - this.blobBase
       const parts = this.staged.slice(from, from + id.blockLength)
@@ -273,7 +279,7 @@ export class DriveGroup {
       await applyWrites(b, writes)
       await b.flush()
     } catch (err) {
-      await b.close().catch(() => {})
+      await b.close().catch(safetyCatch)
       throw err
     } finally {
       this.committer.cache.clear()
@@ -300,8 +306,9 @@ export class DriveGroup {
     const roots = this.committer.startRoots()
     try {
       await this.touch()
-      const blocks = (batch as unknown as { db: BeeBatch }).db
-      const raws = blocks.length > 0 ? blocks.toBlocks().slice() : []
+      const bee = driveBatchBee(batch)
+      if (!bee) throw VmsError.INTERNAL('drive batch internals changed (see holepunch-internals.ts)')
+      const raws = bee.length > 0 ? beeBatchBlocks(bee).slice() : []
       // blobs and database blocks go to two cores at once: the pending marker covers both until the records are logged
       const blobs = this.staged.length > 0 && !this.committer.foreign ? this.blobs!.core.append(this.staged) : null
       await Promise.all([blobs, batch.flush()])
@@ -325,14 +332,14 @@ export class DriveGroup {
 
   /** Drops whatever was not flushed (the caller truncates the drive back if needed). */
   async discard (): Promise<void> {
-    await this.puts.catch(() => {})
+    await this.puts.catch(safetyCatch) // its error was given to the call that queued it
     const b = this.batch
     this.batch = null
     this.staged = []
     this.pending.clear()
     this.putsBelow.clear()
     this.delsBelow.clear()
-    if (b) await b.close().catch(() => {})
+    if (b) await b.close().catch(safetyCatch)
   }
 
   private async touch (): Promise<void> {
@@ -349,13 +356,13 @@ export class DriveGroup {
       this.blobBase = base.length
       this.blobBaseBytes = base.byteLength
     } else {
-      this.blobs = await this.drive.getBlobs() as unknown as Blobs
+      this.blobs = await this.drive.getBlobs()
       this.blobBase = this.blobs.core.length
       this.blobBaseBytes = this.blobs.core.byteLength
     }
     const batch = this.drive.batch()
-    if (!makeEager((batch as unknown as { db: BeeBatch }).db, this.raws)) {
-      await batch.close().catch(() => {})
+    if (!makeEager(driveBatchBee(batch), this.raws)) {
+      await batch.close().catch(safetyCatch)
       this.eager = false
       return
     }

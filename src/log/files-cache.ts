@@ -14,6 +14,7 @@ import type { HyperdriveEntry } from 'hyperdrive'
 import type { FileStat, FilesView } from '../runtime/types.js'
 import { BoundedMap } from '../bounded-map.js'
 import { DriveFiles, isDirEntry, type BlobId } from './drive-files.js'
+import safetyCatch from 'safety-catch'
 
 /** What a drive entry holds (its `value`). */
 export type EntryValue = HyperdriveEntry['value']
@@ -97,6 +98,7 @@ export class FilesCache {
     const known = statOfEntry(await this.entry(path))
     if (known !== undefined) return known
     let s: FileStat | null = null
+    // eslint-disable-next-line no-unreachable-loop -- the first name is enough: it is a directory
     for await (const name of this.reader().readdir(path)) {
       if (name) s = DIR
       break
@@ -110,7 +112,7 @@ export class FilesCache {
     const key = blobKey(id)
     const hit = this.blobs.get(key)
     if (hit) return hit
-    const blobs = this.blobSource ?? await this.drive.getBlobs() as unknown as { get (id: BlobId): Promise<Uint8Array | null> }
+    const blobs = this.blobSource ?? await this.drive.getBlobs()
     const data = await blobs.get(id)
     if (data && data.byteLength <= this.limits.blobMax) {
       this.blobs.set(key, data)
@@ -151,7 +153,7 @@ export class FilesCache {
   clear (): void {
     const r = this.readerDrive
     this.readerDrive = null
-    if (r) r.close().catch(() => {})
+    if (r) r.close().catch(safetyCatch)
     this.gen++
     this.entries.clear()
     this.stats.clear()

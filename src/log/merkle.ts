@@ -9,6 +9,7 @@
 
 import crypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
+import { coreRoots } from './holepunch-internals.js'
 
 /** A Merkle tree node as Hypercore keeps it: flat-tree index, byte size, hash; `span`: leaves below it. */
 export interface MerkleNode { index: number, size: number, hash: Buffer, span: number }
@@ -30,9 +31,8 @@ export function addLeaf (roots: MerkleNode[], length: number, block: Uint8Array)
 
 /** The roots Hypercore holds for its current length (internal state; null when not readable). */
 export function currentRoots (core: Hypercore): MerkleNode[] | null {
-  const state = (core as unknown as { state?: { length?: number, roots?: Array<{ index: number, size: number, hash: Buffer }> } }).state
-  if (!state || !Array.isArray(state.roots) || state.length !== core.length) return null
-  return state.roots.map((r) => ({ index: r.index, size: r.size, hash: r.hash, span: spanOf(r.index) }))
+  const roots = coreRoots(core)
+  return roots ? roots.map((r) => ({ ...r, span: spanOf(r.index) })) : null
 }
 
 /** Leaves under flat-tree node `index`: 2^(trailing one bits). */

@@ -6,6 +6,8 @@
  * as `found()` is false.
  */
 
+import safetyCatch from 'safety-catch'
+
 /** What {@link keepLooking} needs of a hyperswarm PeerDiscovery (the value `swarm.join` returns). */
 export interface Refreshable {
   refresh (): Promise<void>
@@ -41,7 +43,7 @@ export function keepLooking (discovery: Refreshable, found: () => boolean, opts:
       schedule(minMs)
       return
     }
-    discovery.refresh().catch(() => {}).finally(() => schedule(wait))
+    discovery.refresh().catch(safetyCatch).finally(() => schedule(wait))
     wait = Math.min(wait * 2, maxMs)
   }
   const schedule = (ms: number): void => {

@@ -12,6 +12,7 @@ import path from 'node:path'
 import { VmsError } from '../errors.js'
 import { loadIdentity } from '../identity.js'
 import type { KeyPair } from '../crypto.js'
+import safetyCatch from 'safety-catch'
 
 /** A DHT bootstrap node address. */
 export interface BootstrapNode {
@@ -66,7 +67,7 @@ export function createSwarm (opts: NetOptions = {}, keyPair?: { publicKey: Buffe
   })
   const swarm = new Hyperswarm({ dht, ...(keyPair ? { keyPair } : {}), ...(opts.firewall ? { firewall: opts.firewall } : {}) })
   swarm.on('connection', (conn: SwarmConnection) => {
-    conn.on('error', () => {})
+    conn.on('error', safetyCatch) // resets and timeouts are normal: the services react to the close
   })
   return swarm
 }

@@ -4,6 +4,7 @@
  * `filesBefore` and checking it at `filesAfter`).
  */
 
+import safetyCatch from 'safety-catch'
 import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
 import { BoundedMap } from '../bounded-map.js'
@@ -23,7 +24,7 @@ export class Checkouts {
    */
   constructor (drive: Hyperdrive, max = 3) {
     this.drive = drive
-    this.open = new BoundedMap(max, (_, old) => { old.checkout.close().catch(() => {}) })
+    this.open = new BoundedMap(max, (_, old) => { old.checkout.close().catch(safetyCatch) })
   }
 
   /** The drive at `version` (a db core length), read through {@link cachedReads}. */
@@ -40,7 +41,7 @@ export class Checkouts {
   async close (): Promise<void> {
     const all = [...this.open.values()]
     this.open.clear()
-    await Promise.all(all.map((c) => c.checkout.close().catch(() => {})))
+    await Promise.all(all.map((c) => c.checkout.close().catch(safetyCatch)))
   }
 }
 

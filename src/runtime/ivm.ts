@@ -66,7 +66,8 @@ const loaded = loadIsolatedVm()
 
 /** The isolated-vm namespace for this Node (value and types). */
 const ivm: typeof IsolatedVM = loaded.ivm
-// eslint-disable-next-line @typescript-eslint/no-namespace
+
+// eslint-disable-next-line @typescript-eslint/no-redeclare -- one name for the value and its types, as isolated-vm's own `import ivm` gives
 declare namespace ivm {
   export type Isolate = IsolatedVM.Isolate
   export type Context = IsolatedVM.Context

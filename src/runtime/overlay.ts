@@ -239,6 +239,7 @@ export class CallFiles {
     try {
       return await this.view.readdir(path)
     } catch {
+      // the view may be a replica of the host's drive: whatever its blocks make the listing throw, it lists nothing
       return []
     }
   }

@@ -73,6 +73,7 @@ class ProcessSandbox implements Sandbox {
     if (!this.usable) return Promise.reject(VmsError.CLOSED('the sandbox is closed or was disposed by a limit'))
     const p = this.tail.then(async () => {
       if (!this.usable) throw VmsError.CLOSED('the sandbox is closed or was disposed by a limit')
+      // eslint-disable-next-line no-useless-call -- the child's own call method, not Function.prototype.call
       return await this.child.call(this, ctx, this.limits, this.graceMs)
     })
     this.tail = p.then(noop, noop)

@@ -283,4 +283,3 @@ function crashOutcome (c: CallEntry): CallOutcome {
     : VmsError.MEMORY_LIMIT(`the sandbox process ended during the call (out of memory: limit ${limits.memoryMb} MiB)`)
   return { ok: false, error: error.toInfo(), writes: [], oracles: [], limit: timeout ? 'timeout' : 'memory', durationMs: performance.now() - c.start }
 }
-

@@ -22,7 +22,6 @@ import { FilesApi, type FilesReply } from './files-api.js'
 import { CallFiles } from './overlay.js'
 import type { CallContext, CallOutcome, LimitHit, Limits, Sandbox, SandboxFactory, SandboxOptions } from './types.js'
 
-
 /** What `run` in the isolate answers. */
 interface RunReply { k: 0 | 1, r?: string, c?: string, m?: string }
 /** What `check` in the isolate answers once the call is quiet. */

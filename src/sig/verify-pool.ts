@@ -81,6 +81,7 @@ export class VerifyPool implements SignatureVerifier {
       try {
         this.addWorker(sodium)
       } catch {
+        // no more threads: verify with the workers started
         break
       }
     }

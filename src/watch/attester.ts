@@ -209,4 +209,3 @@ export function reportSplitViews (store: AttestationStore, gossip: AttestationGo
   store.on('split-view', onsplit)
   return () => { store.off('split-view', onsplit) }
 }
-

@@ -27,6 +27,7 @@ import type { CallOutcome, FileOp } from '../runtime/types.js'
 import { hex } from '../bytes.js'
 import { compareOutcome as outcomeDiff, opToJSON } from '../replay/outcome.js'
 import type { FaultKind } from './verdict.js'
+import safetyCatch from 'safety-catch'
 
 /** A divergence before the watcher adds index, cause and evidence. */
 export interface FaultDraft {
@@ -188,7 +189,7 @@ export async function checkFiles (rec: CallRecord, writes: readonly FileOp[], be
     const entry = await after.entry(path)
     const got = slotOf(entry)
     if (want.t === 'file') {
-      const data = got.t === 'file' ? await after.get(entry as unknown as string, { wait: true, timeout: opts.timeout }) : null
+      const data = got.t === 'file' ? await after.get(entry!, { wait: true, timeout: opts.timeout }) : null
       if (data === null || !b4a.equals(data, want.data!)) {
         return draft('files', `after the call ${path} does not hold what the replay wrote`, { path, content: hex(want.data!) }, { path, content: data ? hex(data) : null, entry: got.t })
       }
@@ -226,7 +227,7 @@ export async function changedPaths (drive: Hyperdrive, from: number, to: number,
       if (out.length >= limit) break
     }
   } finally {
-    await co.close().catch(() => {})
+    await co.close().catch(safetyCatch)
   }
   return out
 }

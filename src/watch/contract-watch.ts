@@ -16,9 +16,17 @@
  * believed, and a peer that answers a forged one is dropped ({@link RootPeer}).
  * A one-shot audit judges up to the longest valid root, never to the first
  * answer.
+ *
+ * The parts, each readable alone: judging calls (judge.ts), root polling
+ * and the checks of kept roots against the log (root-poll.ts), head pairs
+ * (head.ts), the stored progress and resuming from it (progress.ts), the
+ * stall timer (stall.ts). This file is the pump that drives them in order,
+ * the genesis, faults and verdicts.
  */
 
 import ReadyResource from 'ready-resource'
+import Signal from 'signal-promise'
+import safetyCatch from 'safety-catch'
 import type Corestore from 'corestore'
 import type { GenesisRecord, RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
@@ -26,10 +34,13 @@ import { formatKey } from '../keys.js'
 import { ContractLog, decodeBlock } from '../log/contract-log.js'
 import type { SandboxFactory } from '../runtime/types.js'
 import { checkGenesis, type ExpectedContract, type FaultDraft } from './audit.js'
-import { RootBook, RootSources, conflictFault, mismatchFault, truncationFault, type RootAnswer, type RootPeer, type RootSource } from './fork.js'
+import { RootBook, truncationFault, type ForkFault, type RootPeer, type RootSource } from './fork.js'
 import { CallJudge, type WatchStats } from './judge.js'
 import { HeadWatch } from './head.js'
-import { StateFile, initialState, type WatchState, type WatchStateStore } from './state.js'
+import { StateFile, type WatchStateStore } from './state.js'
+import { WatchProgress } from './progress.js'
+import { RootPoll } from './root-poll.js'
+import { withStallWarnings } from './stall.js'
 import { blockEvidence, emptyEvidence, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
 import { hex } from '../bytes.js'
 import { statementToJSON } from '../attest/statement.js'
@@ -66,7 +77,6 @@ export interface ContractWatchOptions {
   stallMs?: number
 }
 
-const SAVE_EVERY = 500
 /** While judging a backlog, a verdict at least this often (ms). */
 const VERDICT_EVERY_MS = 250
 
@@ -74,35 +84,32 @@ const VERDICT_EVERY_MS = 250
 export class ContractWatch extends ReadyResource {
   readonly key: Buffer
   readonly log: ContractLog
-  readonly stats: WatchStats = { judged: 0, warmup: 0, replayed: 0, rebuildReplays: 0, rebuilds: 0, skipped: 0, resumedFrom: 0 }
   /** The latest verdict (null until the genesis is judged). */
   verdict: Verdict | null = null
   genesis: GenesisRecord | null = null
+  /** Root or head answers the contract's signer did not sign (their peers were dropped). */
+  forgedRoots = 0
   private readonly opts: ContractWatchOptions
-  private readonly stateFile: WatchStateStore
-  private state: WatchState
+  private readonly progress: WatchProgress
+  private readonly poll: RootPoll
+  private readonly heads: HeadWatch
   private genesisRaw: Buffer | null = null
-  private book: RootBook | null = null
   private judge: CallJudge | null = null
+  private resumedFrom = 0
   private audited = 0
   private fault: Fault | null = null
   private forked: { to: number, fork: number } | null = null
   private error: Error | null = null
+  // the pump: runs while `dirty`, up to `stopAt`
   private pumping: Promise<void> | null = null
   private dirty = false
   private started = false
+  private stopAt = Infinity
   private lastEmitted = -1
   private lastVerdictAt = 0
-  private sinceSave = 0
-  private readonly roots = new RootSources()
-  private stopAt = Infinity
-  private readonly checked = new WeakSet<RootStatement>()
-  private rootTimer: NodeJS.Timeout | null = null
-  private readonly waiters = new Set<() => void>()
+  /** Notified whenever the state a waiter may wait for changes. */
+  private readonly changed = new Signal()
   private readonly downloads: Array<{ destroy (): void }> = []
-  private readonly heads: HeadWatch
-  /** Root or head answers the contract's signer did not sign (their peers were dropped). */
-  forgedRoots = 0
 
   /** @param opts see {@link ContractWatchOptions} */
   constructor (opts: ContractWatchOptions) {
@@ -110,12 +117,23 @@ export class ContractWatch extends ReadyResource {
     this.opts = opts
     this.key = opts.key
     this.log = new ContractLog(opts.store, { key: opts.key })
-    this.stateFile = opts.stateStore ?? new StateFile(opts.stateDir, opts.key.toString('hex'))
-    this.state = initialState(opts.key.toString('hex'))
+    this.progress = new WatchProgress(opts.stateStore ?? new StateFile(opts.stateDir, opts.key.toString('hex')), opts.key.toString('hex'))
+    this.poll = new RootPoll({
+      core: this.log.core,
+      audited: () => this.audited,
+      faulted: () => this.fault !== null,
+      following: () => this.started,
+      closing: () => this.closing !== null,
+      fail: (f, blocks) => this.forkFail(f, blocks),
+      kept: (s) => this.emit('statement', s),
+      settled: () => this.settled(),
+      forged: (drop, reason) => this.forged(drop, reason),
+      warn: (err) => this.warn(err)
+    }, opts.rootInterval ?? 1000, opts.requestTimeout ?? 10_000)
     this.heads = new HeadWatch({
       key: this.key,
       log: this.log,
-      roots: this.roots,
+      roots: this.poll.sources,
       genesis: () => this.genesis,
       audited: () => this.audited,
       filesAfter: () => this.judge ? this.judge.filesAfter : null,
@@ -132,6 +150,12 @@ export class ContractWatch extends ReadyResource {
     return this.heads.checks
   }
 
+  /** Counters of this run: the judge's, and where judging resumed. */
+  get stats (): WatchStats {
+    const counts = this.judge ? this.judge.counts : { judged: 0, warmup: 0, replayed: 0, rebuildReplays: 0, rebuilds: 0, skipped: 0 }
+    return { ...counts, resumedFrom: this.resumedFrom }
+  }
+
   /** Blocks judged so far (genesis included). */
   get length (): number {
     return this.audited
@@ -144,12 +168,12 @@ export class ContractWatch extends ReadyResource {
 
   /** Kept root statements (host-signed). */
   get statements (): readonly RootStatement[] {
-    return this.book ? this.book.statements : []
+    return this.poll.book ? this.poll.book.statements : []
   }
 
   protected override async _open (): Promise<void> {
     await this.log.ready()
-    this.state = (await this.stateFile.load()) ?? this.state
+    await this.progress.load()
     const core = this.log.core
     core.on('append', () => this.kick())
     core.on('truncate', (to: number, fork: number) => {
@@ -160,12 +184,12 @@ export class ContractWatch extends ReadyResource {
   }
 
   protected override async _close (): Promise<void> {
-    if (this.rootTimer) clearTimeout(this.rootTimer)
-    this.rootTimer = null
+    this.poll.stop()
     this.started = false
     const pumping = this.pumping
     if (pumping) await Promise.race([pumping, new Promise((resolve) => setTimeout(resolve, 2000))])
-    if (!this.pumping) await this.save().catch(() => {})
+    // a last save: one that fails while closing is reported, not thrown
+    if (!this.pumping) await this.save().catch((err) => { safetyCatch(err); this.warn(err) })
     for (const d of this.downloads) d.destroy()
     this.wake()
     if (this.judge) await this.judge.close()
@@ -183,20 +207,20 @@ export class ContractWatch extends ReadyResource {
    * way to drop it). @returns a function that removes it
    */
   addRootSource (source: RootSource | RootPeer): () => void {
-    const remove = this.roots.add(source)
-    if (this.started && this.audited > 0) this.scheduleRoot(0)
+    const remove = this.poll.sources.add(source)
+    if (this.started && this.audited > 0) this.poll.schedule(0)
     this.wake()
     return remove
   }
 
   /** Whether a peer opened the contract's RPC channel (and was not dropped for a forged answer). */
   get connected (): boolean {
-    return this.roots.size > 0
+    return this.poll.sources.size > 0
   }
 
   /** Whether a peer proved itself: it gave a root the contract's signer signed. */
   get proven (): boolean {
-    return this.roots.proven
+    return this.poll.sources.proven
   }
 
   /**
@@ -211,20 +235,24 @@ export class ContractWatch extends ReadyResource {
     const deadline = Date.now() + timeout
     const left = (): number => Math.max(1, deadline - Date.now())
     const none = (): Error => VmsError.NOT_FOUND(`no peer of ${formatKey(this.key)} gave a root signed by the contract's signer within ${timeout} ms`)
-    await this.waitFor(() => this.roots.size > 0, timeout, () => VmsError.NOT_FOUND(`no host of ${formatKey(this.key)} answered within ${timeout} ms`))
+    const sources = this.poll.sources
+    await this.waitFor(() => sources.size > 0, timeout, () => VmsError.NOT_FOUND(`no host of ${formatKey(this.key)} answered within ${timeout} ms`))
     // the genesis first: roots are checked against its signer before one sets the target
     this.stopAt = 1
     this.start()
-    await this.waitFor(() => this.book !== null || this.fault !== null || this.error !== null, 0)
+    await this.waitFor(() => this.poll.book !== null || this.fault !== null || this.error !== null, 0)
     let s: RootStatement | null = null
     while (!s && !this.fault && !this.error) {
-      s = await this.keepValid(await this.roots.fetchAll(left()))
+      s = await this.poll.round(left())
       if (s || this.fault) break
       if (Date.now() >= deadline) throw none()
       if (this.closing) throw VmsError.CLOSED('watcher closed')
       // every peer so far failed to prove itself: wait for another one (or the next round)
-      const known = this.roots.size
-      await this.waitFor(() => this.roots.size !== known, Math.min(500, left())).catch(() => {})
+      const known = sources.size
+      await this.waitFor(() => sources.size !== known, Math.min(500, left())).catch((err) => {
+        safetyCatch(err)
+        if (err.code !== 'REQUEST_TIMEOUT' && err.code !== 'CLOSED') throw err // expected: no new peer in time, or closing (checked above)
+      })
     }
     if (this.error && !this.fault) throw this.error
     const target = s ? s.length : this.audited
@@ -253,13 +281,14 @@ export class ContractWatch extends ReadyResource {
     })
   }
 
+  /** Judges blocks in order while there is work: genesis, resume, calls, then the checks of kept roots and heads. */
   private async pump (): Promise<void> {
     try {
       while (this.dirty && this.started && !this.fault) {
         this.dirty = false
         if (!this.genesis) await this.openGenesis()
         if (this.fault) break
-        if (this.stats.resumedFrom === 0) await this.resume()
+        if (this.resumedFrom === 0) await this.resume()
         while (this.started && !this.fault) {
           if (this.forked) { await this.forkFault(); break }
           if (this.audited >= Math.min(this.log.core.length, this.stopAt)) break
@@ -270,22 +299,22 @@ export class ContractWatch extends ReadyResource {
             break
           }
           this.audited = i + 1
-          this.state.judgedTotal++
-          if (++this.sinceSave >= SAVE_EVERY) await this.save()
+          if (this.progress.judged()) await this.save()
           // a long backlog still gives verdicts (and so attestations) as it goes
           if (Date.now() - this.lastVerdictAt >= VERDICT_EVERY_MS) await this.emitVerdict()
         }
         if (this.fault || !this.started) break
-        await this.checkPending()
+        await this.poll.checkPending()
         await this.heads.checkPending()
         if (this.fault) break
         await this.save()
         await this.emitVerdict()
         if (this.audited >= this.stopAt) break
-        this.scheduleRoot()
+        this.poll.schedule()
         this.heads.maybe()
       }
     } catch (err) {
+      // not ignored: reported as a warning (or the audit's error), then judging retries
       if (process.env.VMS_DEBUG) process.stderr.write(`watch ${formatKey(this.key)}: ${String((err as Error).stack ?? err)}\n`)
       if (this.forked && !this.fault && this.started) {
         await this.forkFault().catch((e) => this.warn(e))
@@ -302,21 +331,12 @@ export class ContractWatch extends ReadyResource {
 
   /** Resolves as `judging` does; meanwhile warns STALLED every `stallMs` (following only). */
   private async stallWarnings<V> (i: number, judging: Promise<V>): Promise<V> {
-    const every = this.opts.stallMs ?? 30_000
-    if (this.opts.timeout || every <= 0) return await judging
-    const start = Date.now()
-    const timer = setInterval(() => {
-      const s = ((Date.now() - start) / 1000).toFixed(1)
+    const every = this.opts.timeout ? 0 : this.opts.stallMs ?? 30_000
+    return await withStallWarnings(judging, every, (s) => {
       // what was judged before the stalled call gets its verdict now
       this.emitVerdict().catch((err) => this.warn(err))
       this.warn(VmsError.STALLED(`block ${i}: waited ${s} s for blocks no peer served (the call record, or the files version it names); log length ${this.log.core.length}, files length ${this.log.drive?.core.length ?? 0}`))
-    }, every)
-    timer.unref()
-    try {
-      return await judging
-    } finally {
-      clearInterval(timer)
-    }
+    })
   }
 
   private async openGenesis (): Promise<void> {
@@ -329,14 +349,15 @@ export class ContractWatch extends ReadyResource {
       if (b.type !== 'genesis') throw VmsError.BAD_RECORD('block 0 is not a genesis record')
       g = b.genesis
     } catch (err) {
+      // the host's bytes: whatever decoding them throws is the host's malformed genesis
       await this.fail({ kind: 'malformed', message: (err as Error).message, expected: {}, observed: {} }, 0, 'host', [0])
       return
     }
-    const manifest = this.log.core.manifest as { signers?: Array<{ publicKey?: Uint8Array }> } | null
+    const manifest = this.log.core.manifest
     const signer = manifest && manifest.signers && manifest.signers.length === 1 ? manifest.signers[0]!.publicKey ?? null : null
     const d = checkGenesis(g, signer, this.opts.expected)
     this.genesis = g
-    this.book = new RootBook(this.key, g.signer, this.state.statements)
+    this.poll.book = new RootBook(this.key, g.signer, this.progress.statements)
     if (d) {
       await this.fail(d, 0, 'host', [0])
       return
@@ -348,7 +369,6 @@ export class ContractWatch extends ReadyResource {
       genesis: g,
       drive,
       sandboxFactory: this.opts.sandboxFactory,
-      stats: this.stats,
       timeout: this.opts.timeout ?? 0,
       warn: (err) => this.warn(err)
     })
@@ -356,33 +376,23 @@ export class ContractWatch extends ReadyResource {
     drive.core.on('append', () => this.heads.maybe())
     drive.getBlobs().then((blobs) => {
       if (!this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
-    }, () => {})
+    }, safetyCatch) // no blobs core yet: its blocks are fetched on demand
   }
 
-  /** Picks up a stored state: a stored fault stays; otherwise re-executes the judged calls. */
+  /** Picks up the stored progress (progress.ts): a stored fault stays; otherwise re-executes the judged calls. */
   private async resume (): Promise<void> {
-    const s = this.state
-    const core = this.log.core
-    if (s.verdict && s.verdict.verdict === 'fault' && s.verdict.fault) {
-      this.fault = s.verdict.fault
-      this.audited = s.verdict.length
-      this.verdict = s.verdict
-      this.stats.resumedFrom = s.audited
-      this.emit('fault', s.verdict)
+    const r = await this.progress.resume(this.log.core)
+    this.resumedFrom = r.resumedFrom
+    if (r.kind === 'fault') {
+      this.fault = r.verdict.fault
+      this.audited = r.verdict.length
+      this.verdict = r.verdict
+      this.emit('fault', r.verdict)
       return
     }
-    if (s.audited <= 1) {
-      this.audited = 1
-      this.stats.resumedFrom = 1
-      return
-    }
-    this.stats.resumedFrom = s.audited
-    this.audited = s.audited
-    if (core.fork !== s.fork || core.length < s.audited || (s.treeHash && !(await core.treeHash(s.audited)).equals(Buffer.from(s.treeHash, 'hex')))) {
-      this.forked = { to: Math.min(core.length, s.audited), fork: core.fork }
-      return
-    }
-    await this.judge!.warmup(s.audited, s.filesVersion, s.filesHash ? Buffer.from(s.filesHash, 'hex') : null)
+    this.audited = r.resumedFrom
+    if (r.kind === 'forked') this.forked = { to: r.to, fork: r.fork }
+    else if (r.kind === 'warm') await this.judge!.warmup(r.resumedFrom, r.filesVersion, r.filesHash)
   }
 
   /** Builds the fault, stops judging, saves and emits. */
@@ -399,59 +409,30 @@ export class ContractWatch extends ReadyResource {
     await this.save().catch((err) => this.warn(err))
     this.emit('fault', v)
     this.wake()
-    if (!this.opts.timeout && this.book && this.book.statements.length === 0) this.rootAfterFault().catch((err) => this.warn(err))
+    if (!this.opts.timeout && this.poll.book && this.poll.book.statements.length === 0) this.poll.afterFault().catch((err) => this.warn(err))
+  }
+
+  /** A fork fault (root-poll.ts): blamed on the host, with the statements as evidence. */
+  private async forkFail (f: ForkFault, blocks: number[]): Promise<void> {
+    await this.fail(f.draft, f.index, 'host', blocks, { statements: f.statements })
   }
 
   /** The log was truncated (hypercore fork): fault with the host's signed statements before and after. */
   private async forkFault (): Promise<void> {
     const f = this.forked!
-    const book = this.book
-    let before = book ? book.latest() : null
-    let after: RootStatement | null = null
-    if (book) {
-      for (const a of await this.roots.fetchAll(this.opts.requestTimeout ?? 10_000)) {
-        const r = book.add(a.statement)
-        if (r.status === 'invalid') { this.forged(a.drop, r.reason); continue }
-        if (!after || a.statement.length > after.length) after = a.statement
-        if (r.status === 'conflict') { before = r.with; after = a.statement; break }
-      }
-    }
-    const ff = truncationFault(f.to, f.fork, before, after, this.audited)
-    await this.fail(ff.draft, ff.index, 'host', [], { statements: ff.statements })
+    const { before, after } = await this.poll.aroundTruncation()
+    await this.forkFail(truncationFault(f.to, f.fork, before, after, this.audited), [])
   }
 
-  /**
-   * Checks one round of root answers against the contract's signer: a
-   * forged one drops its peer (evidence against that peer, never the host),
-   * two valid ones that conflict are a fork fault, valid ones are kept.
-   * @returns the longest valid root, or null when none proved itself
-   */
-  private async keepValid (answers: RootAnswer[]): Promise<RootStatement | null> {
-    const book = this.book
-    if (!book) return null
-    let best: RootStatement | null = null
-    for (const a of answers) {
-      const s = a.statement
-      const r = book.add(s)
-      if (r.status === 'invalid') { this.forged(a.drop, r.reason); continue }
-      if (r.status === 'conflict') {
-        if (this.fault) continue
-        const ff = conflictFault(r.with, s, r.kind)
-        await this.fail(ff.draft, ff.index, 'host', [], { statements: ff.statements })
-        return null
-      }
-      a.prove()
-      this.emit('statement', s)
-      if (!best || s.length > best.length) best = s
-    }
-    if (best && !this.fault) {
-      await this.checkPending()
+  /** After a round of roots kept one: check it against the log, save, and give the verdict it confirms. */
+  private async settled (): Promise<void> {
+    if (!this.fault) {
+      await this.poll.checkPending()
       await this.save()
       await this.emitVerdict(true)
-    } else if (best) {
+    } else {
       await this.save().catch((err) => this.warn(err))
     }
-    return best
   }
 
   /** A peer answered a root or head the contract's signer did not sign: drop it, say so. */
@@ -459,49 +440,6 @@ export class ContractWatch extends ReadyResource {
     drop()
     this.forgedRoots++
     this.warn(VmsError.FORGED_ROOT(`dropped a peer of ${formatKey(this.key)}: ${reason}`))
-  }
-
-  /**
-   * A fault found before any root was kept: keeps asking the peers until one
-   * gives a valid root, so the fault can be attested and gossiped (an
-   * attestation carries a host-signed root). Following only.
-   */
-  private async rootAfterFault (): Promise<void> {
-    const every = this.opts.rootInterval ?? 1000
-    while (!this.closing && this.book && this.book.statements.length === 0) {
-      if (this.roots.size > 0) await this.keepValid(await this.roots.fetchAll(this.opts.requestTimeout ?? 10_000)).catch((err) => this.warn(err))
-      if (!this.book || this.book.statements.length > 0 || this.closing) return
-      await sleep(every)
-    }
-  }
-
-  /** Compares kept statements of our fork with the replicated log's tree hash. */
-  private async checkPending (): Promise<void> {
-    const book = this.book
-    const core = this.log.core
-    if (!book || this.fault) return
-    for (const s of book.statements) {
-      if (this.checked.has(s) || s.fork !== core.fork || s.length > core.length || s.length > this.audited || s.length === 0) continue
-      const local = await core.treeHash(s.length)
-      this.checked.add(s)
-      if (!local.equals(s.treeHash)) {
-        const ff = mismatchFault(s, local)
-        await this.fail(ff.draft, ff.index, 'host', [ff.index], { statements: ff.statements })
-        return
-      }
-    }
-  }
-
-  private scheduleRoot (delay?: number): void {
-    if (this.rootTimer || this.fault || !this.started || this.roots.size === 0) return
-    const interval = this.opts.rootInterval ?? 1000
-    const wait = delay ?? Math.max(0, this.roots.lastAt + interval - Date.now())
-    this.rootTimer = setTimeout(() => {
-      this.rootTimer = null
-      const latest = this.book?.latest()
-      if (latest && latest.length === this.log.core.length && latest.fork === this.log.core.fork) return
-      this.roots.fetchAll(this.opts.requestTimeout ?? 10_000).then((answers) => this.keepValid(answers)).catch((err) => this.warn(err))
-    }, wait)
   }
 
   /** The verdict as it stands now. */
@@ -512,7 +450,8 @@ export class ContractWatch extends ReadyResource {
     if (!this.fault && core.opened && !core.closed && length > 0 && length <= core.length) {
       treeHash = hex(await core.treeHash(length))
     }
-    const stmt = this.book ? this.book.at(length, core.fork) : null
+    const book = this.poll.book
+    const stmt = book ? book.at(length, core.fork) : null
     return {
       contract: formatKey(this.key),
       verdict: this.fault ? 'fault' : 'ok',
@@ -540,23 +479,17 @@ export class ContractWatch extends ReadyResource {
     this.wake()
   }
 
+  /** Saves the progress (progress.ts). */
   private async save (): Promise<void> {
-    this.sinceSave = 0
-    const core = this.log.core
-    const s = this.state
-    s.audited = this.audited
-    if (!this.forked) {
-      // never record a rewritten history as the one judged
-      s.fork = core.fork
-      if (this.audited > 0 && this.audited <= core.length && core.opened && !core.closed) s.treeHash = hex(await core.treeHash(this.audited))
-    }
-    if (this.judge) {
-      s.filesVersion = this.judge.filesAfter
-      s.filesHash = this.judge.filesHash ? hex(this.judge.filesHash) : null
-    }
-    s.verdict = this.fault ? (this.verdict ?? await this.makeVerdict()) : null
-    s.statements = this.book ? this.book.toJSON() : s.statements
-    await this.stateFile.save(s)
+    const judge = this.judge
+    await this.progress.save({
+      audited: this.audited,
+      forked: this.forked !== null,
+      core: this.log.core,
+      files: judge ? { version: judge.filesAfter, hash: judge.filesHash } : null,
+      fault: this.fault ? (this.verdict ?? await this.makeVerdict()) : null,
+      statements: this.poll.book ? this.poll.book.toJSON() : null
+    })
   }
 
   private waitOpts (): { wait: boolean, timeout?: number } {
@@ -568,23 +501,22 @@ export class ContractWatch extends ReadyResource {
   }
 
   private wake (): void {
-    for (const w of [...this.waiters]) w()
+    this.changed.notify()
   }
 
-  /** Waits until `cond()` holds (checked whenever state changes). */
-  private waitFor (cond: () => boolean, timeout: number, onTimeout: () => Error = () => VmsError.REQUEST_TIMEOUT(`waited ${timeout} ms`)): Promise<void> {
-    if (cond()) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const timer = timeout > 0 ? setTimeout(() => { this.waiters.delete(check); reject(onTimeout()) }, timeout) : null
-      const check = (): void => {
-        if (!cond() && !this.closing) return
-        this.waiters.delete(check)
-        if (timer) clearTimeout(timer)
-        if (this.closing && !cond()) reject(VmsError.CLOSED('watcher closed'))
-        else resolve()
-      }
-      this.waiters.add(check)
-    })
+  /**
+   * Waits until `cond()` holds (checked whenever state changes).
+   * @param timeout ms (0: no limit)
+   * @throws `onTimeout()` (default REQUEST_TIMEOUT) after `timeout` ms; CLOSED when the watch closes first
+   */
+  private async waitFor (cond: () => boolean, timeout: number, onTimeout: () => Error = () => VmsError.REQUEST_TIMEOUT(`waited ${timeout} ms`)): Promise<void> {
+    const deadline = timeout > 0 ? Date.now() + timeout : Infinity
+    while (!cond()) {
+      if (this.closing) throw VmsError.CLOSED('watcher closed')
+      const left = deadline - Date.now()
+      if (left <= 0) throw onTimeout()
+      await this.changed.wait(left === Infinity ? undefined : left)
+    }
   }
 }
 

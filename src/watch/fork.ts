@@ -13,6 +13,7 @@ import { verifyRoot } from '../attest/signer.js'
 import { statementFromJSON, statementToJSON, type StatementJSON } from '../attest/statement.js'
 import { hex } from '../bytes.js'
 import type { FaultDraft } from './audit.js'
+import safetyCatch from 'safety-catch'
 
 /** Most statements kept per contract (the first of each fork is always kept). */
 const MAX_KEPT = 64
@@ -41,7 +42,9 @@ export class RootBook {
       try {
         const s = statementFromJSON(j)
         if (this.valid(s) === null) this.kept.push(s)
-      } catch {}
+      } catch {
+        // a stored statement that does not parse (a damaged state file) is dropped
+      }
     }
   }
 
@@ -257,7 +260,9 @@ export class RootSources {
     this.sources.delete(peer)
     try {
       if (peer.drop) peer.drop()
-    } catch {}
+    } catch (err) {
+      safetyCatch(err)
+    }
   }
 
   private async ask (timeout: number): Promise<RootAnswer[]> {
@@ -294,7 +299,9 @@ function gather<P, A> (peers: P[], ask: (peer: P) => Promise<A>, grace: number):
         if (settled) return
         out.push(a)
         if (!timer) timer = setTimeout(done, grace)
-      }, () => {}).finally(() => { if (--left === 0) done() })
+      }, () => {
+        // a peer's answer that fails, malformed included, is left out: no error of a peer may stop the round
+      }).finally(() => { if (--left === 0) done() })
     }
   })
 }

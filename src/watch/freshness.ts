@@ -31,6 +31,7 @@ import { sleep } from '../timeout.js'
 import type { ContractWatch } from './contract-watch.js'
 import { hex } from '../bytes.js'
 import { statementToJSON, type StatementJSON } from '../attest/statement.js'
+import safetyCatch from 'safety-catch'
 
 /** Options for {@link FreshnessMonitor}. */
 export interface FreshnessOptions {
@@ -160,7 +161,9 @@ export class FreshnessMonitor extends EventEmitter {
     if (!known || this.closed || entry.cw.closing) return
     try {
       await Promise.race([core.update({ wait: true }), sleep(this.opts.updateTimeout)])
-    } catch {}
+    } catch (err) {
+      safetyCatch(err) // the replica closed: checked next
+    }
     if (this.closed || entry.cw.closing || entry.known !== known) return
     if (core.fork !== known.root.fork) return // the replica forked: the watcher's fork detection takes over
     if (core.length >= known.root.length) {
@@ -192,7 +195,8 @@ export class FreshnessMonitor extends EventEmitter {
       entry.confirmed = known.root.length
       const id = hex(entry.cw.key)
       if (this.stale.delete(id)) this.emit('fresh', formatKey(entry.cw.key))
-    } catch {
+    } catch (err) {
+      safetyCatch(err)
       // the replica closed or the block could not be read: the next append or attestation retries
     } finally {
       entry.checking = false

@@ -83,7 +83,9 @@ export async function judgeHead (log: ContractLog, h: HeadStatement, audited: nu
     try {
       await drive.core.get(h.filesLength - 1, { wait: true, timeout: timeout || 5000 })
       changes = await changedPaths(drive, covered, h.filesLength)
-    } catch {}
+    } catch {
+      // a diff of the host's drive: whatever its blocks make it throw, the fault stands without the list
+    }
   }
   const ahead = h.filesLength > covered
   return {
@@ -191,8 +193,13 @@ export class HeadWatch {
     if (!h.active()) return
     const r = await judgeHead(h.log, head, h.audited(), this.timeout)
     if (r.status === 'ok') this.checks++
-    else if (r.status === 'later') { if (!this.pending || head.length > this.pending.length) this.pending = head }
+    else if (r.status === 'later') this.keep(head)
     else if (r.status === 'skip') h.warn(VmsError.BAD_RECORD(`ignored a head statement: ${r.reason}`))
     else await h.fail(r)
+  }
+
+  /** Keeps the longest head judged too early, for {@link checkPending}. */
+  private keep (head: HeadStatement): void {
+    if (!this.pending || head.length > this.pending.length) this.pending = head
   }
 }

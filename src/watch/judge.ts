@@ -19,6 +19,7 @@ import { VmsError } from '../errors.js'
 import type { ContractLog } from '../log/contract-log.js'
 import { decodeBlock } from '../log/contract-log.js'
 import { DriveFiles } from '../log/drive-files.js'
+import { widenRequests } from '../log/holepunch-internals.js'
 import { NonceTable } from '../replay/nonces.js'
 import { isLimitRecord, replayContext, replayRange } from '../replay/replay.js'
 import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
@@ -29,9 +30,10 @@ import { replayToJSON, sameReplay } from '../replay/outcome.js'
 import { sharedVerifyPool, type SignatureVerifier } from '../sig/verify-pool.js'
 import { BlocksAhead, DriveHashes } from './judge-ahead.js'
 import { FilesMirror } from './mirror.js'
+import safetyCatch from 'safety-catch'
 
-/** Counters of one contract watch (this run). */
-export interface WatchStats {
+/** Counters of one {@link CallJudge} (this run). */
+export interface JudgeCounts {
   /** Call records judged this run (limit records included: they are checked, not replayed). */
   judged: number
   /** Calls re-executed without judging to rebuild state after a restart. */
@@ -44,10 +46,14 @@ export interface WatchStats {
   rebuilds: number
   /** Limit records seen (not replayed). */
   skipped: number
-  /** Block judging resumed from (1 on a fresh start). */
-  resumedFrom: number
   /** Calls whose files the local mirror confirmed block for block (the rest took the full check). */
   mirrored?: number
+}
+
+/** Counters of one contract watch (this run): its judge's, and where judging resumed. */
+export interface WatchStats extends JudgeCounts {
+  /** Block judging resumed from (1 on a fresh start). */
+  resumedFrom: number
 }
 
 /** A call that did not pass: the divergence, who is to blame, the blocks to put in evidence. */
@@ -70,7 +76,6 @@ export interface CallJudgeOptions {
   genesis: GenesisRecord
   drive: Hyperdrive
   sandboxFactory: SandboxFactory
-  stats: WatchStats
   /** ms to wait for a block (0: forever). */
   timeout: number
   warn: (err: unknown) => void
@@ -84,6 +89,8 @@ export class CallJudge {
   filesAfter: number
   /** `filesHash` of the last passed call. */
   filesHash: Uint8Array | null = null
+  /** What judging took so far (read by the watch; only the judge moves it). */
+  readonly counts: JudgeCounts = { judged: 0, warmup: 0, replayed: 0, rebuildReplays: 0, rebuilds: 0, skipped: 0 }
   private readonly opts: CallJudgeOptions
   private readonly nonces = new NonceTable()
   private readonly checkouts: Checkouts
@@ -109,7 +116,7 @@ export class CallJudge {
     // small blocks: ask peers for many at a time, as Hyperbee does for its own core
     widenRequests(opts.log.core)
     widenRequests(opts.drive.core)
-    opts.drive.getBlobs().then((b) => widenRequests(b.core), () => {})
+    opts.drive.getBlobs().then((b) => widenRequests(b.core), safetyCatch)
   }
 
   /**
@@ -122,7 +129,7 @@ export class CallJudge {
     const sb = await this.newSandbox()
     const st = await replayRange(sb, this.opts.log, 1, upTo, (rec) => this.nonces.observe(rec.request.caller, rec.request.nonce))
     this.sandbox = sb
-    this.opts.stats.warmup += st.replayed
+    this.counts.warmup += st.replayed
     this.needsRebuild = !sb.usable
     if (st.mismatches.length > 0) this.opts.warn(VmsError.INTERNAL(`warm-up replays of calls ${st.mismatches.slice(0, 5).join(', ')} differed from the log: the contract is nondeterministic`))
   }
@@ -143,7 +150,8 @@ export class CallJudge {
   }
 
   private async judgeCall (i: number): Promise<Divergence | null> {
-    const { log, stats } = this.opts
+    const log = this.opts.log
+    const stats = this.counts
     const pre = this.ahead.take(i)
     const raw = (pre ? await pre.block : null) ?? await log.core.get(i, this.waitOpts())
     if (!raw) throw VmsError.BAD_RECORD(`block ${i} is not available`)
@@ -204,7 +212,7 @@ export class CallJudge {
     const m = this.mirror
     this.mirror = null
     this.mirrorErrors = Infinity
-    if (m) await m.close().catch(() => {})
+    if (m) await m.close().catch(safetyCatch)
     await this.checkouts.close()
     if (this.sandbox) await this.sandbox.close()
     this.sandbox = null
@@ -218,12 +226,12 @@ export class CallJudge {
       this.mirror.dirty = true
       this.mirror.suspect = true
     }
-    this.checkouts.close().catch(() => {})
+    this.checkouts.close().catch(safetyCatch)
   }
 
   private pass (rec: CallRecord): void {
     this.nonces.observe(rec.request.caller, rec.request.nonce)
-    this.opts.stats.judged++
+    this.counts.judged++
     this.filesAfter = rec.filesAfter
     this.filesHash = rec.filesHash
   }
@@ -236,7 +244,7 @@ export class CallJudge {
       const fresh = await this.newSandbox()
       try {
         const st = await replayRange(fresh, this.opts.log, 1, i)
-        this.opts.stats.rebuildReplays += st.replayed + 1
+        this.counts.rebuildReplays += st.replayed + 1
         second = await fresh.call(replayContext(rec, new DriveFiles(this.checkouts.at(rec.filesBefore))))
       } finally {
         await fresh.close()
@@ -251,7 +259,8 @@ export class CallJudge {
     if (second) replays.push(replayToJSON('fresh', second))
     const message = cause === 'nondeterministic'
       ? `${d.message}; a second replay in a fresh sandbox gave another outcome: the contract is nondeterministic`
-      : cause === 'host' ? `${d.message}; a second replay in a fresh sandbox agreed with the first: the host's record is wrong`
+      : cause === 'host'
+        ? `${d.message}; a second replay in a fresh sandbox agreed with the first: the host's record is wrong`
         : `${d.message}; the replay failed for a reason of this machine (its deadline, memory, stack or sandbox): could not judge`
     return { draft: { ...d, message }, cause, blocks: [i], extra: { replays } }
   }
@@ -264,8 +273,8 @@ export class CallJudge {
     const sb = await this.newSandbox()
     const st = await replayRange(sb, this.opts.log, 1, upTo)
     this.sandbox = sb
-    if (!first) this.opts.stats.rebuilds++
-    this.opts.stats.rebuildReplays += st.replayed
+    if (!first) this.counts.rebuilds++
+    this.counts.rebuildReplays += st.replayed
     this.needsRebuild = !sb.usable
   }
 
@@ -300,7 +309,9 @@ export class CallJudge {
     try {
       const fast = await this.driveHashes.at(rec.filesAfter, this.waitOpts())
       if (fast.equals(rec.filesHash)) return fast
-    } catch {}
+    } catch {
+      // the fast path works from the host's drive blocks: whatever they make it throw, read the tree instead
+    }
     return await this.filesTreeHash(rec.filesAfter)
   }
 
@@ -320,6 +331,7 @@ export class CallJudge {
       await this.opts.drive.core.get(to - 1, { wait: true, timeout: this.opts.timeout || 5000 })
       return await changedPaths(this.opts.drive, from, to)
     } catch {
+      // a diff of the host's drive: whatever its blocks make it throw, the fault stands without the list
       return null
     }
   }
@@ -344,10 +356,4 @@ function ownMachine (out: CallOutcome): boolean {
 /** True for the message of a JavaScript stack overflow (RangeError). */
 function stackOverflow (message: string | undefined): boolean {
   return message !== undefined && /Maximum call stack size exceeded/.test(message)
-}
-
-/** Lets the replication of `core` keep more block requests in flight per peer (256..512 instead of 16..512). */
-function widenRequests (core: unknown): void {
-  const r = (core as { replicator?: { setInflightRange?: (min: number, max: number) => void } }).replicator
-  if (r && typeof r.setInflightRange === 'function') r.setInflightRange(256, 512)
 }

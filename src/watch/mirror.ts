@@ -25,6 +25,7 @@ import type Hypercore from 'hypercore'
 import type { CallRecord } from '../../protocol/index.js'
 import { DriveCommitter, blobOfBlock, groupsAppendOnce, type Blobs, type DriveGroup } from '../log/drive-group.js'
 import type { FileOp, FilesView } from '../runtime/types.js'
+import safetyCatch from 'safety-catch'
 
 /** Calls judged between two flushes of the mirror. */
 const FLUSH_EVERY = 256
@@ -122,7 +123,8 @@ export class FilesMirror {
         if (!theirs || !b4a.equals(theirs, b.data)) return this.fail()
       }
       for (const b of made.blobs) this.blobEnd = endOf(b.id, this.blobEnd)
-    } catch {
+    } catch (err) {
+      safetyCatch(err)
       return this.fail()
     }
     if (++this.calls >= FLUSH_EVERY) await this.flush()

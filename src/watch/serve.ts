@@ -11,6 +11,7 @@
  * replica channel (net/replica.ts) are the host's signed statements.
  */
 
+import safetyCatch from 'safety-catch'
 import b4a from 'b4a'
 import type Hyperswarm from 'hyperswarm'
 import type { Discovery } from 'hyperswarm'
@@ -89,7 +90,7 @@ export class ContractServe {
 
   /** Resolves once every topic joined so far is announced on the DHT. */
   async announced (): Promise<void> {
-    await Promise.all(this.sessions.map(async (d) => await d.flushed().catch(() => {})))
+    await Promise.all(this.sessions.map(async (d) => await d.flushed().catch(safetyCatch)))
   }
 
   /** Stops announcing and downloading (the cores stay open: their owner closes them). */
@@ -97,7 +98,7 @@ export class ContractServe {
     this.closed = true
     for (const d of this.downloads.splice(0)) d.destroy()
     for (const core of this.cores) core.removeListener('upload', this.onupload)
-    for (const d of this.sessions.splice(0)) await d.destroy().catch(() => {})
+    for (const d of this.sessions.splice(0)) await d.destroy().catch(safetyCatch)
   }
 
   private join (topic: Uint8Array, client: boolean): Discovery | null {

@@ -14,6 +14,7 @@ import { formatKey } from '../keys.js'
 import type { ReplayJSON } from '../replay/outcome.js'
 import type { HeadJSON, LastBlockProof } from '../attest/head-evidence.js'
 import type { StatementJSON } from '../attest/statement.js'
+import safetyCatch from 'safety-catch'
 
 /**
  * Kinds of divergence:
@@ -129,11 +130,12 @@ export async function blockEvidence (core: Hypercore, index: number): Promise<Ev
   const raw = await core.get(index, { wait: false }).catch(() => null)
   let proof: unknown = null
   try {
-    const prover = core as unknown as { proof (opts: unknown): Promise<unknown> }
-    const p = await prover.proof({ block: { index, nodes: 0 }, upgrade: { start: 0, length: core.length } }) as { block?: { value?: unknown } }
+    const p = await core.proof({ block: { index, nodes: 0 }, upgrade: { start: 0, length: core.length } })
     if (p.block) delete p.block.value // the same bytes as `block`
     proof = toJSONable(p)
-  } catch {}
+  } catch (err) {
+    safetyCatch(err) // no proof: the replica cannot make one (evidence without it)
+  }
   return { index, block: raw ? hex(raw) : '', proof }
 }
 

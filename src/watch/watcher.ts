@@ -26,6 +26,7 @@
  * ```
  */
 
+import safetyCatch from 'safety-catch'
 import path from 'node:path'
 import ReadyResource from 'ready-resource'
 import type Corestore from 'corestore'
@@ -209,7 +210,7 @@ export class Watcher extends ReadyResource {
       await cw.ready()
     } catch (err) {
       this.contracts.delete(id)
-      await cw.close().catch(() => {})
+      await cw.close().catch(safetyCatch)
       throw err
     }
     if (opts.rootSource) cw.addRootSource(opts.rootSource)
@@ -277,7 +278,7 @@ export class Watcher extends ReadyResource {
     onverdict()
     cw.on('close', () => {
       this.serving.delete(id)
-      serve.close().catch(() => {})
+      serve.close().catch(safetyCatch)
     })
   }
 
@@ -306,9 +307,8 @@ export class Watcher extends ReadyResource {
   /** Destroys `conn` and bans its peer (it sent forged statements). */
   private dropPeer (conn: SwarmConnection): void {
     const key = conn.remotePublicKey
-    const peers = (this.swarm as unknown as { peers?: Map<string, { ban?: (v: boolean) => void }> } | null)?.peers
-    const info = key && peers ? peers.get(Buffer.from(key).toString('hex')) : undefined
-    if (info && typeof info.ban === 'function') info.ban(true)
+    const info = key && this.swarm ? this.swarm.peers.get(Buffer.from(key).toString('hex')) : undefined
+    if (info) info.ban(true)
     conn.destroy()
   }
 }

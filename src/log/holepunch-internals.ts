@@ -1,0 +1,220 @@
+/**
+ * Every touch of a private field of a Holepunch module, in one place. The
+ * rest of the code calls these functions and never casts its way into
+ * Hypercore, Hyperbee or Hyperdrive itself.
+ *
+ * What is touched, and by whom:
+ * - Hypercore `core.state.roots` / `core.state.length`: the Merkle roots of
+ *   the current length ({@link coreRoots}; log/merkle.ts, host group commit).
+ * - Hypercore `core.state.storage.read().getTreeNode()`: stored tree nodes
+ *   ({@link readTreeNodes}; log/block-proof.ts, attest/head-evidence.ts).
+ * - Hypercore `core.replicator.setInflightRange()`: more block requests in
+ *   flight per peer ({@link widenRequests}; watch/judge.ts).
+ * - Hyperdrive `batch.db`, the Hyperbee batch under a drive batch, and that
+ *   batch's `_append`, `toBlocks`, `blocks`, `appending`, `length`
+ *   ({@link driveBatchBee}, {@link interceptBeeBlocks}; log/bee-eager.ts).
+ * - `hyperbee/lib/messages.js`, Hyperbee's block codecs, loaded from the
+ *   Hyperbee Hyperdrive itself loads ({@link hyperbeeMessages}).
+ *
+ * Each access is feature-checked: {@link checkCore} and
+ * {@link checkDriveBatch} throw VmsError INTERNAL naming the field and the
+ * installed module version when a field moved; the helpers used on hot
+ * paths return null instead, and their callers fall back (slower, same
+ * results). test/holepunch-internals.test.ts runs the checks on real
+ * objects, so an upgrade that moves a field fails that test loudly instead
+ * of silently taking the slow path.
+ *
+ * The hypercore pin: package.json pins hypercore to exactly 11.37.1, in
+ * `dependencies` and in `overrides` (so Corestore and Hyperdrive load that
+ * same copy: one class, one set of internals). The fields above are what
+ * the pin protects; they were checked against 11.37.1 ({@link TESTED}). To
+ * upgrade, change both entries together and run the test above.
+ */
+
+import { createRequire } from 'node:module'
+import type Hypercore from 'hypercore'
+import { VmsError } from '../errors.js'
+
+/** The versions whose internals this module was written against. */
+export const TESTED = { hypercore: '11.37.1', hyperbee: '2.27.3' }
+
+const require = createRequire(import.meta.url)
+
+/** A tree node as Hypercore stores it: flat-tree index, byte size, hash. */
+export interface StoredTreeNode { index: number, size: number, hash: Buffer }
+
+/** The installed version of `name` (resolved from `from`, default here), or 'unknown'. */
+function versionOf (name: string, from?: string): string {
+  try {
+    const req = from ? createRequire(require.resolve(from)) : require
+    const main = req.resolve(name)
+    const at = main.lastIndexOf('/node_modules/' + name + '/')
+    const pkg = main.slice(0, at + '/node_modules/'.length + name.length) + '/package.json'
+    return String((req(pkg) as { version?: string }).version ?? 'unknown')
+  } catch {
+    // unknown is only used in messages: a missing package.json must not hide the real error
+    return 'unknown'
+  }
+}
+
+function moved (module: string, what: string, from?: string): Error {
+  return VmsError.INTERNAL(`${module} ${versionOf(module, from)} moved ${what} (vms-node was written against ${module} ${TESTED[module as keyof typeof TESTED] ?? '?'}; see src/log/holepunch-internals.ts)`)
+}
+
+interface CoreState {
+  length?: number
+  roots?: StoredTreeNode[]
+  storage?: { read (): TreeReader }
+}
+interface TreeReader { getTreeNode (index: number): Promise<StoredTreeNode | null>, tryFlush (): void }
+
+function stateOf (core: Hypercore): CoreState | null {
+  const state = (core as unknown as { state?: CoreState | null }).state
+  return state && typeof state === 'object' ? state : null
+}
+
+/**
+ * The Merkle roots Hypercore holds for its current length.
+ * @returns index, byte size, hash of each root; null when not readable (or not for `core.length`)
+ */
+export function coreRoots (core: Hypercore): StoredTreeNode[] | null {
+  const state = stateOf(core)
+  if (!state || !Array.isArray(state.roots) || state.length !== core.length) return null
+  return state.roots.map((r) => ({ index: r.index, size: r.size, hash: r.hash }))
+}
+
+/**
+ * Reads stored tree nodes in one storage batch.
+ * @param indexes flat-tree indexes
+ * @returns the nodes in order (null for one not stored); null when the core has no readable tree storage
+ */
+export function readTreeNodes (core: Hypercore, indexes: number[]): Promise<Array<StoredTreeNode | null>> | null {
+  const storage = stateOf(core)?.storage
+  if (!storage || typeof storage.read !== 'function') return null
+  const rx = storage.read()
+  const reads = indexes.map((i) => rx.getTreeNode(i))
+  rx.tryFlush()
+  return Promise.all(reads)
+}
+
+/** Lets the replication of `core` keep 256..512 block requests in flight per peer instead of 16..512 (no-op when it cannot). */
+export function widenRequests (core: Hypercore): void {
+  const r = (core as unknown as { replicator?: { setInflightRange?: (min: number, max: number) => void } }).replicator
+  if (r && typeof r.setInflightRange === 'function') r.setInflightRange(256, 512)
+}
+
+/**
+ * Checks the Hypercore internals on an opened core with at least one block.
+ * @throws VmsError INTERNAL naming the field and the installed version when one moved
+ */
+export async function checkCore (core: Hypercore): Promise<void> {
+  const state = stateOf(core)
+  if (!state) throw moved('hypercore', 'core.state')
+  if (!Array.isArray(state.roots) || typeof state.length !== 'number') throw moved('hypercore', 'core.state.roots / core.state.length')
+  if (!coreRoots(core)) throw moved('hypercore', 'core.state.length (not the core length)')
+  const reading = readTreeNodes(core, [0])
+  if (!reading) throw moved('hypercore', 'core.state.storage.read()')
+  const [node] = await reading
+  if (!node || typeof node.index !== 'number' || typeof node.size !== 'number' || !Buffer.isBuffer(node.hash)) throw moved('hypercore', 'the tree node shape of getTreeNode()')
+  const r = (core as unknown as { replicator?: { setInflightRange?: unknown } }).replicator
+  if (!r || typeof r.setInflightRange !== 'function') throw moved('hypercore', 'core.replicator.setInflightRange()')
+}
+
+/** Hyperbee's block codecs (`hyperbee/lib/messages.js`), as far as bee-eager.ts uses them. */
+export interface BeeMessages {
+  Node: {
+    encode (m: { key: Uint8Array, value: Uint8Array | null, index: Uint8Array }): Uint8Array
+    decode (buf: Uint8Array): { key: Uint8Array, value: Uint8Array | null }
+  }
+  YoloIndex: { encode (m: { levels: Array<{ keys: number[], children: number[] }> }): Uint8Array }
+}
+
+let messages: BeeMessages | null | undefined
+
+/** Hyperbee's block codecs, from the Hyperbee that Hyperdrive itself loads; null when they cannot be loaded. */
+export function hyperbeeMessages (): BeeMessages | null {
+  if (messages !== undefined) return messages
+  try {
+    const req = createRequire(require.resolve('hyperdrive'))
+    const m = req('hyperbee/lib/messages.js') as Partial<BeeMessages>
+    messages = m && m.Node && m.YoloIndex && typeof m.Node.encode === 'function' && typeof m.YoloIndex.encode === 'function' ? m as BeeMessages : null
+  } catch {
+    // not loadable: drive groups write call by call (bee-eager.ts)
+    messages = null
+  }
+  return messages
+}
+
+/** A tree node of a pending Hyperbee batch block, as far as its index is read. */
+export interface PendingTreeNode { keys: Array<{ seq: number }>, children: Array<{ seq: number, offset: number }> }
+
+/** The Hyperbee batch under a Hyperdrive batch (opaque outside this module). */
+export interface BeeBatch { readonly length: number }
+
+interface BeeBatchFields {
+  length: number
+  blocks: Map<number, { pendingIndex: Array<{ value: PendingTreeNode }> }> | null
+  appending: Uint8Array[] | null
+  _append (root: unknown, seq: number, key: Uint8Array, value: Uint8Array | null): unknown
+  toBlocks (): Uint8Array[]
+}
+
+function beeFields (bee: BeeBatch): BeeBatchFields | null {
+  const b = bee as unknown as Partial<BeeBatchFields>
+  return typeof b._append === 'function' && typeof b.toBlocks === 'function' && b.blocks instanceof Map ? b as BeeBatchFields : null
+}
+
+/** The Hyperbee batch of a Hyperdrive batch (`batch.db`); null when it is not there. */
+export function driveBatchBee (batch: object): BeeBatch | null {
+  const db = (batch as { db?: unknown }).db
+  return db && typeof db === 'object' && typeof (db as { length?: unknown }).length === 'number' ? db as BeeBatch : null
+}
+
+/** The blocks a Hyperbee batch will append (its `toBlocks()`). */
+export function beeBatchBlocks (bee: BeeBatch): Uint8Array[] {
+  const b = beeFields(bee)
+  if (!b) throw moved('hyperbee', 'batch.toBlocks()', 'hyperdrive')
+  return b.toBlocks()
+}
+
+/**
+ * Makes a Hyperbee batch hand each block to `encode` as it is made (with
+ * the tree index pending for it) and append exactly the blocks `encode`
+ * returned, collected in `raws`.
+ * @param onMismatch called (then INTERNAL thrown) when the batch made another number of blocks than were encoded
+ * @returns false when the batch is not what this expects (nothing changed)
+ */
+export function interceptBeeBlocks (bee: BeeBatch, raws: Uint8Array[], encode: (key: Uint8Array, value: Uint8Array | null, index: Array<{ value: PendingTreeNode }>) => Uint8Array, onMismatch: () => void): boolean {
+  const b = beeFields(bee)
+  if (!b) return false
+  const append = b._append
+  b._append = function (this: BeeBatchFields, root, seq, key, value) {
+    const res = append.call(this, root, seq, key, value)
+    const block = this.blocks!.get(seq)
+    if (!block || !Array.isArray(block.pendingIndex)) throw moved('hyperbee', 'the pending index of a batch block', 'hyperdrive')
+    raws.push(encode(key, value, block.pendingIndex))
+    return res
+  }
+  b.toBlocks = function (this: BeeBatchFields) {
+    if (raws.length !== this.length) {
+      onMismatch()
+      throw VmsError.INTERNAL(`drive batch made ${this.length} blocks but ${raws.length} were encoded`)
+    }
+    if (!this.appending) this.appending = raws
+    return this.appending
+  }
+  return true
+}
+
+/**
+ * Checks the Hyperdrive/Hyperbee batch internals on a fresh drive batch.
+ * @throws VmsError INTERNAL naming the field and the installed version when one moved
+ */
+export function checkDriveBatch (batch: object): void {
+  if (!hyperbeeMessages()) throw moved('hyperbee', 'lib/messages.js (Node, YoloIndex)', 'hyperdrive')
+  const bee = driveBatchBee(batch)
+  if (!bee) throw moved('hyperdrive', 'batch.db')
+  const b = beeFields(bee)
+  if (!b) throw moved('hyperbee', 'batch._append / batch.toBlocks / batch.blocks', 'hyperdrive')
+  if (!('appending' in b)) throw moved('hyperbee', 'batch.appending', 'hyperdrive')
+}

@@ -1,0 +1,56 @@
+// The private Holepunch fields vms-node touches (src/log/holepunch-internals.ts)
+// are where it expects them in the installed versions. An upgrade of
+// hypercore, hyperbee or hyperdrive that moves one fails here, naming it,
+// instead of silently sending drive groups or proofs down a slower path.
+
+import test from 'brittle'
+import path from 'node:path'
+import Corestore from 'corestore'
+import Hyperdrive from 'hyperdrive'
+import type Hypercore from 'hypercore'
+import { checkCore, checkDriveBatch, coreRoots, driveBatchBee, hyperbeeMessages, readTreeNodes } from '../src/log/holepunch-internals.js'
+import { currentRoots, treeHashOf } from '../src/log/merkle.js'
+import { groupsAppendOnce, makeEager } from '../src/log/bee-eager.js'
+import { tmpdir } from './helpers.js'
+
+test('holepunch internals: hypercore core.state (roots, tree storage) and replicator are where they were', async (t) => {
+  const store = new Corestore(path.join(tmpdir(t), 'store'))
+  t.teardown(() => store.close())
+  const core = store.get({ name: 'log' })
+  await core.ready()
+  await core.append([Buffer.from('a'), Buffer.from('bc'), Buffer.from('def')])
+  await checkCore(core)
+  const roots = coreRoots(core)
+  t.ok(roots && roots.length > 0, 'roots readable')
+  t.alike(treeHashOf(currentRoots(core)!), await core.treeHash(), 'roots give the core tree hash')
+  const [leaf] = await readTreeNodes(core, [0])!
+  t.is(leaf!.size, 1, 'a stored leaf node reads back')
+})
+
+test('holepunch internals: hyperdrive batch.db and the hyperbee batch hooks are where they were', async (t) => {
+  const store = new Corestore(path.join(tmpdir(t), 'store'))
+  const drive = new Hyperdrive(store.namespace('files'))
+  await drive.ready()
+  t.teardown(async () => {
+    await drive.close()
+    await store.close()
+  })
+  t.ok(hyperbeeMessages(), 'hyperbee block codecs load')
+  const batch = drive.batch()
+  checkDriveBatch(batch)
+  const raws: Uint8Array[] = []
+  t.ok(makeEager(driveBatchBee(batch), raws), 'a drive batch can be made eager')
+  await batch.put('/a', Buffer.from('x'))
+  await batch.put('/b', Buffer.from('y'))
+  t.is(raws.length, 2, 'every block encoded as it was made')
+  await batch.flush()
+  t.ok(groupsAppendOnce(), 'groups still append once')
+  t.alike(await drive.get('/b'), Buffer.from('y'), 'the eager blocks read back')
+})
+
+test('holepunch internals: a moved field is a clear INTERNAL error naming the module', async (t) => {
+  const fake = { length: 1, state: { length: 1 } } as unknown as Hypercore
+  await t.exception(() => checkCore(fake), /INTERNAL: hypercore 11\.37\.1 moved core\.state\.roots/)
+  t.is(coreRoots(fake), null, 'the hot-path helper returns null instead')
+  t.exception(() => checkDriveBatch({}), /INTERNAL: hyperdrive \S+ moved batch\.db/)
+})
