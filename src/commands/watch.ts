@@ -47,7 +47,8 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
   const expected = expectedContract(opts)
   const identity = loadIdentity(opts.identity ?? (opts.storage ? path.join(opts.storage, 'identity.json') : defaultWatcherIdentityPath()))
   // the swarm runs on the watcher's key pair: peers see one key for this watcher, as node and as attestation signer
-  const swarm = createSwarm(opts, identity)
+  // and it serves replicas (watch/serve.ts): reachable, not firewalled, like a host
+  const swarm = createSwarm({ ...opts, firewalled: opts.firewalled ?? false }, identity)
   const watcher = new Watcher({ ...opts, identity, swarm })
   watcher.once('close', () => { void swarm.destroy() })
   const contracts: ContractWatch[] = []
