@@ -15,7 +15,7 @@
 import ReadyResource from 'ready-resource'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
 import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord, HeadStatement, RootStatement, SignerRecord } from '../../protocol/index.js'
-import { NonceClock, signCall } from '../caller.js'
+import { NonceClock, signCall, verifyCall } from '../caller.js'
 import { hash, randomBytes } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
@@ -210,7 +210,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.sandbox = await this.opts.sandboxFactory(source, { limits, filename: this.name + '.js' })
     this.methodNames = this.sandbox.methods
     this.pool.use(this)
-    if (this.sandbox.methods.includes(INIT_METHOD)) await this.tryInit(source, limits)
+    const remote = this.opts.remote
+    const hasInit = this.sandbox.methods.includes(INIT_METHOD)
+    if (remote) checkRemoteInit(remote, hasInit, this.key)
+    if (hasInit) await this.tryInit(source, limits)
     const filesVersion = await this.log.initFiles()
     const kp = this.log.core.keyPair
     if (!this.log.drive?.key || !kp) throw VmsError.INTERNAL('log or files not writable')
@@ -221,18 +224,19 @@ export class ContractHost extends ReadyResource implements PoolMember {
       sourceHash: hash(Buffer.from(source)),
       files: this.log.drive.key,
       filesVersion,
-      deployer: this.opts.identity.publicKey,
+      deployer: remote ? remote.deployer : this.opts.identity.publicKey,
       signer: kp.publicKey,
       runtime: this.opts.runtime,
       limits,
       oracles: !!this.opts.oracles,
-      createdAt: Date.now()
+      createdAt: Date.now(),
+      ...(remote ? { deployRequest: remote.request } : {})
     }
     await this.log.create(genesis)
     this.genesisRecord = genesis
-    if (this.sandbox.methods.includes(INIT_METHOD)) {
+    if (hasInit) {
       const nonce = new NonceClock().next()
-      await this.enqueue(signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
+      await this.enqueue(remote?.init ?? signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
     }
   }
 
@@ -248,7 +252,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       const out = await scratch.call({
         method: INIT_METHOD,
         argsJson: '[]',
-        callerId: formatKey(this.opts.identity.publicKey),
+        callerId: formatKey(this.opts.remote?.deployer ?? this.opts.identity.publicKey),
         timestamp: Date.now(),
         seed: randomBytes(32),
         files: new MemoryFiles(),
@@ -485,3 +489,20 @@ export class ContractHost extends ReadyResource implements PoolMember {
 }
 
 function noop (): void {}
+
+/**
+ * A remote deploy's init call must be the deployer's signed `init` (no
+ * arguments) on this contract, and present exactly when the contract has `init`.
+ * @throws VmsError BAD_ARGUMENT, WRONG_CONTRACT, BAD_SIGNATURE
+ */
+function checkRemoteInit (remote: NonNullable<ContractHostOptions['remote']>, hasInit: boolean, key: Buffer): void {
+  const init = remote.init
+  if (!hasInit) {
+    if (init) throw VmsError.BAD_ARGUMENT('the contract has no init method, but an init call was sent')
+    return
+  }
+  if (!init) throw VmsError.BAD_ARGUMENT('the contract has an init method: the deployer must sign its init call')
+  if (!key.equals(init.contract)) throw VmsError.WRONG_CONTRACT('the init call names another contract')
+  if (!Buffer.from(init.caller).equals(remote.deployer) || init.method !== INIT_METHOD || init.args !== '[]') throw VmsError.BAD_ARGUMENT('the init call must be the deployer\'s init with no arguments')
+  if (!verifyCall(init)) throw VmsError.BAD_SIGNATURE('the init call signature does not verify for the deployer')
+}

@@ -31,6 +31,8 @@ import { AttestationStore } from '../attest/store.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import { createProcessSandbox } from '../runtime/sandbox-process.js'
 import { ContractHost } from './contract-host.js'
+import { DeployService, type DeployServiceOptions } from './deploy-service.js'
+import type { CallRequest } from '../../protocol/index.js'
 
 /** Options for {@link HostNode}. */
 export interface HostNodeOptions extends NetOptions {
@@ -49,6 +51,12 @@ export interface HostNodeOptions extends NetOptions {
   guard?: Omit<GuardOptions, 'ondrop'>
   /** How long a peer dropped for its reject budget is refused, ms (default 10 minutes). */
   banMs?: number
+  /**
+   * Public hosting (deploy-service.ts): `acceptDeploys` lets others deploy
+   * contracts here, under the policy (allowlist, quotas, limit maxima, rate).
+   * Without it the node still answers `contracts`.
+   */
+  deploys?: Omit<DeployServiceOptions, 'sandboxFactory'>
 }
 
 /** Options for {@link HostNode.deploy}. */
@@ -57,6 +65,10 @@ export interface DeployOptions {
   name?: string
   limits?: Partial<Limits>
   oracles?: boolean
+  /** Corestore namespace (default `contract/<name>`; deployed contracts live under `deployed/<request hash>`). */
+  namespace?: string
+  /** A deploy by someone else: see ContractHostOptions.remote. */
+  remote?: { deployer: Uint8Array, request: Uint8Array, init: CallRequest | null }
 }
 
 /** Connection bookkeeping the UI reads. */
@@ -75,7 +87,8 @@ export interface PeerInfo {
 
 /**
  * Hosts contracts on the swarm. Events: `connection` (PeerInfo),
- * `disconnection` (PeerInfo), `contract` (ContractHost) after a deploy.
+ * `disconnection` (PeerInfo), `contract` (ContractHost) after a deploy,
+ * `undeploy` (ContractHost) after {@link HostNode.stop}.
  */
 export class HostNode extends ReadyResource {
   readonly store: Corestore
@@ -90,6 +103,9 @@ export class HostNode extends ReadyResource {
   /** Remote keys (hex) dropped for their reject budget -> refused until (ms since the epoch). */
   private readonly banned = new Map<string, number>()
   private readonly opts: HostNodeOptions
+  /** Deploys by others and the registry log (set once open). */
+  deployService: DeployService | null = null
+  private reopening = false
 
   /** @param opts see {@link HostNodeOptions} */
   constructor (opts: HostNodeOptions) {
@@ -108,12 +124,22 @@ export class HostNode extends ReadyResource {
     const swarm = createSwarm({ ...this.opts, firewalled: this.opts.firewalled ?? false, firewall }, loadNodeKeyPair(this.opts.storage))
     this.swarm = swarm
     swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
+    await swarm.listen() // reachable by its node key alone (deployers, `contracts`), before any contract
+    const service = new DeployService(this, swarm.keyPair, { ...this.opts.deploys, sandboxFactory: this.opts.sandboxFactory ?? createProcessSandbox })
+    this.reopening = true
+    try {
+      await service.open() // reopens every deployed contract (deploy() below, while this open runs)
+    } finally {
+      this.reopening = false
+    }
+    this.deployService = service
   }
 
   protected override async _close (): Promise<void> {
     this.gossip.close()
     if (this.swarm) await this.swarm.destroy()
     for (const host of [...this.contracts.values()].reverse()) await host.close()
+    if (this.deployService) await this.deployService.close()
     this.attestations.flush()
     await this.store.close()
   }
@@ -126,11 +152,12 @@ export class HostNode extends ReadyResource {
    * @throws VmsError CONTRACT_LOAD, CONTRACT_MISMATCH
    */
   async deploy (source: string, opts: DeployOptions = {}): Promise<ContractHost> {
-    if (!this.opened) await this.ready()
+    if (!this.opened && !this.reopening) await this.ready()
     const name = opts.name ?? 'contract'
     if (!/^[\w.-]{1,64}$/.test(name)) throw VmsError.BAD_ARGUMENT(`bad contract name ${JSON.stringify(name)}: use letters, digits, . _ -`)
     const host = new ContractHost({
-      store: this.store.namespace('contract/' + name),
+      store: this.store.namespace(opts.namespace ?? 'contract/' + name),
+      remote: opts.remote,
       name,
       source,
       identity: this.identity,
@@ -155,6 +182,26 @@ export class HostNode extends ReadyResource {
       await swarm.flush()
     }
     this.emit('contract', host)
+    return host
+  }
+
+  /**
+   * Stops serving a contract: leaves its topics and closes it (its storage stays).
+   * @returns the closed host, or null when not hosted here
+   */
+  async stop (key: Uint8Array): Promise<ContractHost | null> {
+    const id = Buffer.from(key).toString('hex')
+    const host = this.contracts.get(id)
+    if (!host) return null
+    this.contracts.delete(id)
+    const swarm = this.swarm
+    if (swarm) {
+      await swarm.leave(host.log.core.discoveryKey as Buffer)
+      const files = host.log.drive?.discoveryKey
+      if (files) await swarm.leave(files)
+    }
+    await host.close()
+    this.emit('undeploy', host)
     return host
   }
 
@@ -196,5 +243,6 @@ export class HostNode extends ReadyResource {
       guard.charge(ms)
     })
     this.gossip.attach(conn)
+    this.deployService?.attach(conn, this.identity.publicKey)
   }
 }

@@ -4,6 +4,7 @@
 
 import type Corestore from 'corestore'
 import type { KeyPair } from '../crypto.js'
+import type { CallRequest } from '../../protocol/index.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import type { SandboxPool } from './sandbox-pool.js'
 import type { SignatureVerifier } from './verify-pool.js'
@@ -34,6 +35,13 @@ export interface ContractHostOptions {
   pool?: SandboxPool
   /** Checks request signatures (default: the process's worker pool). */
   verifier?: SignatureVerifier
+  /**
+   * A deploy by someone else (public hosting, deploy-service.ts): the
+   * deployer's key (genesis `deployer`, who `init` runs as), the hash of its
+   * signed deploy request (genesis extension), and its signed `init` call
+   * (required when the contract exports `init`; must name this contract).
+   */
+  remote?: { deployer: Uint8Array, request: Uint8Array, init: CallRequest | null }
 }
 
 /** Counters a UI or benchmark reads. */

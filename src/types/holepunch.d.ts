@@ -86,6 +86,8 @@ declare module 'hypercore' {
   import type { EventEmitter } from 'events'
   export interface KeyPair { publicKey: Buffer, secretKey: Buffer | null }
   export default class Hypercore extends EventEmitter {
+    /** The key of a core with this manifest (or single signer public key). */
+    static key (manifest: { version: number, signers: Array<{ publicKey: Uint8Array }> } | Uint8Array): Buffer
     key: Buffer | null
     discoveryKey: Buffer | null
     keyPair: KeyPair | null
@@ -101,6 +103,8 @@ declare module 'hypercore' {
     peers: unknown[]
     ready (): Promise<void>
     close (): Promise<void>
+    /** Deletes the stored blocks and the core itself from storage. */
+    purge (): Promise<void>
     append (block: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
     get (index: number, opts?: { wait?: boolean, timeout?: number, valueEncoding?: unknown }): Promise<Buffer | null>
     has (start: number, end?: number): Promise<boolean>
@@ -123,7 +127,7 @@ declare module 'corestore' {
     constructor (storage: string, opts?: unknown)
     ready (): Promise<void>
     close (): Promise<void>
-    get (opts: { name?: string, key?: Uint8Array, exclusive?: boolean, valueEncoding?: unknown } | Uint8Array): Hypercore
+    get (opts: { name?: string, key?: Uint8Array, exclusive?: boolean, valueEncoding?: unknown, keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, manifest?: { version: number, signers: Array<{ publicKey: Uint8Array }> } } | Uint8Array): Hypercore
     namespace (name: string): Corestore
     session (opts?: unknown): Corestore
     replicate (stream: unknown, opts?: unknown): unknown
@@ -155,6 +159,8 @@ declare module 'hyperdrive' {
     writable: boolean
     ready (): Promise<void>
     close (): Promise<void>
+    /** Deletes the stored blocks and the core itself from storage. */
+    purge (): Promise<void>
     flush (): Promise<void>
     get (path: string, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null>
     put (path: string, data: Uint8Array, opts?: { metadata?: unknown }): Promise<void>
@@ -229,6 +235,9 @@ declare module 'hyperswarm' {
     peers: Map<string, PeerInfo>
     join (topic: Uint8Array, opts?: { server?: boolean, client?: boolean }): Discovery
     leave (topic: Uint8Array): Promise<void>
+    /** Keeps a connection to the peer with this noise public key (reconnects when it drops). */
+    joinPeer (publicKey: Uint8Array): void
+    leavePeer (publicKey: Uint8Array): void
     flush (): Promise<void>
     listen (): Promise<void>
     destroy (opts?: { force?: boolean }): Promise<void>

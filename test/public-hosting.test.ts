@@ -1,0 +1,189 @@
+// Public hosting (issue 15): contracts others deploy onto a node, in-process
+// nodes on a local testnet, real swarm connections, real stores on disk.
+
+import test from 'brittle'
+import Corestore from 'corestore'
+import Hyperdrive from 'hyperdrive'
+import c from 'compact-encoding'
+import ProtomuxRPC from 'protomux-rpc'
+import { HostNode, type HostNodeOptions } from '../src/host/host-node.js'
+import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import { createSwarm } from '../src/net/swarm.js'
+import { NodeClient } from '../src/deploy-client.js'
+import { VmsError } from '../src/errors.js'
+import { sign } from '../src/crypto.js'
+import { formatKey } from '../src/keys.js'
+import { NODE_PROTOCOL, deployPrepared, deployRequest, deploySignable, type DeployRequest } from '../protocol/index.js'
+import { deployRequestHash } from '../src/host/registry-log.js'
+import { connectClient, example, identity, testnet, tmpdir } from './helpers.js'
+import type { T } from './helpers.js'
+import type { Testnet } from 'hyperdht/testnet.js'
+import type { KeyPair } from '../src/crypto.js'
+import type { SwarmConnection } from 'hyperswarm'
+
+async function publicNode (t: T, net: Testnet, storage: string, deploys: HostNodeOptions['deploys'] = { acceptDeploys: true }): Promise<HostNode> {
+  const node = new HostNode({ storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap, deploys })
+  t.teardown(() => node.close())
+  await node.ready()
+  return node
+}
+
+async function nodeClient (t: T, net: Testnet, node: HostNode, id: KeyPair): Promise<NodeClient> {
+  const client = await NodeClient.connect(node.swarm!.keyPair.publicKey, { bootstrap: net.bootstrap, identity: id, timeout: 15_000 })
+  t.teardown(() => client.close())
+  return client
+}
+
+async function code (p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+    return 'ok'
+  } catch (err) {
+    return VmsError.from(err).code
+  }
+}
+
+test('public hosting: two deployers, owner is the deployer, registry-checked listing, undeploy rights, restart', async (t) => {
+  const net = await testnet(t)
+  const storage = tmpdir(t)
+  let node = await publicNode(t, net, storage, { acceptDeploys: true, maxPerDeployer: 1 })
+  const alice = identity()
+  const bob = identity()
+  const na = await nodeClient(t, net, node, alice)
+  const nb = await nodeClient(t, net, node, bob)
+
+  const counter = await na.deploy(example('secure-counter.js'), { name: 'secure-counter' })
+  const rsvp = await nb.deploy(example('rsvp.js'), { name: 'rsvp' })
+  t.is(node.contracts.size, 2)
+
+  // the genesis names the deployer and the deploy request's hash
+  const genesis = node.contracts.get(counter.contract.toString('hex'))!.genesis
+  t.alike(Buffer.from(genesis.deployer), alice.publicKey, 'genesis deployer is alice')
+  t.alike(Buffer.from(genesis.deployRequest!), counter.request, 'genesis names the deploy request hash')
+  const ca = await connectClient(t, net, counter.contract, { identity: alice })
+  t.is(await ca.increment(), 0, 'alice (the deployer) owns the secure counter')
+  const cb = await connectClient(t, net, counter.contract, { identity: bob })
+  t.is(await code(cb.increment()), 'CONTRACT_ERROR', 'bob is not the owner')
+
+  const listing = await na.contracts()
+  t.is(listing.contracts.length, 2, 'contracts lists both')
+  const byName = new Map(listing.contracts.map((l) => [l.name, l]))
+  t.alike(Buffer.from(byName.get('secure-counter')!.deployer), alice.publicKey)
+  t.alike(Buffer.from(byName.get('rsvp')!.deployer), bob.publicKey)
+  t.ok(byName.get('rsvp')!.deployed)
+
+  t.is(await code(na.deploy(example('counter.js'), { name: 'more' })), 'DEPLOY_QUOTA', 'a quota is refused cleanly')
+  t.is(node.contracts.size, 2, 'nothing was added')
+
+  t.is(await code(na.undeploy(rsvp.contract)), 'NOT_DEPLOYER', "a non-deployer's undeploy is refused")
+  await nb.undeploy(rsvp.contract)
+  t.is(node.contracts.size, 1, 'the node stopped serving rsvp')
+  t.is((await na.contracts()).contracts.length, 1)
+
+  // restart: the rest comes back
+  await na.close()
+  await nb.close()
+  await node.close()
+  node = await publicNode(t, net, storage, { acceptDeploys: true })
+  t.is(node.contracts.size, 1, 'the restarted node reopened the deployed contract')
+  const again = await connectClient(t, net, counter.contract, { identity: alice })
+  t.is(await again.increment(), 1, 'state and owner survived the restart')
+  const nc = await nodeClient(t, net, node, bob)
+  t.is((await nc.contracts()).registry.length, 3, 'registry: two deploys and one undeploy')
+})
+
+test('public hosting: an init that throws fails the deploy and leaves nothing', async (t) => {
+  const net = await testnet(t)
+  const node = await publicNode(t, net, tmpdir(t))
+  const na = await nodeClient(t, net, node, identity())
+  t.is(await code(na.deploy('exports.init = () => { throw new Error("no") }', { name: 'bad' })), 'CONTRACT_INIT')
+  t.is(node.contracts.size, 0)
+  t.is(node.deployService!.registry.length, 0, 'nothing in the registry')
+})
+
+test('public hosting: policy — allowlist, limits above the maxima, closed node', async (t) => {
+  const net = await testnet(t)
+  const alice = identity()
+  const node = await publicNode(t, net, tmpdir(t), { acceptDeploys: true, deployers: [alice.publicKey], maxLimits: { timeoutMs: 1000 } })
+  const na = await nodeClient(t, net, node, alice)
+  const nb = await nodeClient(t, net, node, identity())
+  t.is(await code(nb.deploy(example('counter.js'))), 'DEPLOY_REFUSED', 'not on the allowlist')
+  t.is(await code(na.deploy(example('counter.js'), { limits: { timeoutMs: 5000 } })), 'LIMITS_TOO_HIGH')
+  const ok = await na.deploy(example('counter.js'), { limits: { timeoutMs: 500 } })
+  t.is(node.contracts.get(ok.contract.toString('hex'))!.genesis.limits.timeoutMs, 500)
+
+  const closed = await publicNode(t, net, tmpdir(t), {})
+  const nc = await nodeClient(t, net, closed, alice)
+  t.is(await code(nc.deploy(example('counter.js'))), 'DEPLOY_REFUSED', 'a node without --accept-deploys refuses')
+})
+
+/** A raw node channel to `node`, to send forged requests. */
+async function rawNodeRpc (t: T, net: Testnet, node: HostNode): Promise<ProtomuxRPC> {
+  const swarm = createSwarm({ bootstrap: net.bootstrap })
+  t.teardown(() => swarm.destroy())
+  const nodeKey = node.swarm!.keyPair.publicKey
+  const conn = await new Promise<SwarmConnection>((resolve) => {
+    swarm.on('connection', (conn: SwarmConnection) => resolve(conn))
+    swarm.joinPeer(nodeKey)
+  })
+  return new ProtomuxRPC(conn, { id: nodeKey, protocol: NODE_PROTOCOL })
+}
+
+async function prepare (rpc: ProtomuxRPC, req: DeployRequest): Promise<string> {
+  try {
+    await rpc.request('prepare', c.encode(deployRequest, req), { requestEncoding: c.raw, responseEncoding: deployPrepared, timeout: 15_000 })
+    return 'ok'
+  } catch (err) {
+    const e = err as { cause?: { code?: string } }
+    return e.cause?.code ?? String(err)
+  }
+}
+
+test('attack: forged deploys (bad signature, replayed request, another node key) are refused', async (t) => {
+  const net = await testnet(t)
+  const node = await publicNode(t, net, tmpdir(t))
+  const rpc = await rawNodeRpc(t, net, node)
+  const mallory = identity()
+  const alice = identity()
+  const body = { node: node.swarm!.keyPair.publicKey, deployer: alice.publicKey, nonce: 5, name: 'c', source: example('counter.js'), oracles: false, limits: [] }
+  const good: DeployRequest = { ...body, signature: sign(deploySignable(body), alice.secretKey) }
+
+  t.is(await prepare(rpc, { ...good, signature: sign(deploySignable(body), mallory.secretKey) }), 'BAD_SIGNATURE', "signed by someone else than the named deployer")
+  t.is(await prepare(rpc, { ...good, name: 'other' }), 'BAD_SIGNATURE', 'a field changed after signing')
+  const elsewhere = { ...body, node: identity().publicKey }
+  t.is(await prepare(rpc, { ...elsewhere, signature: sign(deploySignable(elsewhere), alice.secretKey) }), 'WRONG_NODE', 'a request for another node key')
+  // a call signature is no deploy signature (domain tags)
+  t.is(await prepare(rpc, { ...good, signature: sign(Buffer.from('vms/call/v1'), alice.secretKey) }), 'BAD_SIGNATURE')
+
+  // the real deploy, then its replay
+  const na = await nodeClient(t, net, node, alice)
+  const first = await na.deploy(example('counter.js'), { name: 'c' })
+  const entry = node.deployService!.deployed(first.contract)!
+  t.alike(deployRequestHash(entry.request), first.request)
+  t.is(await prepare(rpc, entry.request), 'NONCE_REUSED', 'a replayed deploy request is refused')
+  t.is(node.contracts.size, 1)
+  t.comment(`contract ${formatKey(first.contract)}`)
+})
+
+test('public hosting: a stock Hyperdrive reads a deployed contract\'s files', async (t) => {
+  const net = await testnet(t)
+  const node = await publicNode(t, net, tmpdir(t))
+  const bob = identity()
+  const nb = await nodeClient(t, net, node, bob)
+  const rsvp = await nb.deploy(example('rsvp.js'), { name: 'rsvp' })
+  const client = await connectClient(t, net, rsvp.contract, { identity: bob })
+  await client.RSVP('bob', true)
+  const store = new Corestore(tmpdir(t))
+  const swarm = createSwarm({ bootstrap: net.bootstrap })
+  t.teardown(async () => { await swarm.destroy(); await store.close() })
+  swarm.on('connection', (conn: unknown) => store.replicate(conn))
+  const drive = new Hyperdrive(store, rsvp.files)
+  await drive.ready()
+  swarm.join(drive.discoveryKey as Buffer, { server: false, client: true })
+  const done = drive.findingPeers()
+  swarm.flush().then(done, done)
+  await drive.update({ wait: true })
+  const names: string[] = []
+  for await (const name of drive.readdir('/rsvps')) names.push(name)
+  t.alike(names, [formatKey(bob.publicKey) + '.json'])
+})
