@@ -25,6 +25,7 @@ async function publicNode (t: T, net: Testnet, storage: string, deploys: HostNod
   const node = new HostNode({ storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap, deploys })
   t.teardown(() => node.close())
   await node.ready()
+  await node.listening
   return node
 }
 

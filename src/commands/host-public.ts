@@ -89,6 +89,7 @@ export async function runHostNode (files: string[], opts: HostNodeCommandOptions
     throw e
   }
   const dht = await probe
+  if (dht.ok) await node.listening
   const nodeKey = formatKey(node.swarm!.keyPair.publicKey)
   const contracts = [...node.contracts.values()].map((h) => summary(node, h))
   if (out.json) {

@@ -106,6 +106,8 @@ export class HostNode extends ReadyResource {
   /** Deploys by others and the registry log (set once open). */
   deployService: DeployService | null = null
   private reopening = false
+  /** Resolves once the swarm announced the node key (deployers reach the node by it). */
+  listening: Promise<void> = Promise.resolve()
 
   /** @param opts see {@link HostNodeOptions} */
   constructor (opts: HostNodeOptions) {
@@ -124,7 +126,9 @@ export class HostNode extends ReadyResource {
     const swarm = createSwarm({ ...this.opts, firewalled: this.opts.firewalled ?? false, firewall }, loadNodeKeyPair(this.opts.storage))
     this.swarm = swarm
     swarm.on('connection', (conn: SwarmConnection) => this.onconnection(conn))
-    await swarm.listen() // reachable by its node key alone (deployers, `contracts`), before any contract
+    // reachable by its node key alone (deployers, `contracts`) even with no contract; not awaited, so a
+    // contract that fails to load says so at once even when no DHT answers (see `listening`)
+    this.listening = swarm.listen().catch((err: unknown) => { this.emit('warning', VmsError.from(err)) })
     const service = new DeployService(this, swarm.keyPair, { ...this.opts.deploys, sandboxFactory: this.opts.sandboxFactory ?? createProcessSandbox })
     this.reopening = true
     try {
