@@ -13,8 +13,9 @@ import { NodeClient } from '../src/deploy-client.js'
 import { VmsError } from '../src/errors.js'
 import { sign } from '../src/crypto.js'
 import { formatKey } from '../src/keys.js'
-import { NODE_PROTOCOL, deployPrepared, deployRequest, deploySignable, type DeployRequest } from '../protocol/index.js'
-import { deployRequestHash } from '../src/host/registry-log.js'
+import { NODE_PROTOCOL, deployPrepared, deployRequest, deploySignable, undeployRequest, type DeployRequest } from '../protocol/index.js'
+import { decodeRegistryBlock, deployRequestHash } from '../src/host/registry-log.js'
+import { namespaceOf } from '../src/host/deploy-service.js'
 import { connectClient, example, identity, testnet, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
@@ -29,8 +30,8 @@ async function publicNode (t: T, net: Testnet, storage: string, deploys: HostNod
   return node
 }
 
-async function nodeClient (t: T, net: Testnet, node: HostNode, id: KeyPair): Promise<NodeClient> {
-  const client = await NodeClient.connect(node.swarm!.keyPair.publicKey, { bootstrap: net.bootstrap, identity: id, timeout: 15_000 })
+async function nodeClient (t: T, net: Testnet, node: HostNode, id: KeyPair, timeout = 15_000): Promise<NodeClient> {
+  const client = await NodeClient.connect(node.swarm!.keyPair.publicKey, { bootstrap: net.bootstrap, identity: id, timeout })
   t.teardown(() => client.close())
   return client
 }
@@ -187,4 +188,72 @@ test('public hosting: a stock Hyperdrive reads a deployed contract\'s files', as
   const names: string[] = []
   for await (const name of drive.readdir('/rsvps')) names.push(name)
   t.alike(names, [formatKey(bob.publicKey) + '.json'])
+})
+
+test('public hosting: per-contract storage cap and deploy rate limit', async (t) => {
+  const net = await testnet(t)
+  const node = await publicNode(t, net, tmpdir(t), { acceptDeploys: true, maxStorageBytes: 4096, rate: { count: 2, perMs: 60_000 } })
+  const alice = identity()
+  const na = await nodeClient(t, net, node, alice)
+  const big = 'exports.put = async (n) => { await System.files.writeFile("/f" + n, "x".repeat(3000)) }'
+  const d = await na.deploy(big, { name: 'big' })
+  const client = await connectClient(t, net, d.contract, { identity: alice })
+  await client.put(1)
+  await client.put(2)
+  t.is(await code(client.put(3)), 'STORAGE_QUOTA', 'calls past the storage cap are refused')
+  const host = node.contracts.get(d.contract.toString('hex'))!
+  const length = host.log.length
+  t.is(await code(client.put(4)), 'STORAGE_QUOTA')
+  t.is(host.log.length, length, 'nothing logged past the cap')
+  await na.deploy(example('counter.js'), { name: 'two' })
+  t.is(await code(na.deploy(example('counter.js'), { name: 'three' })), 'DEPLOY_RATE', 'the third deploy in a minute is refused')
+})
+
+test('attack: a node that lies in its listing is caught against its registry log', async (t) => {
+  const net = await testnet(t)
+  const node = await publicNode(t, net, tmpdir(t))
+  const alice = identity()
+  const na = await nodeClient(t, net, node, alice, 3000)
+  const a = await na.deploy(example('counter.js'), { name: 'a' })
+  await na.deploy(example('rsvp.js'), { name: 'b' })
+  const service = node.deployService!
+  const real = service.listing.bind(service)
+  service.listing = (op) => { const l = real(op); return { ...l, contracts: l.contracts.filter((c) => !Buffer.from(c.contract).equals(a.contract)) } }
+  t.is(await code(na.contracts()), 'REGISTRY_MISMATCH', 'hiding a deployed contract')
+  const mallory = identity()
+  service.listing = (op) => { const l = real(op); return { ...l, contracts: l.contracts.map((c) => ({ ...c, deployer: mallory.publicKey })) } }
+  t.is(await code(na.contracts()), 'REGISTRY_MISMATCH', 'naming another deployer')
+  service.listing = (op) => { const l = real(op); return { ...l, contracts: [...l.contracts, { ...l.contracts[0]!, contract: identity().publicKey }] } }
+  t.is(await code(na.contracts()), 'REGISTRY_MISMATCH', 'listing a contract nobody deployed')
+  service.listing = (op) => ({ ...real(op), registryLength: 5 })
+  t.is(await code(na.contracts()), 'REGISTRY_MISMATCH', 'claiming registry blocks it cannot serve')
+  service.listing = real
+  t.is((await na.contracts()).contracts.length, 2, 'the honest listing checks')
+})
+
+test('attack: a replayed undeploy is refused; the operator (node key) may undeploy and delete', async (t) => {
+  const net = await testnet(t)
+  const node = await publicNode(t, net, tmpdir(t))
+  const alice = identity()
+  const na = await nodeClient(t, net, node, alice)
+  const a = await na.deploy(example('counter.js'), { name: 'a' })
+  const b = await na.deploy(example('rsvp.js'), { name: 'b' })
+  await na.undeploy(a.contract)
+  const core = node.deployService!.registry.core
+  const undeploy = decodeRegistryBlock((await core.get(core.length - 1))!, core.length - 1)
+  t.is(undeploy.type, 'undeploy')
+  const rpc = await rawNodeRpc(t, net, node)
+  const replay = await rpc.request('undeploy', c.encode(undeployRequest, (undeploy as any).request), { requestEncoding: c.raw, responseEncoding: c.none, timeout: 15_000 }).then(() => 'ok', (err: any) => err.cause?.code)
+  t.is(replay, 'NONCE_REUSED', 'the same signed undeploy again is refused')
+
+  const operator = await nodeClient(t, net, node, node.swarm!.keyPair)
+  await operator.undeploy(b.contract, { delete: true })
+  t.is(node.contracts.size, 0, 'the operator undeployed a contract it did not deploy')
+  const gone = node.store.namespace(namespaceOf(b.request)).get({ name: 'call-log' })
+  await gone.ready()
+  t.ok(gone.length > 0 && !(await gone.has(0)), '--delete removed its log blocks from the node')
+  await gone.close()
+  t.is((await na.contracts()).registry.length, 4)
+  const host = await node.deploy(example('counter.js'), { name: 'probe' }) // the node still serves
+  t.ok(host.key)
 })

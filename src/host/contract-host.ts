@@ -298,13 +298,15 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * then the argument parse.
    * @param cost gets the CPU the checks spent (ms), for the caller to charge a peer whose request is rejected
    * @throws VmsError WRONG_CONTRACT, BAD_SIGNATURE, NONCE_REUSED, UNKNOWN_METHOD,
-   *   BAD_ARGUMENTS, ARGS_TOO_LARGE, TOO_DEEP, HOST_BUSY, CLOSED (none of these is logged)
+   *   BAD_ARGUMENTS, ARGS_TOO_LARGE, TOO_DEEP, HOST_BUSY, CLOSED, or what `opts.admit`
+   *   throws (e.g. STORAGE_QUOTA) (none of these is logged)
    */
   async call (req: CallRequest, cost: RequestCost = { ms: 0 }): Promise<CallResponse> {
     if (!this.opened) await this.ready()
     const t0 = performance.now()
     try {
       if (this.closing) throw VmsError.CLOSED('host is closing')
+      if (this.opts.admit) this.opts.admit(this)
       checkRequestCheap(req, this.key, this.methods, this.genesis.limits)
       if (this.queue.length >= this.maxQueue) throw VmsError.HOST_BUSY(`${this.queue.length} calls queued`)
     } catch (err) {

@@ -73,11 +73,11 @@ export class DeployPolicy {
    * @param deployer the deployer's key
    * @param counts contracts deployed now: by this deployer, and in total
    * @param limits the limits asked for
-   * @param now ms since the epoch
+   * @param now ms since the epoch; null skips the rate limit (a commit re-checks what its prepare was charged for)
    * @returns the limits the contract gets (asked ones over the defaults, capped by nothing: over a maximum is refused)
    * @throws VmsError DEPLOY_REFUSED, DEPLOY_QUOTA, DEPLOY_RATE, LIMITS_TOO_HIGH, BAD_ARGUMENT
    */
-  check (deployer: Uint8Array, counts: { mine: number, total: number }, limits: LimitEntry[], now = Date.now()): Partial<Limits> {
+  check (deployer: Uint8Array, counts: { mine: number, total: number }, limits: LimitEntry[], now: number | null = Date.now()): Partial<Limits> {
     const id = Buffer.from(deployer).toString('hex')
     if (this.allow && !this.allow.has(id)) throw VmsError.DEPLOY_REFUSED(`deployer ${formatKey(deployer)} is not on this node's allowlist`)
     if (counts.mine >= this.maxPerDeployer) throw VmsError.DEPLOY_QUOTA(`deployer has ${counts.mine} contracts here, the most one deployer may have is ${this.maxPerDeployer}`)
@@ -94,6 +94,7 @@ export class DeployPolicy {
     for (const n of LIMIT_NAMES) {
       if (asked[n] === undefined && DEFAULT_LIMITS[n] > this.maxLimits[n]) asked[n] = this.maxLimits[n]
     }
+    if (now === null) return asked
     const times = (this.recent.get(id) ?? []).filter((t) => t > now - this.rate.perMs)
     if (times.length >= this.rate.count) throw VmsError.DEPLOY_RATE(`at most ${this.rate.count} deploys per ${this.rate.perMs} ms per deployer; try again later`)
     return asked

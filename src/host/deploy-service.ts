@@ -40,7 +40,7 @@ export interface DeployTarget {
   readonly store: Corestore
   readonly contracts: Map<string, ContractHost>
   /** Opens (or reopens) a contract in namespace `namespace` and serves it. */
-  deploy (source: string, opts: { name: string, namespace: string, limits?: Partial<Limits>, oracles?: boolean, remote?: { deployer: Uint8Array, request: Uint8Array, init: CallRequest | null } }): Promise<ContractHost>
+  deploy (source: string, opts: { name: string, namespace: string, limits?: Partial<Limits>, oracles?: boolean, remote?: { deployer: Uint8Array, request: Uint8Array, init: CallRequest | null }, admit?: (host: ContractHost) => void }): Promise<ContractHost>
   /** Stops serving a contract (closes it, leaves its topics). */
   stop (key: Uint8Array): Promise<ContractHost | null>
 }
@@ -94,7 +94,7 @@ export class DeployService {
   async open (): Promise<void> {
     await this.registry.ready()
     for (const e of this.registry.state.active.values()) {
-      await this.node.deploy(e.request.source, { name: e.request.name, namespace: namespaceOf(deployRequestHash(e.request)) })
+      await this.node.deploy(e.request.source, { name: e.request.name, namespace: namespaceOf(deployRequestHash(e.request)), admit: this.admit })
     }
   }
 
@@ -151,8 +151,8 @@ export class DeployService {
       const req = p.request
       checkInit(m.init, p)
       this.registry.check({ type: 'deploy', request: req, contract: p.contract, files: Buffer.alloc(32), init: m.init })
-      this.policy.check(req.deployer, this.counts(req.deployer), req.limits, 0)
-      const host = await this.node.deploy(req.source, { name: req.name, namespace: p.namespace, limits: p.limits, oracles: req.oracles, remote: { deployer: req.deployer, request: p.hash, init: m.init } })
+      this.policy.check(req.deployer, this.counts(req.deployer), req.limits, null)
+      const host = await this.node.deploy(req.source, { name: req.name, namespace: p.namespace, limits: p.limits, oracles: req.oracles, remote: { deployer: req.deployer, request: p.hash, init: m.init }, admit: this.admit })
       if (!host.key.equals(p.contract)) {
         await this.node.stop(host.key)
         throw VmsError.INTERNAL('the created contract key differs from the prepared one')
@@ -216,6 +216,16 @@ export class DeployService {
     rpc.respond('contracts', { requestEncoding: c.raw, responseEncoding: contractListing }, () => this.listing(operator))
   }
 
+  /**
+   * The per-contract storage cap: a deployed contract whose log and files
+   * hold more than `maxStorageBytes` gets STORAGE_QUOTA for every further call
+   * (unlogged; replays never see it). Reads stay open to everyone.
+   */
+  private readonly admit = (host: ContractHost): void => {
+    const used = storageBytes(host)
+    if (used > this.policy.maxStorageBytes) throw VmsError.STORAGE_QUOTA(`this contract's log and files hold ${used} bytes, over the node's cap of ${this.policy.maxStorageBytes}`)
+  }
+
   private counts (deployer: Uint8Array): { mine: number, total: number } {
     let mine = 0
     let total = 0
@@ -275,13 +285,27 @@ function checkInit (init: CallRequest | null, p: Prepared): void {
   if (!verifyCall(init)) throw VmsError.BAD_SIGNATURE('the init call signature does not verify for the deployer')
 }
 
-/** Removes a stopped contract's log and files from the node's storage. */
+/** Bytes a contract's log and files take (call log, files database and blobs cores). */
+export function storageBytes (host: ContractHost): number {
+  const size = (core: unknown): number => (core as { byteLength?: number } | null | undefined)?.byteLength ?? 0
+  const drive = host.log.drive as unknown as { core?: unknown, blobs?: { core?: unknown } | null } | null
+  return size(host.log.core) + size(drive?.core) + size(drive?.blobs?.core)
+}
+
+/**
+ * Deletes a stopped contract's log and files blocks from the node's storage
+ * (Hypercore `clear`: the blocks go, the cores' signed trees stay; replicas
+ * elsewhere keep theirs).
+ */
 async function purge (host: ContractHost): Promise<void> {
   const store = host.log.store
   const drive = new Hyperdrive(store.namespace('files'))
   await drive.ready()
-  await drive.purge()
+  await drive.clearAll()
+  if (drive.core.length > 0) await drive.core.clear(0, drive.core.length)
+  await drive.close()
   const core = store.get({ name: 'call-log' })
   await core.ready()
-  await core.purge()
+  if (core.length > 0) await core.clear(0, core.length)
+  await core.close()
 }

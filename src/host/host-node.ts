@@ -69,6 +69,8 @@ export interface DeployOptions {
   namespace?: string
   /** A deploy by someone else: see ContractHostOptions.remote. */
   remote?: { deployer: Uint8Array, request: Uint8Array, init: CallRequest | null }
+  /** Checked before each call (see ContractHostOptions.admit). */
+  admit?: (host: ContractHost) => void
 }
 
 /** Connection bookkeeping the UI reads. */
@@ -162,6 +164,7 @@ export class HostNode extends ReadyResource {
     const host = new ContractHost({
       store: this.store.namespace(opts.namespace ?? 'contract/' + name),
       remote: opts.remote,
+      admit: opts.admit,
       name,
       source,
       identity: this.identity,

@@ -42,6 +42,11 @@ export interface ContractHostOptions {
    * (required when the contract exports `init`; must name this contract).
    */
   remote?: { deployer: Uint8Array, request: Uint8Array, init: CallRequest | null }
+  /**
+   * Runs before each call request is checked; throwing refuses the call
+   * unlogged (the node's per-contract storage cap, deploy-service.ts).
+   */
+  admit?: (host: ContractHost) => void
 }
 
 /** Counters a UI or benchmark reads. */

@@ -103,8 +103,8 @@ declare module 'hypercore' {
     peers: unknown[]
     ready (): Promise<void>
     close (): Promise<void>
-    /** Deletes the stored blocks and the core itself from storage. */
-    purge (): Promise<void>
+    /** Deletes stored blocks [start, end) from local storage. */
+    clear (start: number, end?: number): Promise<unknown>
     append (block: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
     get (index: number, opts?: { wait?: boolean, timeout?: number, valueEncoding?: unknown }): Promise<Buffer | null>
     has (start: number, end?: number): Promise<boolean>
@@ -159,8 +159,8 @@ declare module 'hyperdrive' {
     writable: boolean
     ready (): Promise<void>
     close (): Promise<void>
-    /** Deletes the stored blocks and the core itself from storage. */
-    purge (): Promise<void>
+    /** Deletes every stored blob block from local storage. */
+    clearAll (): Promise<unknown>
     flush (): Promise<void>
     get (path: string, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null>
     put (path: string, data: Uint8Array, opts?: { metadata?: unknown }): Promise<void>
