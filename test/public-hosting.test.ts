@@ -10,6 +10,7 @@ import { HostNode, type HostNodeOptions } from '../src/host/host-node.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import { createSwarm } from '../src/net/swarm.js'
 import { NodeClient } from '../src/deploy-client.js'
+import { VmsClient } from '../src/client.js'
 import { VmsError } from '../src/errors.js'
 import { sign } from '../src/crypto.js'
 import { formatKey } from '../src/keys.js'
@@ -111,7 +112,8 @@ test('public hosting: policy — allowlist, limits above the maxima, closed node
   const nb = await nodeClient(t, net, node, identity())
   t.is(await code(nb.deploy(example('counter.js'))), 'DEPLOY_REFUSED', 'not on the allowlist')
   t.is(await code(na.deploy(example('counter.js'), { limits: { timeoutMs: 5000 } })), 'LIMITS_TOO_HIGH')
-  const ok = await na.deploy(example('counter.js'), { limits: { timeoutMs: 500 } })
+  // the library entry point: VmsClient.deploy
+  const ok = await VmsClient.deploy(example('counter.js'), { to: node.swarm!.keyPair.publicKey, bootstrap: net.bootstrap, identity: alice, limits: { timeoutMs: 500 } })
   t.is(node.contracts.get(ok.contract.toString('hex'))!.genesis.limits.timeoutMs, 500)
 
   const closed = await publicNode(t, net, tmpdir(t), {})
