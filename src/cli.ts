@@ -186,7 +186,13 @@ withNetwork(program.command('host'))
     const hostOpts = { ...net(flags), storage: flags.storage, name: flags.name, oracles: !!flags.oracles, limits }
     if (files.length !== 1 || flags.acceptDeploys) {
       // one node, many contracts, and those others deploy (public hosting)
-      const { node } = await runHostNode(files.map((f) => path.resolve(f)), { ...hostOpts, acceptDeploys: !!flags.acceptDeploys, policy: policyOptions(flags, limits) }, processOutput(!!flags.json))
+      const nodeOpts = { ...hostOpts, acceptDeploys: !!flags.acceptDeploys, policy: policyOptions(flags, limits) }
+      if (wantsTui(flags)) {
+        const { runHostNodeTui } = await loadTui()
+        await runHostNodeTui(files.map((f) => path.resolve(f)), nodeOpts, { exit: (code) => process.exit(code) })
+        return
+      }
+      const { node } = await runHostNode(files.map((f) => path.resolve(f)), nodeOpts, processOutput(!!flags.json))
       goodbye(() => node.close())
       return
     }

@@ -18,7 +18,7 @@ export async function runContracts (nodeKey: string, opts: NodeClientOptions, ou
     const contracts = v.contracts.map((l) => ({ contract: formatKey(l.contract), name: l.name, deployer: formatKey(l.deployer), length: l.length, deployed: l.deployed }))
     if (out.json) out.object({ node: formatKey(node.nodeKey), registry: { key: formatKey(v.registry.key), length: v.registry.length }, contracts })
     else {
-      out.line(`Node ${formatKey(node.nodeKey)}: ${contracts.length} ${contracts.length === 1 ? 'contract' : 'contracts'} (registry log: ${v.registry.length} blocks, checked)`)
+      out.line(`Node ${formatKey(node.nodeKey)}: ${contracts.length} ${contracts.length === 1 ? 'contract' : 'contracts'} (registry log: ${v.registry.length} ${v.registry.length === 1 ? 'block' : 'blocks'}, checked)`)
       for (const c of contracts) out.line(`${c.contract}  ${c.name}  by ${c.deployer}${c.deployed ? '' : ' (operator)'}  ${c.length} blocks`)
     }
   } finally {
