@@ -17,7 +17,9 @@ import { formatKey } from '../src/keys.js'
 import { NODE_PROTOCOL, deployPrepared, deployRequest, deploySignable, undeployRequest, type DeployRequest } from '../protocol/index.js'
 import { decodeRegistryBlock, deployRequestHash } from '../src/host/registry-log.js'
 import { namespaceOf } from '../src/host/deploy-service.js'
-import { connectClient, example, identity, testnet, tmpdir } from './helpers.js'
+import { DeployPolicy } from '../src/host/deploy-policy.js'
+import { connectClient, example, identity, testnet, tmpdir, until } from './helpers.js'
+import { Watcher } from '../src/watch/watcher.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import type { KeyPair } from '../src/crypto.js'
@@ -258,4 +260,41 @@ test('attack: a replayed undeploy is refused; the operator (node key) may undepl
   t.is((await na.contracts()).registry.length, 4)
   const host = await node.deploy(example('counter.js'), { name: 'probe' }) // the node still serves
   t.ok(host.key)
+})
+
+test('public hosting: a watcher follows a deployed contract like any other, and the host keeps its ok attestations', async (t) => {
+  const net = await testnet(t)
+  const node = await publicNode(t, net, tmpdir(t))
+  const bob = identity()
+  const nb = await nodeClient(t, net, node, bob)
+  const d = await nb.deploy(example('rsvp.js'), { name: 'rsvp' })
+  const w = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 200, attest: { everyCalls: 1, everyMs: 100 }, sandboxFactory: createSandbox })
+  t.teardown(() => w.close())
+  const cw = await w.watch(d.contract)
+  const client = await connectClient(t, net, d.contract, { identity: bob })
+  await client.RSVP('bob', true)
+  await client.RSVP('bob', false)
+  const host = node.contracts.get(d.contract.toString('hex'))!
+  t.ok(await until(() => cw.verdict?.verdict === 'ok' && cw.verdict.length === host.log.length), 'the watcher judged every call ok (init by the deployer included)')
+  t.ok(await until(() => node.attestations.latest(d.contract).some((a) => a.length === host.log.length)), 'its attestation reached the public node')
+})
+
+test('attack: deploy floods under fresh keys meet the node-wide rate limit; a failing init is charged too', async (t) => {
+  const policy = new DeployPolicy({ rate: { count: 5, perMs: 60_000 }, totalRate: { count: 3, perMs: 60_000 } })
+  const now = 1_000_000
+  for (let i = 0; i < 3; i++) {
+    const k = identity().publicKey
+    policy.check(k, { mine: 0, total: 0 }, [], now)
+    policy.charge(k, now)
+  }
+  t.exception(() => policy.check(identity().publicKey, { mine: 0, total: 0 }, [], now), /DEPLOY_RATE/, 'a fourth fresh key in the window is refused')
+  t.execution(() => policy.check(identity().publicKey, { mine: 0, total: 0 }, [], now + 60_001), 'the window moves on')
+
+  const net = await testnet(t)
+  const node = await publicNode(t, net, tmpdir(t), { acceptDeploys: true, rate: { count: 2, perMs: 60_000 } })
+  const na = await nodeClient(t, net, node, identity())
+  const bad = 'exports.init = () => { throw new Error("no") }'
+  t.is(await code(na.deploy(bad, { name: 'a' })), 'CONTRACT_INIT')
+  t.is(await code(na.deploy(bad, { name: 'b' })), 'CONTRACT_INIT')
+  t.is(await code(na.deploy(bad, { name: 'c' })), 'DEPLOY_RATE', 'failed init trials count against the rate')
 })

@@ -26,6 +26,11 @@ export interface DeployPolicyOptions {
   maxStorageBytes?: number
   /** Deploy rate limit: at most `count` deploys per deployer per `perMs` ms (default 10 per 60,000 ms). */
   rate?: { count: number, perMs: number }
+  /**
+   * Node-wide deploy rate limit, all deployers together (default 60 per
+   * 60,000 ms): each prepare costs a sandbox and an `init` trial, and keys are free.
+   */
+  totalRate?: { count: number, perMs: number }
 }
 
 /** Longest contract source a deploy may carry, bytes (1 MiB). */
@@ -55,6 +60,8 @@ export class DeployPolicy {
   readonly maxLimits: Limits
   readonly maxStorageBytes: number
   readonly rate: { count: number, perMs: number }
+  readonly totalRate: { count: number, perMs: number }
+  private all: number[] = []
   private readonly allow: Set<string> | null
   private readonly recent = new Map<string, number[]>()
 
@@ -66,6 +73,7 @@ export class DeployPolicy {
     this.maxLimits = { ...DEFAULT_LIMITS, ...opts.maxLimits }
     this.maxStorageBytes = opts.maxStorageBytes ?? 64 * 1024 * 1024
     this.rate = opts.rate ?? { count: 10, perMs: 60_000 }
+    this.totalRate = opts.totalRate ?? { count: 60, perMs: 60_000 }
   }
 
   /**
@@ -97,6 +105,8 @@ export class DeployPolicy {
     if (now === null) return asked
     const times = (this.recent.get(id) ?? []).filter((t) => t > now - this.rate.perMs)
     if (times.length >= this.rate.count) throw VmsError.DEPLOY_RATE(`at most ${this.rate.count} deploys per ${this.rate.perMs} ms per deployer; try again later`)
+    const all = this.all.filter((t) => t > now - this.totalRate.perMs)
+    if (all.length >= this.totalRate.count) throw VmsError.DEPLOY_RATE(`this node takes at most ${this.totalRate.count} deploys per ${this.totalRate.perMs} ms from all deployers; try again later`)
     return asked
   }
 
@@ -106,6 +116,8 @@ export class DeployPolicy {
     const times = (this.recent.get(id) ?? []).filter((t) => t > now - this.rate.perMs)
     times.push(now)
     this.recent.set(id, times)
+    this.all = this.all.filter((t) => t > now - this.totalRate.perMs)
+    this.all.push(now)
     if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value as string)
   }
 }

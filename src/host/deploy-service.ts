@@ -125,12 +125,12 @@ export class DeployService {
     if (Buffer.byteLength(req.source) > MAX_DEPLOY_SOURCE_BYTES) throw VmsError.BAD_ARGUMENT(`contract source over ${MAX_DEPLOY_SOURCE_BYTES} bytes`)
     const counts = this.counts(req.deployer)
     const limits = this.policy.check(req.deployer, counts, req.limits)
+    this.policy.charge(req.deployer) // before the trial: a failing init costs a sandbox too
     const init = await this.tryInit(req, limits)
     const hash = deployRequestHash(req)
     const namespace = namespaceOf(hash)
     const kp = await this.node.store.namespace(namespace).createKeyPair('call-log')
     const contract = Hypercore.key({ version: 1, signers: [{ publicKey: kp.publicKey }] })
-    this.policy.charge(req.deployer)
     this.prepared.set(hash.toString('hex'), { request: req, hash, namespace, contract, limits, init, expires: Date.now() + (this.opts.prepareTtlMs ?? 60_000) })
     return { contract, request: hash, init }
   }
