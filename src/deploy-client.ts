@@ -160,10 +160,20 @@ export class NodeClient {
    * What the node hosts, checked against its registry log: every contract
    * the registry holds as deployed is listed with the name and deployer of its
    * signed deploy request, and nothing else is listed as deployed. Log lengths
-   * are the node's word (each contract's own log proves them).
+   * are the node's word (each contract's own log proves them). A listing
+   * older than the registry the node signed is refused too.
    * @throws VmsError REGISTRY_MISMATCH, BAD_RECORD (a registry block breaks the rules), REQUEST_TIMEOUT
    */
   async contracts (): Promise<VerifiedListing> {
+    // a listing taken while a deploy landed may be one block behind: ask once more before calling it stale
+    for (let attempt = 0; ; attempt++) {
+      const v = await this.checkedListing(attempt > 0)
+      if (v !== null) return v
+    }
+  }
+
+  /** One listing checked against the registry; null when the registry is ahead of it (first time only). */
+  private async checkedListing (last: boolean): Promise<VerifiedListing | null> {
     const listing = await this.request<ContractListing>('contracts', Buffer.alloc(0), contractListing)
     const key = registryKey(this.nodeKey)
     const core = this.store.get({ key })
@@ -190,7 +200,13 @@ export class NodeClient {
     for (const id of state.active.keys()) {
       if (!listed.has(id)) throw VmsError.REGISTRY_MISMATCH(`the registry holds contract ${id.slice(0, 16)}… as deployed but the node does not list it`)
     }
+    // the node signed a longer registry than the listing it answered: a stale (or hiding) listing
+    const signed = core.length
     await core.close()
+    if (signed > listing.registryLength) {
+      if (!last) return null
+      throw VmsError.REGISTRY_MISMATCH(`the node's signed registry has ${signed} blocks but its listing covers ${listing.registryLength}`)
+    }
     return { registry: { key, length: listing.registryLength }, contracts: listing.contracts }
   }
 

@@ -231,6 +231,8 @@ test('attack: a node that lies in its listing is caught against its registry log
   t.is(await code(na.contracts()), 'REGISTRY_MISMATCH', 'listing a contract nobody deployed')
   service.listing = (op) => ({ ...real(op), registryLength: 5 })
   t.is(await code(na.contracts()), 'REGISTRY_MISMATCH', 'claiming registry blocks it cannot serve')
+  service.listing = (op) => { const l = real(op); return { registryLength: l.registryLength - 1, contracts: l.contracts.slice(0, 1) } }
+  t.is(await code(na.contracts()), 'REGISTRY_MISMATCH', 'a consistent but stale listing (the registry signed since)')
   service.listing = real
   t.is((await na.contracts()).contracts.length, 2, 'the honest listing checks')
 })
