@@ -4,6 +4,7 @@
 // `verify`, `undeploy`, a quota, a restart, and a stock Hyperdrive reader.
 
 import test from 'brittle'
+import fs from 'node:fs'
 import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
@@ -103,4 +104,38 @@ test('public hosting CLI: two deployers on one --accept-deploys node; owner, con
   t.is(json(inc2.stdout).result, 1, 'state and owner survived the restart')
   const v2 = await cliRun(['verify', counter.contract, ...b, '--json'])
   t.is(json(v2.stdout).verdict, 'ok', 'verify is still ok')
+})
+
+test('public hosting CLI: host of several local files with an allowlist; plain output names the node', async (t) => {
+  const net = await testnet(t)
+  const dir = tmpdir(t)
+  const b = ['--bootstrap', bootstrapArg(net)]
+  const alice = path.join(dir, 'alice.json')
+  const bob = path.join(dir, 'bob.json')
+  // make alice's key, then allow only her
+  const idx = await cliRun(['deploy', examplePath('counter.js'), '--to', 'a'.repeat(64), '--identity', alice, ...b, '--timeout', '500', '--json'])
+  t.is(json(idx.stdout).error?.code, 'NOT_FOUND', 'no such node')
+  const aliceKey = JSON.parse(fs.readFileSync(alice, 'utf8')).publicKey as string
+  const allow = path.join(dir, 'deployers.txt')
+  fs.writeFileSync(allow, `# who may deploy here\n${aliceKey}\n`)
+
+  const none = await cliRun(['host', '--storage', path.join(dir, 'x'), ...b, '--no-tui'])
+  t.is(none.code, 1)
+  t.ok(none.stderr.includes('BAD_ARGUMENT') && none.stderr.includes('--accept-deploys'), none.stderr.trim())
+
+  const host = cli(t, ['host', examplePath('counter.js'), examplePath('rsvp.js'), '--accept-deploys', '--deployers', allow, '--storage', path.join(dir, 'n'), ...b, '--no-tui'])
+  const started = Date.now()
+  while (!host.lines.some((l) => typeof l.text === 'string' && l.text.startsWith('Waiting')) && Date.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 50))
+  const nodeLine = host.lines.find((l) => typeof l.text === 'string' && l.text.startsWith('Node:'))
+  t.ok(nodeLine, 'plain output prints Node: <key>')
+  const node = String(nodeLine?.text).split(/\s+/)[1] as string
+  t.is(host.lines.filter((l) => typeof l.text === 'string' && l.text.startsWith('Contract:')).length, 2, 'both local contracts in one process')
+
+  const refused = await cliRun(['deploy', examplePath('counter.js'), '--to', node, '--identity', bob, ...b, '--json'])
+  t.is(json(refused.stdout).error?.code, 'DEPLOY_REFUSED', 'a deployer off the allowlist is refused')
+  const ok = await cliRun(['deploy', examplePath('counter.js'), '--to', node, '--identity', alice, '--name', 'mine', ...b])
+  t.is(ok.code, 0, ok.stderr)
+  t.ok(ok.stdout.includes('Contract: '), ok.stdout)
+  const list = json((await cliRun(['contracts', node, ...b, '--json'])).stdout)
+  t.alike(list.contracts.map((c: any) => [c.name, c.deployed]), [['counter', false], ['rsvp', false], ['mine', true]], 'local contracts are the operator\'s, the deployed one is in the registry')
 })
