@@ -15,7 +15,7 @@
 import ReadyResource from 'ready-resource'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
 import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord, HeadStatement, RootStatement, SignerRecord } from '../../protocol/index.js'
-import { NonceClock, signCall, verifyCall } from '../caller.js'
+import { NonceClock, signCall } from '../caller.js'
 import { hash, randomBytes } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
@@ -27,6 +27,7 @@ import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { MemoryFiles } from '../runtime/memory-files.js'
 import { NonceTable } from './nonces.js'
+import { checkInitCall } from './init-call.js'
 import { replayRange } from './replay.js'
 import { OrderedAdmission, REQUEST_OVERHEAD_BYTES, checkRequestCheap, type RequestCost } from './request-check.js'
 import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.js'
@@ -212,7 +213,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.pool.use(this)
     const remote = this.opts.remote
     const hasInit = this.sandbox.methods.includes(INIT_METHOD)
-    if (remote) checkRemoteInit(remote, hasInit, this.key)
+    if (remote) checkInitCall(remote.init, hasInit, remote.deployer, this.key)
     if (hasInit) await this.tryInit(source, limits)
     const filesVersion = await this.log.initFiles()
     const kp = this.log.core.keyPair
@@ -491,20 +492,3 @@ export class ContractHost extends ReadyResource implements PoolMember {
 }
 
 function noop (): void {}
-
-/**
- * A remote deploy's init call must be the deployer's signed `init` (no
- * arguments) on this contract, and present exactly when the contract has `init`.
- * @throws VmsError BAD_ARGUMENT, WRONG_CONTRACT, BAD_SIGNATURE
- */
-function checkRemoteInit (remote: NonNullable<ContractHostOptions['remote']>, hasInit: boolean, key: Buffer): void {
-  const init = remote.init
-  if (!hasInit) {
-    if (init) throw VmsError.BAD_ARGUMENT('the contract has no init method, but an init call was sent')
-    return
-  }
-  if (!init) throw VmsError.BAD_ARGUMENT('the contract has an init method: the deployer must sign its init call')
-  if (!key.equals(init.contract)) throw VmsError.WRONG_CONTRACT('the init call names another contract')
-  if (!Buffer.from(init.caller).equals(remote.deployer) || init.method !== INIT_METHOD || init.args !== '[]') throw VmsError.BAD_ARGUMENT('the init call must be the deployer\'s init with no arguments')
-  if (!verifyCall(init)) throw VmsError.BAD_SIGNATURE('the init call signature does not verify for the deployer')
-}

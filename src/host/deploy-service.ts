@@ -25,7 +25,6 @@ import type { Encoding } from 'compact-encoding'
 import Hyperdrive from 'hyperdrive'
 import type Corestore from 'corestore'
 import { INIT_METHOD, NODE_PROTOCOL, contractListing, deployCommit, deployPrepared, deployRequest, deployResult, undeployRequest, type CallRequest, type ContractListing, type DeployCommit, type DeployPrepared, type DeployRequest, type DeployResult, type UndeployRequest } from '../../protocol/index.js'
-import { verifyCall } from '../caller.js'
 import { randomBytes, type KeyPair } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
@@ -34,6 +33,7 @@ import { DEFAULT_LIMITS, type Limits, type SandboxFactory } from '../runtime/typ
 import type { ContractHost } from './contract-host.js'
 import { DeployPolicy, MAX_DEPLOY_SOURCE_BYTES, type DeployPolicyOptions } from './deploy-policy.js'
 import { RegistryLog, deployRequestHash, type DeployEntry } from './registry-log.js'
+import { checkInitCall } from './init-call.js'
 
 /** What the service needs of its node (HostNode implements it). */
 export interface DeployTarget {
@@ -149,7 +149,7 @@ export class DeployService {
       if (!p) throw VmsError.NOT_FOUND('no prepared deploy of that request (expired, or never prepared)')
       this.prepared.delete(id)
       const req = p.request
-      checkInit(m.init, p)
+      checkInitCall(m.init, p.init, p.request.deployer, p.contract)
       this.registry.check({ type: 'deploy', request: req, contract: p.contract, files: Buffer.alloc(32), init: m.init })
       this.policy.check(req.deployer, this.counts(req.deployer), req.limits, null)
       const host = await this.node.deploy(req.source, { name: req.name, namespace: p.namespace, limits: p.limits, oracles: req.oracles, remote: { deployer: req.deployer, request: p.hash, init: m.init }, admit: this.admit })
@@ -272,17 +272,6 @@ export class DeployService {
 /** Corestore namespace of a deployed contract: by its deploy request's hash. */
 export function namespaceOf (requestHash: Uint8Array): string {
   return 'deployed/' + Buffer.from(requestHash).toString('hex')
-}
-
-function checkInit (init: CallRequest | null, p: Prepared): void {
-  if (!p.init) {
-    if (init) throw VmsError.BAD_ARGUMENT('the contract has no init method, but an init call was sent')
-    return
-  }
-  if (!init) throw VmsError.BAD_ARGUMENT('the contract has an init method: sign its init call')
-  if (!p.contract.equals(init.contract)) throw VmsError.WRONG_CONTRACT('the init call names another contract')
-  if (!Buffer.from(init.caller).equals(p.request.deployer) || init.method !== INIT_METHOD || init.args !== '[]') throw VmsError.BAD_ARGUMENT('the init call must be the deployer\'s init with no arguments')
-  if (!verifyCall(init)) throw VmsError.BAD_SIGNATURE('the init call signature does not verify for the deployer')
 }
 
 /** Bytes a contract's log and files take (call log, files database and blobs cores). */
