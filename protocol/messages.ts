@@ -11,6 +11,7 @@ import c from 'compact-encoding'
 import type { Encoding, State } from 'compact-encoding'
 import { BLOCK_CALL, BLOCK_GENESIS, RECORD_VERSION, TAG_CALL, TAG_ROOT } from './constants.js'
 import { decodeTrailingLimits, limitsExtension, type LimitsExtension } from './limits.js'
+import { decodeTrailingDeploy, deployExtension } from './genesis-deploy.js'
 
 /**
  * Limits fixed at genesis, per call (src/runtime/types.ts `Limits` is this type): ms, MiB, bytes.
@@ -88,6 +89,8 @@ export interface GenesisRecord {
   oracles: boolean
   /** Deploy time, ms since the epoch. */
   createdAt: number
+  /** BLAKE2b-256 of the deploy request a node's registry log holds (deployed contracts only; trailing extension, genesis-deploy.ts). */
+  deployRequest?: Uint8Array | null
 }
 
 /** Every block after genesis: one call as the host ran it. */
@@ -249,6 +252,7 @@ export const genesisRecord: Encoding<GenesisRecord> = {
     c.fixed32.preencode(state, m.deployer); c.fixed32.preencode(state, m.signer); c.string.preencode(state, m.runtime)
     limitsRecord.preencode(state, m.limits); c.bool.preencode(state, m.oracles); c.uint.preencode(state, m.createdAt)
     limitsExtension.preencode(state, m.limits)
+    deployExtension.preencode(state, m.deployRequest ?? null)
   },
   encode (state, m) {
     c.uint.encode(state, m.version); c.string.encode(state, m.name); c.string.encode(state, m.source)
@@ -256,6 +260,7 @@ export const genesisRecord: Encoding<GenesisRecord> = {
     c.fixed32.encode(state, m.deployer); c.fixed32.encode(state, m.signer); c.string.encode(state, m.runtime)
     limitsRecord.encode(state, m.limits); c.bool.encode(state, m.oracles); c.uint.encode(state, m.createdAt)
     limitsExtension.encode(state, m.limits)
+    deployExtension.encode(state, m.deployRequest ?? null)
   },
   decode (state) {
     const g: GenesisRecord = {
@@ -273,6 +278,8 @@ export const genesisRecord: Encoding<GenesisRecord> = {
       createdAt: c.uint.decode(state)
     }
     g.limits = withLimitsExtension(g.limits, state)
+    const deploy = decodeTrailingDeploy(state)
+    if (deploy) g.deployRequest = deploy
     return g
   }
 }

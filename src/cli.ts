@@ -24,6 +24,10 @@ import { runVerify } from './commands/verify.js'
 import { runWatch } from './commands/watch.js'
 import { runAttestations } from './commands/attestations.js'
 import { VERSION } from './version.js'
+import { runHostNode } from './commands/host-public.js'
+import { runDeploy, runUndeploy } from './commands/deploy.js'
+import { runContracts } from './commands/contracts.js'
+import { readDeployersFile } from './host/deploy-policy.js'
 import { DEFAULT_LIMITS } from './runtime/types.js'
 import { probeDht, requireDht, BOOTSTRAP_HINT, DHT_PROBE_MS } from './commands/dht-check.js'
 
@@ -71,6 +75,27 @@ function withAudit (cmd: Command): Command {
     .option('--timeout <ms>', 'ms to find a host, for each block to arrive, and for root requests', int('--timeout'), 10000)
     .option('--source <file>', 'contract source the log must run (genesis fault otherwise)')
     .option('--source-hash <hex>', 'BLAKE2b-256 of the contract source the log must run')
+}
+
+interface PublicFlags {
+  acceptDeploys?: boolean
+  deployers?: string
+  maxContracts?: number
+  maxPerDeployer?: number
+  maxStorageBytes?: number
+  deployRate?: number
+}
+
+/** The deploy policy of `host` flags; the limit flags are also the maxima a deploy may ask for. */
+function policyOptions (flags: PublicFlags, limits: Record<string, number | undefined>) {
+  return {
+    deployers: flags.deployers ? readDeployersFile(flags.deployers) : null,
+    maxContracts: flags.maxContracts,
+    maxPerDeployer: flags.maxPerDeployer,
+    maxStorageBytes: flags.maxStorageBytes,
+    maxLimits: limits,
+    rate: flags.deployRate !== undefined ? { count: flags.deployRate, perMs: 60_000 } : undefined
+  }
 }
 
 type AuditFlags = CommonFlags & { source?: string, sourceHash?: string, tui?: boolean }
@@ -125,8 +150,8 @@ program.command('devnet')
   }, flags))
 
 withNetwork(program.command('host'))
-  .description('deploy (or reopen) a contract and serve its methods')
-  .argument('<contract.js>', 'contract source file (CommonJS)')
+  .description('deploy (or reopen) contracts and serve their methods; with --accept-deploys also contracts others deploy')
+  .argument('[contract.js...]', 'contract source files (CommonJS)')
   .option('--storage <dir>', 'where the call log, files and operator identity live', '.vms-node')
   .option('--name <name>', 'contract name in the storage (default: the file name)')
   .option('--oracles', 'enable System.oracle (the contract becomes trusted, not trustless)')
@@ -139,8 +164,14 @@ withNetwork(program.command('host'))
   .option('--max-entries <n>', `most file changes one call may make (default: ${DEFAULT_LIMITS.maxEntries})`, int('--max-entries'))
   .option('--max-path-bytes <n>', `longest file path, UTF-8 bytes (default: ${DEFAULT_LIMITS.maxPathBytes})`, int('--max-path-bytes'))
   .option('--max-error-bytes <n>', `longest recorded error message, UTF-8 bytes; longer ones are cut (default: ${DEFAULT_LIMITS.maxErrorBytes})`, int('--max-error-bytes'))
+  .option('--accept-deploys', 'host contracts others deploy onto this node (vms-node deploy --to <node key>)')
+  .option('--deployers <file>', 'allowlist: deployer keys, one a line (default: anyone may deploy)')
+  .option('--max-contracts <n>', 'most deployed contracts in total (default 64)', int('--max-contracts'))
+  .option('--max-per-deployer <n>', 'most contracts one deployer may have here (default 8)', int('--max-per-deployer'))
+  .option('--max-storage-bytes <n>', 'per deployed contract: log plus files, bytes (default 64 MiB)', int('--max-storage-bytes'))
+  .option('--deploy-rate <n>', 'most deploys per deployer per minute (default 10)', int('--deploy-rate'))
   .addOption(new Option('--no-tui', 'plain output even on a terminal'))
-  .action((file: string, flags: CommonFlags & { storage: string, name?: string, oracles?: boolean, tui?: boolean, timeoutMs?: number, memoryMb?: number, maxArgsBytes?: number, maxResultBytes?: number, maxWriteBytes?: number, maxDepth?: number, maxEntries?: number, maxPathBytes?: number, maxErrorBytes?: number }) => action(async () => {
+  .action((files: string[], flags: CommonFlags & PublicFlags & { storage: string, name?: string, oracles?: boolean, tui?: boolean, timeoutMs?: number, memoryMb?: number, maxArgsBytes?: number, maxResultBytes?: number, maxWriteBytes?: number, maxDepth?: number, maxEntries?: number, maxPathBytes?: number, maxErrorBytes?: number }) => action(async () => {
     const limits = Object.fromEntries(Object.entries({
       timeoutMs: flags.timeoutMs,
       memoryMb: flags.memoryMb,
@@ -153,6 +184,19 @@ withNetwork(program.command('host'))
       maxErrorBytes: flags.maxErrorBytes
     }).filter(([, v]) => v !== undefined))
     const hostOpts = { ...net(flags), storage: flags.storage, name: flags.name, oracles: !!flags.oracles, limits }
+    if (files.length !== 1 || flags.acceptDeploys) {
+      // one node, many contracts, and those others deploy (public hosting)
+      const nodeOpts = { ...hostOpts, acceptDeploys: !!flags.acceptDeploys, policy: policyOptions(flags, limits) }
+      if (wantsTui(flags)) {
+        const { runHostNodeTui } = await loadTui()
+        await runHostNodeTui(files.map((f) => path.resolve(f)), nodeOpts, { exit: (code) => process.exit(code) })
+        return
+      }
+      const { node } = await runHostNode(files.map((f) => path.resolve(f)), nodeOpts, processOutput(!!flags.json))
+      goodbye(() => node.close())
+      return
+    }
+    const file = files[0] as string
     if (wantsTui(flags)) {
       // the UI handles q, ctrl+c and signals itself: it closes the node, restores the terminal, then exits
       const { runHostTui } = await loadTui()
@@ -161,6 +205,49 @@ withNetwork(program.command('host'))
     }
     const { node } = await runHost(path.resolve(file), hostOpts, processOutput(!!flags.json))
     goodbye(() => node.close())
+  }, flags))
+
+// public hosting: deploy onto someone else's node, undeploy, list what a node hosts
+withNetwork(program.command('deploy'))
+  .description("deploy a contract onto someone else's node (vms-node host --accept-deploys); prints its contract and files keys")
+  .argument('<contract.js>', 'contract source file (CommonJS)')
+  .requiredOption('--to <node key>', "the node's key (its `Node:` line)")
+  .option('--name <name>', 'contract name (default: the file name)')
+  .option('--identity <file>', 'deployer key pair file, created on first use (default: ~/.vms-node/identity.json)')
+  .option('--timeout <ms>', 'connect and request timeout in ms', int('--timeout'), 10_000)
+  .option('--oracles', 'ask for System.oracle (the contract becomes trusted, not trustless)')
+  .option('--timeout-ms <ms>', 'deadline of one call, ms (at most the node\'s maximum)', int('--timeout-ms'))
+  .option('--memory-mb <mb>', 'isolate memory limit, MiB (at most the node\'s maximum)', int('--memory-mb'))
+  .action((file: string, flags: CommonFlags & { to: string, name?: string, oracles?: boolean, timeoutMs?: number, memoryMb?: number }) => action(async () => {
+    parseKey(flags.to)
+    await requireDht(net(flags))
+    const limits = Object.fromEntries(Object.entries({ timeoutMs: flags.timeoutMs, memoryMb: flags.memoryMb }).filter(([, v]) => v !== undefined))
+    await runDeploy(path.resolve(file), { ...net(flags), to: flags.to, name: flags.name, identity: flags.identity, timeout: flags.timeout, oracles: !!flags.oracles, limits }, processOutput(!!flags.json))
+  }, flags))
+
+withNetwork(program.command('undeploy'))
+  .description('stop a node hosting a contract you deployed (or, with the node key as --identity, any contract on your node)')
+  .argument('<key>', 'contract key (z-base32 or hex)')
+  .requiredOption('--to <node key>', "the node's key")
+  .option('--identity <file>', 'deployer key pair file (default: ~/.vms-node/identity.json)')
+  .option('--timeout <ms>', 'connect and request timeout in ms', int('--timeout'), 10_000)
+  .option('--delete', 'also delete its log and files from the node')
+  .action((key: string, flags: CommonFlags & { to: string, delete?: boolean }) => action(async () => {
+    parseKey(key)
+    parseKey(flags.to)
+    await requireDht(net(flags))
+    await runUndeploy(key, { ...net(flags), to: flags.to, identity: flags.identity, timeout: flags.timeout, delete: !!flags.delete }, processOutput(!!flags.json))
+  }, flags))
+
+withNetwork(program.command('contracts'))
+  .description("what a node hosts: contract, name, deployer, log length, checked against the node's registry log")
+  .argument('<node key>', 'node key (z-base32 or hex)')
+  .option('--identity <file>', 'key pair file (default: ~/.vms-node/identity.json)')
+  .option('--timeout <ms>', 'connect and request timeout in ms', int('--timeout'), 10_000)
+  .action((key: string, flags: CommonFlags) => action(async () => {
+    parseKey(key)
+    await requireDht(net(flags))
+    await runContracts(key, { ...net(flags), identity: flags.identity, timeout: flags.timeout }, processOutput(!!flags.json))
   }, flags))
 
 withCaller(program.command('call'))

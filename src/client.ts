@@ -49,6 +49,7 @@ import type { Watcher } from './watch/watcher.js'
 
 import type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
 import { ReplicaSet, hostOffline, newestRoot, replicaInfo, rootTime, type Freshness } from './client-replicas.js'
+import { deployTo, undeployFrom, type Deployed, type DeployOptions as NodeDeployOptions, type NodeClientOptions } from './deploy-client.js'
 
 export type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
 
@@ -131,6 +132,27 @@ export class VmsClient {
       coverage: (root) => this.coverage(root),
       receipt: () => this.lastReceipt?.root ?? null
     })
+  }
+
+  /**
+   * Public hosting: deploys `source` onto the node `opts.to` (its node key),
+   * signed by `opts.identity` (the deployer: `init` runs as it). See
+   * deploy-client.ts `NodeClient` for a connection kept open.
+   * @returns the new contract's key, files key and deploy request hash
+   * @throws VmsError DEPLOY_REFUSED, DEPLOY_QUOTA, DEPLOY_RATE, LIMITS_TOO_HIGH, CONTRACT_LOAD,
+   *   CONTRACT_INIT, NOT_FOUND (no connection to the node), REQUEST_TIMEOUT
+   */
+  static async deploy (source: string, opts: NodeDeployOptions & NodeClientOptions & { to: string | Uint8Array }): Promise<Deployed> {
+    return await deployTo(source, opts)
+  }
+
+  /**
+   * Public hosting: asks the node `opts.to` to stop hosting `contract`
+   * (signed by its deployer, or by the node key for the operator).
+   * @throws VmsError NOT_DEPLOYER, NOT_FOUND, REQUEST_TIMEOUT
+   */
+  static async undeploy (contract: string | Uint8Array, opts: NodeClientOptions & { to: string | Uint8Array, delete?: boolean }): Promise<void> {
+    await undeployFrom(contract, opts)
   }
 
   /**

@@ -64,7 +64,16 @@ export const ERROR_CODES = {
   CONTRACT_INIT: 'the contract init method failed at deploy: nothing was deployed',
   STORAGE_IN_USE: 'the storage folder is open in another vms-node process',
   // rehosting
-  HOST_OFFLINE: 'no host of the contract is online to run calls; replicas serve its state (reads and audits still work)'
+  HOST_OFFLINE: 'no host of the contract is online to run calls; replicas serve its state (reads and audits still work)',
+  // public hosting (deploy onto someone else's node)
+  WRONG_NODE: 'a deploy or undeploy request names another node key',
+  NOT_DEPLOYER: 'only the contract\'s deployer or the node\'s operator may undeploy it',
+  DEPLOY_REFUSED: 'the node accepts no deploys, or not from this deployer (allowlist)',
+  DEPLOY_QUOTA: 'the deploy would pass the node\'s contract quota (per deployer or in total)',
+  DEPLOY_RATE: 'the deployer sent more deploys than the node\'s rate limit allows',
+  LIMITS_TOO_HIGH: 'a deploy asked for limits above the operator\'s maxima',
+  STORAGE_QUOTA: 'the contract\'s files and log passed the node\'s per-contract storage cap (bytes)',
+  REGISTRY_MISMATCH: 'a node\'s contract listing does not match its signed registry log'
 } as const
 
 /** A stable error code. */
@@ -161,4 +170,12 @@ export class VmsError extends Error {
   static CONTRACT_INIT (msg: string): VmsError { return new VmsError('CONTRACT_INIT', msg) }
   static STORAGE_IN_USE (msg: string): VmsError { return new VmsError('STORAGE_IN_USE', msg) }
   static HOST_OFFLINE (msg: string): VmsError { return new VmsError('HOST_OFFLINE', msg) }
+  static WRONG_NODE (msg: string): VmsError { return new VmsError('WRONG_NODE', msg) }
+  static NOT_DEPLOYER (msg: string): VmsError { return new VmsError('NOT_DEPLOYER', msg) }
+  static DEPLOY_REFUSED (msg: string): VmsError { return new VmsError('DEPLOY_REFUSED', msg) }
+  static DEPLOY_QUOTA (msg: string): VmsError { return new VmsError('DEPLOY_QUOTA', msg) }
+  static DEPLOY_RATE (msg: string): VmsError { return new VmsError('DEPLOY_RATE', msg) }
+  static LIMITS_TOO_HIGH (msg: string): VmsError { return new VmsError('LIMITS_TOO_HIGH', msg) }
+  static STORAGE_QUOTA (msg: string): VmsError { return new VmsError('STORAGE_QUOTA', msg) }
+  static REGISTRY_MISMATCH (msg: string): VmsError { return new VmsError('REGISTRY_MISMATCH', msg) }
 }

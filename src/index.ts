@@ -4,6 +4,7 @@
  * - {@link VmsClient}: call a contract by key.
  * - {@link VmsNode}: one node (store, swarm, identity, gossip, connections) that services plug into.
  * - {@link HostNode} / {@link ContractHost}: host contracts.
+ * - {@link NodeClient}: deploy onto someone else's node, undeploy, list what a node hosts (public hosting).
  * - {@link ContractLog}: read a call log and its files.
  * - {@link Watcher}: follow contracts, replay and judge every call.
  * - {@link AttestationStore} / {@link Gossip}: signed attestations and their gossip.
@@ -15,6 +16,10 @@ export { VmsClient } from './client.js'
 export { VmsNode } from './node/node.js'
 export type { VmsNodeOptions, NodeService, ConnectionContext, PeerInfo } from './node/node.js'
 export type { ClientOptions, ConnectedClient, ContractMethod, ProvenRead, Receipt } from './client.js'
+export { NodeClient, deployTo, undeployFrom } from './deploy-client.js'
+export type { NodeClientOptions, Deployed, VerifiedListing } from './deploy-client.js'
+export { DeployPolicy } from './host/deploy-policy.js'
+export type { DeployPolicyOptions } from './host/deploy-policy.js'
 export { HostNode } from './host/host-node.js'
 export type { HostNodeOptions, DeployOptions } from './host/host-node.js'
 export { ContractHost } from './host/contract-host.js'

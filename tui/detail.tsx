@@ -69,7 +69,7 @@ export function ContractDetail ({ contract: c, verdicts, width, height, now, sel
     <Box flexDirection='column' width={width} height={height}>
       <Title text={`Contract ${c.name || shortKey(c.key)} (${c.role})`} note='esc: back' width={width} focused />
       <Text wrap='truncate'>{' key   '}<Text bold>{c.key}</Text></Text>
-      <Text wrap='truncate'>{' files ' + (c.files ?? '-')}</Text>
+      <Text wrap='truncate'>{' files ' + (c.files ?? '-') + (c.deployer ? ' · deployer ' + c.deployer : '')}</Text>
       <Text wrap='truncate'>{cut(counters, width)}</Text>
       <Text wrap='truncate' color={bad.length > 0 ? 'red' : undefined}>
         {cut(bad.length > 0 ? ` FAULT ${divergence(bad[0])}` : ` methods ${(c.methods ?? []).join(', ') || '-'}`, width)}

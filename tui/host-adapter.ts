@@ -147,9 +147,9 @@ export function attachHost (node: HostNode, state: NodeState, opts: HostAdapterO
       role: 'host',
       length: host.log.length,
       filesVersion: host.log.drive?.version ?? 0,
-      ...(info ? { files: formatKey(info.files), methods: info.methods, oracles: info.oracles } : {})
+      ...(info ? { files: formatKey(info.files), methods: info.methods, oracles: info.oracles, deployer: formatKey(host.genesis.deployer) } : {})
     })
-    state.log('info', `hosting ${host.name} ${key}`)
+    state.log('info', `hosting ${host.name} ${key}${info ? ` deployed by ${formatKey(host.genesis.deployer).slice(0, 8)}` : ''}`)
     const rec = host.log.recovery
     if (rec?.undoneBlocks) state.log('warn', `${host.name}: undid ${rec.undoneBlocks} unlogged drive blocks from an interrupted batch`)
     if (rec?.unloggedEdit) state.log('warn', `${host.name}: the files drive was changed outside the call log; watchers will flag it`)

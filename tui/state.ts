@@ -93,6 +93,8 @@ export interface ContractView {
   hostLength?: number
   /** Files drive key, z-base32. */
   files?: string
+  /** Who deployed it (genesis `deployer`, z-base32): the operator, or whoever deployed it onto this node. */
+  deployer?: string
   methods?: string[]
   oracles?: boolean
   /** Most recent calls, newest first. */

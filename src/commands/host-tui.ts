@@ -10,6 +10,8 @@ import path from 'node:path'
 import { formatKey } from '../keys.js'
 import { formatBootstrap } from '../net/swarm.js'
 import { runHost, type HostOptions, type RunningHost } from './host.js'
+import { runHostNode, type HostNodeCommandOptions } from './host-public.js'
+import type { HostNode } from '../host/host-node.js'
 import { runWatch, type RunningWatch } from './watch.js'
 import type { AuditCommandOptions } from './verify.js'
 import type { Output } from './output.js'
@@ -137,6 +139,22 @@ export async function runHostTui (file: string, opts: HostOptions, tuiOpts: Host
   const detach = (): void => { detachGossip(); detachHost() }
   const info = running.contract.info()
   const farewell = [`Contract: ${formatKey(running.contract.key)} ("${info.name}")`, `Files:    ${formatKey(info.files)}`, `Storage:  ${path.resolve(opts.storage)}`]
+  return { ...running, ...openNodeTui(state, running.node, detach, tuiOpts, farewell) }
+}
+
+/**
+ * Starts a node of many contracts (and those others deploy) like
+ * runHostNode, then opens the terminal UI on it: every contract with its
+ * deployer, those deployed later as they come.
+ * @throws as runHostNode, before anything is drawn
+ */
+export async function runHostNodeTui (files: string[], opts: HostNodeCommandOptions, tuiOpts: HostTuiOptions = {}): Promise<{ node: HostNode } & RunningTui> {
+  const state = new NodeState({ role: 'host', storage: path.resolve(opts.storage), bootstrap: formatBootstrap(opts.bootstrap ?? []) })
+  const running = await runHostNode(files, opts, stateOutput(state))
+  const detachHost = attachHost(running.node, state)
+  const detachGossip = attachGossip(running.node.gossip, state)
+  const detach = (): void => { detachGossip(); detachHost() }
+  const farewell = [`Node:     ${formatKey(running.node.swarm!.keyPair.publicKey)}`, ...[...running.node.contracts.values()].map((h) => `Contract: ${formatKey(h.key)} ("${h.genesis.name}")`), `Storage:  ${path.resolve(opts.storage)}`]
   return { ...running, ...openNodeTui(state, running.node, detach, tuiOpts, farewell) }
 }
 

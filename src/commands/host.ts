@@ -18,6 +18,7 @@ import type { Output } from './output.js'
 import { BOOTSTRAP_HINT, DHT_PROBE_MS, probeDht } from './dht-check.js'
 import { checkStorage, removeNewStorage, storageError } from './storage.js'
 import safetyCatch from 'safety-catch'
+import { summary } from './host-public.js'
 
 /** Options for {@link runHost}. */
 export interface HostOptions extends NetOptions {
@@ -76,6 +77,7 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
   const info = contract.info()
   const ready = {
     event: 'ready',
+    node: node.swarm ? formatKey(node.swarm.keyPair.publicKey) : null,
     contract: formatKey(contract.key),
     files: formatKey(info.files),
     name,
@@ -88,11 +90,12 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
     dhtNodes: dht.nodes,
     runtime: info.runtime,
     operator: node.identity.id,
-    node: node.swarm ? formatKey(node.swarm.keyPair.publicKey) : null
+    contracts: [...node.contracts.values()].map((h) => summary(node, h))
   }
   if (out.json) out.object(ready)
   else {
     out.line(`vms-node hosting "${name}"`)
+    out.line(`Node:     ${ready.node}`)
     out.line(`Contract: ${ready.contract}`)
     out.line(`Files:    ${ready.files}`)
     out.line(`Methods:  ${info.methods.join(', ') || '(none)'}`)

@@ -29,6 +29,7 @@ import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { MemoryFiles } from '../runtime/memory-files.js'
 import { NonceTable } from '../replay/nonces.js'
 import { replayRange } from '../replay/replay.js'
+import { checkInitCall } from './init-call.js'
 import { OrderedAdmission, REQUEST_OVERHEAD_BYTES, checkRequestCheap, type RequestCost } from './request-check.js'
 import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.js'
 import { sharedVerifyPool } from '../sig/verify-pool.js'
@@ -213,7 +214,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.sandbox = await this.opts.sandboxFactory(source, { limits, filename: this.name + '.js' })
     this.methodNames = this.sandbox.methods
     this.pool.use(this)
-    if (this.sandbox.methods.includes(INIT_METHOD)) await this.tryInit(source, limits)
+    const remote = this.opts.remote
+    const hasInit = this.sandbox.methods.includes(INIT_METHOD)
+    if (remote) checkInitCall(remote.init, hasInit, remote.deployer, this.key)
+    if (hasInit) await this.tryInit(source, limits)
     const filesVersion = await this.log.initFiles()
     const kp = this.log.core.keyPair
     if (!this.log.drive?.key || !kp) throw VmsError.INTERNAL('log or files not writable')
@@ -224,18 +228,19 @@ export class ContractHost extends ReadyResource implements PoolMember {
       sourceHash: hash(Buffer.from(source)),
       files: this.log.drive.key,
       filesVersion,
-      deployer: this.opts.identity.publicKey,
+      deployer: remote ? remote.deployer : this.opts.identity.publicKey,
       signer: kp.publicKey,
       runtime: this.opts.runtime,
       limits,
       oracles: !!this.opts.oracles,
-      createdAt: Date.now()
+      createdAt: Date.now(),
+      ...(remote ? { deployRequest: remote.request } : {})
     }
     await this.log.create(genesis)
     this.genesisRecord = genesis
-    if (this.sandbox.methods.includes(INIT_METHOD)) {
+    if (hasInit) {
       const nonce = new NonceClock().next()
-      await this.enqueue(signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
+      await this.enqueue(remote?.init ?? signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
     }
   }
 
@@ -251,7 +256,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       const out = await scratch.call({
         method: INIT_METHOD,
         argsJson: '[]',
-        callerId: formatKey(this.opts.identity.publicKey),
+        callerId: formatKey(this.opts.remote?.deployer ?? this.opts.identity.publicKey),
         timestamp: Date.now(),
         seed: randomBytes(32),
         files: new MemoryFiles(),
@@ -297,13 +302,15 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * then the argument parse.
    * @param cost gets the CPU the checks spent (ms), for the caller to charge a peer whose request is rejected
    * @throws VmsError WRONG_CONTRACT, BAD_SIGNATURE, NONCE_REUSED, UNKNOWN_METHOD,
-   *   BAD_ARGUMENTS, ARGS_TOO_LARGE, TOO_DEEP, HOST_BUSY, CLOSED (none of these is logged)
+   *   BAD_ARGUMENTS, ARGS_TOO_LARGE, TOO_DEEP, HOST_BUSY, CLOSED, or what `opts.admit`
+   *   throws (e.g. STORAGE_QUOTA) (none of these is logged)
    */
   async call (req: CallRequest, cost: RequestCost = { ms: 0 }): Promise<CallResponse> {
     if (!this.opened) await this.ready()
     const t0 = performance.now()
     try {
       if (this.closing) throw VmsError.CLOSED('host is closing')
+      if (this.opts.admit) this.opts.admit()
       checkRequestCheap(req, this.key, this.methods, this.genesis.limits)
       if (this.queue.length >= this.maxQueue) throw VmsError.HOST_BUSY(`${this.queue.length} calls queued`)
     } catch (err) {

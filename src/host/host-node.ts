@@ -37,6 +37,8 @@ import { VmsNode, type ConnectionContext, type NodeService, type PeerInfo } from
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import { createProcessSandbox } from '../runtime/sandbox-process.js'
 import { ContractHost } from './contract-host.js'
+import { DeployService, type DeployServiceOptions } from './deploy-service.js'
+import type { CallRequest } from '../../protocol/index.js'
 
 export type { PeerInfo } from '../node/node.js'
 
@@ -57,6 +59,12 @@ export interface HostNodeOptions extends NetOptions {
   guard?: Omit<GuardOptions, 'ondrop'>
   /** How long a peer dropped for its reject budget is refused, ms (default 10 minutes). */
   banMs?: number
+  /**
+   * Public hosting (deploy-service.ts): `acceptDeploys` lets others deploy
+   * contracts here, under the policy (allowlist, quotas, limit maxima, rate).
+   * Without it the node still answers `contracts`.
+   */
+  deploys?: Omit<DeployServiceOptions, 'sandboxFactory'>
 }
 
 /** Options for {@link HostNode.deploy}. */
@@ -65,11 +73,18 @@ export interface DeployOptions {
   name?: string
   limits?: Partial<Limits>
   oracles?: boolean
+  /** Corestore namespace (default `contract/<name>`; deployed contracts live under `deployed/<request hash>`). */
+  namespace?: string
+  /** A deploy by someone else: see ContractHostOptions.remote. */
+  remote?: { deployer: Uint8Array, request: Uint8Array, init: CallRequest | null }
+  /** Checked before each call (see ContractHostOptions.admit). */
+  admit?: (host: ContractHost) => void
 }
 
 /**
  * Hosts contracts on the swarm. Events: `connection` (PeerInfo),
- * `disconnection` (PeerInfo), `contract` (ContractHost) after a deploy.
+ * `disconnection` (PeerInfo), `contract` (ContractHost) after a deploy,
+ * `undeploy` (ContractHost) after {@link HostNode.stop}.
  */
 export class HostNode extends ReadyResource {
   /** The node this host is a service of (store, swarm, identity, gossip, connections). */
@@ -78,6 +93,11 @@ export class HostNode extends ReadyResource {
   /** CPU charged to peers for rejected call requests (all connections, all time), ms. */
   rejectCpuMs = 0
   private readonly opts: HostNodeOptions
+  /** Deploys by others and the registry log (set once open). */
+  deployService: DeployService | null = null
+  private reopening = false
+  /** Resolves once the swarm announced the node key (deployers reach the node by it). */
+  listening: Promise<void> = Promise.resolve()
 
   /** @param opts see {@link HostNodeOptions}; does no I/O */
   constructor (opts: HostNodeOptions) {
@@ -95,6 +115,7 @@ export class HostNode extends ReadyResource {
       onconnection: (conn, ctx) => this.onconnection(conn, ctx),
       close: async () => {
         for (const host of [...this.contracts.values()].reverse()) await host.close()
+        if (this.deployService) await this.deployService.close()
       }
     }
     this.node.add(hosting)
@@ -111,6 +132,19 @@ export class HostNode extends ReadyResource {
 
   protected override async _open (): Promise<void> {
     await this.node.ready()
+    const swarm = this.swarm
+    if (!swarm) return
+    // reachable by its node key alone (deployers, `contracts`) even with no contract; not awaited, so a
+    // contract that fails to load says so at once even when no DHT answers (see `listening`)
+    this.listening = swarm.listen().catch((err: unknown) => { this.emit('warning', VmsError.from(err)) })
+    const service = new DeployService(this, swarm.keyPair, { ...this.opts.deploys, sandboxFactory: this.opts.sandboxFactory ?? createProcessSandbox })
+    this.reopening = true
+    try {
+      await service.open() // reopens every deployed contract (deploy() below, while this open runs)
+    } finally {
+      this.reopening = false
+    }
+    this.deployService = service
   }
 
   protected override async _close (): Promise<void> {
@@ -125,11 +159,14 @@ export class HostNode extends ReadyResource {
    * @throws VmsError CONTRACT_LOAD, CONTRACT_MISMATCH
    */
   async deploy (source: string, opts: DeployOptions = {}): Promise<ContractHost> {
-    if (!this.opened) await this.ready()
+    if (!this.opened && !this.reopening) await this.ready()
     const name = opts.name ?? 'contract'
     if (!/^[\w.-]{1,64}$/.test(name)) throw VmsError.BAD_ARGUMENT(`bad contract name ${JSON.stringify(name)}: use letters, digits, . _ -`)
     const host = new ContractHost({
-      store: this.store.namespace('contract/' + name),
+      store: this.store.namespace(opts.namespace ?? 'contract/' + name),
+      remote: opts.remote,
+      // the check runs per call, long after this constructor returned
+      admit: opts.admit ? () => { opts.admit!(host) } : undefined,
       name,
       source,
       identity: this.identity,
@@ -157,6 +194,26 @@ export class HostNode extends ReadyResource {
     return host
   }
 
+  /**
+   * Stops serving a contract: leaves its topics and closes it (its storage stays).
+   * @returns the closed host, or null when not hosted here
+   */
+  async stop (key: Uint8Array): Promise<ContractHost | null> {
+    const id = Buffer.from(key).toString('hex')
+    const host = this.contracts.get(id)
+    if (!host) return null
+    this.contracts.delete(id)
+    const swarm = this.swarm
+    if (swarm) {
+      await swarm.leave(host.log.core.discoveryKey as Buffer)
+      const files = host.log.drive?.discoveryKey
+      if (files) await swarm.leave(files)
+    }
+    await host.close()
+    this.emit('undeploy', host)
+    return host
+  }
+
   /** True while `key` (a remote noise public key) is refused. */
   isBanned (key: Uint8Array): boolean {
     return this.node.isBanned(key)
@@ -171,5 +228,6 @@ export class HostNode extends ReadyResource {
       this.rejectCpuMs += ms
       guard.charge(ms)
     })
+    this.deployService?.attach(conn, this.identity.publicKey)
   }
 }

@@ -4,6 +4,7 @@
 
 import type Corestore from 'corestore'
 import type { KeyPair } from '../crypto.js'
+import type { CallRequest } from '../../protocol/index.js'
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import type { SandboxPool } from './sandbox-pool.js'
 import type { SignatureVerifier } from '../sig/verify-pool.js'
@@ -33,6 +34,19 @@ export interface ContractHostOptions {
   pool?: SandboxPool
   /** Checks request signatures (default: the process's worker pool). */
   verifier?: SignatureVerifier
+  /**
+   * A deploy by someone else (public hosting, deploy-service.ts): the
+   * deployer's key (genesis `deployer`, who `init` runs as), the hash of its
+   * signed deploy request (genesis extension), and its signed `init` call
+   * (required when the contract exports `init`; must name this contract).
+   */
+  remote?: { deployer: Uint8Array, request: Uint8Array, init: CallRequest | null }
+  /**
+   * Runs before each call request is checked; throwing refuses the call
+   * unlogged (the node's per-contract storage cap, deploy-service.ts; the
+   * caller binds it to its host, so this file needs no ContractHost type).
+   */
+  admit?: () => void
 }
 
 /** Counters a UI or benchmark reads. */

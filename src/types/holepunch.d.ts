@@ -63,8 +63,8 @@ declare module 'hypercore' {
   /** A core's manifest, as far as it is read (fields a peer may leave out are optional). */
   export interface Manifest { version?: number, quorum?: number, signers?: Array<{ publicKey: Buffer, namespace: Buffer }> }
   export default class Hypercore extends EventEmitter {
-    /** The key of the core a manifest describes. */
-    static key (manifest: { version?: number, signers: Array<{ signature: string, publicKey: Uint8Array, namespace: Uint8Array }> }): Buffer
+    /** The key of a core with this manifest (or single signer public key). */
+    static key (manifest: { version?: number, signers: Array<{ signature?: string, publicKey: Uint8Array, namespace?: Uint8Array }> } | Uint8Array): Buffer
     key: Buffer | null
     discoveryKey: Buffer | null
     keyPair: KeyPair | null
@@ -79,8 +79,10 @@ declare module 'hypercore' {
     peers: unknown[]
     ready (): Promise<void>
     close (): Promise<void>
-    append (block: Uint8Array | Uint8Array[]): Promise<unknown>
-    get (index: number, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null>
+    /** Deletes stored blocks [start, end) from local storage. */
+    clear (start: number, end?: number): Promise<unknown>
+    append (block: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
+    get (index: number, opts?: { wait?: boolean, timeout?: number, valueEncoding?: unknown }): Promise<Buffer | null>
     has (start: number, end?: number): Promise<boolean>
     update (opts?: { wait?: boolean }): Promise<boolean>
     truncate (length: number, opts?: unknown): Promise<void>
@@ -99,9 +101,10 @@ declare module 'corestore' {
     constructor (storage: string, opts?: unknown)
     ready (): Promise<void>
     close (): Promise<void>
-    get (opts: { name?: string, key?: Uint8Array } | Uint8Array): Hypercore
+    get (opts: { name?: string, key?: Uint8Array, exclusive?: boolean, valueEncoding?: unknown, keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, manifest?: { version: number, signers: Array<{ publicKey: Uint8Array }> } } | Uint8Array): Hypercore
     namespace (name: string): Corestore
     session (opts?: unknown): Corestore
+    createKeyPair (name: string): Promise<{ publicKey: Buffer, secretKey: Buffer }>
     replicate (stream: unknown, opts?: unknown): unknown
   }
 }
@@ -134,6 +137,8 @@ declare module 'hyperdrive' {
     core: Hypercore
     ready (): Promise<void>
     close (): Promise<void>
+    /** Deletes every stored blob block from local storage. */
+    clearAll (): Promise<unknown>
     flush (): Promise<void>
     /** Content of a file, by path or by an entry already read (no second lookup). */
     get (path: string | HyperdriveEntry, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null>
@@ -195,11 +200,17 @@ declare module 'hyperswarm' {
   export interface Discovery { flushed (): Promise<void>, destroy (): Promise<void>, refresh (opts?: unknown): Promise<void> }
   export default class Hyperswarm extends EventEmitter {
     constructor (opts?: { dht?: HyperDHT, keyPair?: { publicKey: Buffer, secretKey: Buffer }, firewall?: (key: Buffer) => boolean })
-    keyPair: { publicKey: Buffer }
+    keyPair: { publicKey: Buffer, secretKey: Buffer }
     connections: Set<SwarmConnection>
     peers: Map<string, PeerInfo>
     join (topic: Uint8Array, opts?: { server?: boolean, client?: boolean }): Discovery
+    leave (topic: Uint8Array): Promise<void>
+    /** Keeps a connection to the peer with this noise public key (reconnects when it drops). */
+    joinPeer (publicKey: Uint8Array): void
+    leavePeer (publicKey: Uint8Array): void
     flush (): Promise<void>
+    /** Announces this swarm's key pair on the DHT so peers can connect by it. */
+    listen (): Promise<void>
     destroy (opts?: { force?: boolean }): Promise<void>
     on (event: 'connection', fn: (conn: SwarmConnection, info: PeerInfo) => void): this
     on (event: string, fn: (...args: any[]) => void): this
