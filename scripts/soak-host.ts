@@ -12,7 +12,7 @@ import c from 'compact-encoding'
 import { HostNode } from '../src/host/host-node.js'
 import { signerOf } from '../src/attest/signer.js'
 import { signerRecord } from '../protocol/index.js'
-import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import { runtimeFingerprint } from '../src/runtime/sandbox.js'
 import { childIO } from './bench-lib.js'
 
 /** The honest contract the honest client calls. */
@@ -46,7 +46,8 @@ const { config, emit } = childIO<Config>(async (cmd) => {
   }
 })
 
-const host = new HostNode({ storage: config.storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: config.bootstrap })
+// the default sandbox factory: supervised sandbox processes, as `vms-node host` runs them
+const host = new HostNode({ storage: config.storage, runtime: runtimeFingerprint(), bootstrap: config.bootstrap })
 node.current = host
 const honest = await host.deploy(HONEST_CONTRACT, { name: 'honest' })
 const hostile = await host.deploy(HOSTILE_CONTRACT, { name: 'hostile', limits: { timeoutMs: 500, memoryMb: 64 } })

@@ -8,9 +8,9 @@
  * (one `increment` call after another).
  *
  * A host process that dies is counted and started again on its storage
- * (same keys): contract code should never take it down (sandboxes that
- * survive a fatal out-of-memory are another part of the work; until they
- * land, the soak records the crash and carries on).
+ * (same keys): contract code should never take it down (its sandboxes run
+ * in supervised sandbox processes, so a fatal out-of-memory ends one of
+ * those, not the host); a crash is recorded and the soak carries on.
  *
  * Usage: `npm run soak -- --minutes 2` (default 10, or `VMS_SOAK_MINUTES`);
  * `--no-memory-bomb` leaves out `Array(1e9).fill(0)`; `--attacks wire,gossip`
