@@ -10,8 +10,7 @@
  * Config: `{ bootstrap, key: hex }`.
  */
 
-import { VERDICT_OK } from '../protocol/index.js'
-import { attestationId, signAttestation } from '../src/attest/attestation.js'
+import { attestationId, attestationOver, signAttestation } from '../src/attest/attestation.js'
 import { signerOf } from '../src/attest/signer.js'
 import { keyPair } from '../src/crypto.js'
 import type { BootstrapNode } from '../src/net/swarm.js'
@@ -28,21 +27,7 @@ const { config, emit } = childIO<Config>(async (cmd) => {
     const root = await peer.rpc.root(10_000)
     const signer = signerOf(core)
     if (!signer) throw new Error('the log manifest is not known yet')
-    const a = signAttestation({
-      contract: key,
-      signer,
-      length: root.length,
-      fork: root.fork,
-      treeHash: root.treeHash,
-      hostSignature: root.signature,
-      filesVersion: 0,
-      filesHash: Buffer.alloc(32),
-      verdict: VERDICT_OK,
-      trusted: false,
-      fault: null,
-      runtime: 'bench',
-      time: Date.now()
-    }, keyPair())
+    const a = signAttestation(attestationOver({ ...root, contract: key }, signer, { runtime: 'bench' }), keyPair())
     const t = now()
     if (!gossip.publish(a)) throw new Error('the attestation was refused')
     emit({ event: 'published', t, id: attestationId(a) })

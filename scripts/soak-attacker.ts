@@ -21,9 +21,9 @@ import type { SwarmConnection } from 'hyperswarm'
 import { VmsClient } from '../src/client.js'
 import { createSwarm } from '../src/net/swarm.js'
 import { RpcClient } from '../src/net/rpc.js'
-import { signAttestation } from '../src/attest/attestation.js'
+import { attestationOver, signAttestation } from '../src/attest/attestation.js'
 import { discoveryKey, keyPair, randomBytes, sign } from '../src/crypto.js'
-import { GOSSIP_PROTOCOL, VERDICT_FAULT, VERDICT_OK, gossipFrame, rootSignable, signerRecord, type Attestation, type RootStatement, type SignerRecord } from '../protocol/index.js'
+import { GOSSIP_PROTOCOL, gossipFrame, rootSignable, signerRecord, type Attestation, type RootStatement, type SignerRecord } from '../protocol/index.js'
 import { childIO, sleep } from './bench-lib.js'
 
 interface Config {
@@ -138,26 +138,13 @@ function madeUp (n: number): Attestation[] {
   const signer = { version: 1, publicKey: kp.publicKey, namespace: randomBytes(32) }
   const contract = Hypercore.key({ version: 1, signers: [{ signature: 'ed25519', publicKey: signer.publicKey, namespace: signer.namespace }] })
   const root = { contract, length: 3, fork: 0, treeHash: randomBytes(32) }
-  const hostSignature = sign(rootSignable(root), kp.secretKey)
-  return Array.from({ length: n }, () => signAttestation({ ...root, signer, hostSignature, filesVersion: 0, filesHash: Buffer.alloc(32), verdict: VERDICT_OK, trusted: false, fault: null, runtime: 'soak', time: Date.now() }, keyPair()))
+  const signed = { ...root, signature: sign(rootSignable(root), kp.secretKey) }
+  return Array.from({ length: n }, () => signAttestation(attestationOver(signed, signer, { runtime: 'soak' }), keyPair()))
 }
 
 function about (root: RootStatement, signer: SignerRecord, n: number, fault: boolean): Attestation[] {
-  return Array.from({ length: n }, () => signAttestation({
-    contract: root.contract,
-    signer,
-    length: root.length,
-    fork: root.fork,
-    treeHash: root.treeHash,
-    hostSignature: root.signature,
-    filesVersion: 0,
-    filesHash: Buffer.alloc(32),
-    verdict: fault ? VERDICT_FAULT : VERDICT_OK,
-    trusted: false,
-    fault: fault ? { kind: 'result', index: 1, cause: 'host', message: 'soak claim', evidence: '{}' } : null,
-    runtime: 'soak',
-    time: Date.now()
-  }, keyPair()))
+  const claim = fault ? { kind: 'result', index: 1, cause: 'host', message: 'soak claim', evidence: '{}' } : null
+  return Array.from({ length: n }, () => signAttestation(attestationOver(root, signer, { fault: claim, runtime: 'soak' }), keyPair()))
 }
 
 async function gossipLoop (): Promise<void> {

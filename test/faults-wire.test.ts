@@ -13,10 +13,10 @@ import { createSwarm } from '../src/net/swarm.js'
 import { guardConnection } from '../src/net/guard.js'
 import { Gossip } from '../src/net/gossip.js'
 import { AttestationStore } from '../src/attest/store.js'
-import { signAttestation } from '../src/attest/attestation.js'
+import { attestationOver, signAttestation } from '../src/attest/attestation.js'
 import { signerOf } from '../src/attest/signer.js'
 import { discoveryKey, keyPair, randomBytes } from '../src/crypto.js'
-import { GOSSIP_PROTOCOL, RPC_PROTOCOL, VERDICT_OK, gossipFrame } from '../protocol/index.js'
+import { GOSSIP_PROTOCOL, RPC_PROTOCOL, gossipFrame } from '../protocol/index.js'
 import { example, hostNode, testnet } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
@@ -134,22 +134,7 @@ test('attestation flood from thousands of distinct watcher keys -> the receiver 
   const net = await testnet(t)
   const node = await hostNode(t, net)
   const host = await node.deploy(example('counter.js'), { name: 'counter' })
-  const root = await host.root()
-  const body = {
-    contract: host.key,
-    signer: signerOf(host.log.core)!,
-    length: root.length,
-    fork: root.fork,
-    treeHash: root.treeHash,
-    hostSignature: root.signature,
-    filesVersion: 0,
-    filesHash: Buffer.alloc(32),
-    verdict: VERDICT_OK,
-    trusted: false,
-    fault: null,
-    runtime: 'test',
-    time: Date.now()
-  }
+  const body = attestationOver(await host.root(), signerOf(host.log.core)!, { runtime: 'test' })
   const flood = Array.from({ length: 3000 }, () => signAttestation(body, keyPair())) // all valid: only limits can stop them
 
   // the receiver: a gossiping node with small limits

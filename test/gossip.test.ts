@@ -10,33 +10,20 @@ import path from 'node:path'
 import c from 'compact-encoding'
 import Protomux from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
-import { signAttestation } from '../src/attest/attestation.js'
+import { attestationOver, signAttestation } from '../src/attest/attestation.js'
 import { signerOf } from '../src/attest/signer.js'
 import { checkEvidence } from '../src/attest/evidence.js'
 import { createSwarm } from '../src/net/swarm.js'
 import { discoveryKey, keyPair, sign } from '../src/crypto.js'
-import { GOSSIP_PROTOCOL, gossipFrame, rootSignable, VERDICT_FAULT, VERDICT_OK, type Attestation, type RootStatement } from '../protocol/index.js'
+import { GOSSIP_PROTOCOL, gossipFrame, rootSignable, type Attestation, type RootStatement } from '../protocol/index.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import type { KeyPair } from '../src/crypto.js'
 import { cliRun, connectClient, example, hostNode, testnet, tmpdir, until } from './helpers.js'
 
 async function okAttestation (host: ContractHost, watcher: KeyPair, length = host.log.length, fault: Attestation['fault'] = null): Promise<Attestation> {
-  const root = await host.root(length)
-  return signAttestation({
-    contract: host.key,
-    signer: signerOf(host.log.core)!,
-    length: root.length,
-    fork: root.fork,
-    treeHash: root.treeHash,
-    hostSignature: root.signature,
-    filesVersion: host.log.drive!.version,
-    filesHash: await host.log.drive!.core.treeHash(host.log.drive!.version),
-    verdict: fault ? VERDICT_FAULT : VERDICT_OK,
-    trusted: false,
-    fault,
-    runtime: 'test',
-    time: Date.now()
-  }, watcher)
+  const drive = host.log.drive!
+  const files = { filesVersion: drive.version, filesHash: await drive.core.treeHash(drive.version) }
+  return signAttestation(attestationOver(await host.root(length), signerOf(host.log.core)!, { fault, ...files, runtime: 'test' }), watcher)
 }
 
 const client = connectClient

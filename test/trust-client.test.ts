@@ -13,7 +13,7 @@ import { covers, waitForQuorum } from '../src/attest/quorum.js'
 import c from 'compact-encoding'
 import type { SwarmConnection } from 'hyperswarm'
 import { VERDICT_OK, type Attestation } from '../protocol/index.js'
-import { signAttestation } from '../src/attest/attestation.js'
+import { attestationOver, signAttestation } from '../src/attest/attestation.js'
 import { keyPair } from '../src/crypto.js'
 import { bootstrapArg, cliRun, connectClient, example, hostNode, identity, testnet, tmpdir, until } from './helpers.js'
 import { watcherOn } from './fault-helpers.js'
@@ -313,21 +313,7 @@ test('quorum covers the receipt: an ok at a longer length counts only when the r
   const signer = signerOf(host.log.core)!
   const at = async (length: number, treeHash?: Uint8Array): Promise<Attestation> => {
     const root = await host.root(length)
-    return signAttestation({
-      contract: host.key,
-      signer,
-      length,
-      fork: root.fork,
-      treeHash: treeHash ?? root.treeHash,
-      hostSignature: root.signature,
-      filesVersion: 0,
-      filesHash: Buffer.alloc(32),
-      verdict: VERDICT_OK,
-      trusted: false,
-      fault: null,
-      runtime: 'test',
-      time: Date.now()
-    }, keyPair())
+    return signAttestation({ ...attestationOver(root, signer, { runtime: 'test' }), length, treeHash: treeHash ?? root.treeHash }, keyPair())
   }
   const cov = { root: receipt.root, signer, core: client.core, timeout: 5000 }
   t.ok(await covers(cov, await at(3)), 'the honest ok at length 3 extends the receipt (length 2)')

@@ -6,13 +6,54 @@
  */
 
 import c from 'compact-encoding'
-import { RECORD_VERSION, attestation as attestationCodec, attestationSignable, type Attestation, type RootStatement } from '../../protocol/index.js'
+import { RECORD_VERSION, VERDICT_FAULT, VERDICT_OK, attestation as attestationCodec, attestationSignable, type Attestation, type FaultRecord, type RootStatement, type SignerRecord } from '../../protocol/index.js'
 import { hash, sign, verify } from '../crypto.js'
 import type { KeyPair } from '../crypto.js'
 import { verifyRoot } from './signer.js'
 
 /** Everything of an attestation but the watcher's key and signature. */
 export type AttestationBody = Omit<Attestation, 'signature' | 'watcher' | 'version'>
+
+/** What {@link attestationOver} fills in besides the root and its signer. */
+export interface ClaimOptions {
+  /** The fault claimed; null or absent: an ok verdict. */
+  fault?: FaultRecord | null
+  /** Files version and tree hash after the judged calls (default 0 and 32 zero bytes). */
+  filesVersion?: number
+  filesHash?: Uint8Array
+  /** The contract uses host oracles (default false). */
+  trusted?: boolean
+  /** Runtime fingerprint of the attesting side. */
+  runtime: string
+  /** ms since the epoch (default now). */
+  time?: number
+}
+
+/**
+ * The body of an attestation over the host-signed `root` of the log whose
+ * manifest signer is `signer`: verdict ok, or fault when `opts.fault` is
+ * given. For tools and tests that attest a root they hold; a watcher builds
+ * its own from what it judged (watch/attester.ts).
+ * @returns the body {@link signAttestation} signs
+ */
+export function attestationOver (root: RootStatement, signer: SignerRecord, opts: ClaimOptions): AttestationBody {
+  const fault = opts.fault ?? null
+  return {
+    contract: root.contract,
+    signer,
+    length: root.length,
+    fork: root.fork,
+    treeHash: root.treeHash,
+    hostSignature: root.signature,
+    filesVersion: opts.filesVersion ?? 0,
+    filesHash: opts.filesHash ?? Buffer.alloc(32),
+    verdict: fault ? VERDICT_FAULT : VERDICT_OK,
+    trusted: opts.trusted ?? false,
+    fault,
+    runtime: opts.runtime,
+    time: opts.time ?? Date.now()
+  }
+}
 
 /**
  * Signs an attestation with the watcher's key pair.
