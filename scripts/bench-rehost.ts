@@ -1,5 +1,5 @@
 /**
- * Benchmark section `rehost` (issue 13): a cold `verify` of the big log from
+ * Benchmark section `rehost`: a cold `verify` of the big log from
  * 3 watchers with the host offline (the log and files downloaded from
  * several peers, the root a watcher kept), next to the same from the host.
  * Its own host process (contract `w`, filled to `bigLog` calls by the replay

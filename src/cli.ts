@@ -312,7 +312,7 @@ withAudit(program.command('watch'))
     goodbye(() => watcher.close())
   }, flags))
 
-// rehosting (issue 13): seed
+// rehosting: seed
 withNetwork(program.command('seed'))
   .description('keep contracts available without auditing them: replicate and serve their log and files, hand over the host-signed roots')
   .argument('<keys...>', 'contract keys (z-base32 or hex)')

@@ -1,4 +1,4 @@
-// Public hosting (issue 15) end to end with real processes: one
+// Public hosting end to end with real processes: one
 // `host --accept-deploys` node, two deployers deploying the seeds'
 // secure-counter and RSVP with `vms-node deploy`, then `contracts`, `call`,
 // `verify`, `undeploy`, a quota, a restart, and a stock Hyperdrive reader.

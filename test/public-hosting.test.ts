@@ -1,4 +1,4 @@
-// Public hosting (issue 15): contracts others deploy onto a node, in-process
+// Public hosting: contracts others deploy onto a node, in-process
 // nodes on a local testnet, real swarm connections, real stores on disk.
 
 import test from 'brittle'

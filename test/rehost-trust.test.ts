@@ -1,4 +1,4 @@
-// Rehosting, as an attacker sees it (issue 13): a serving watcher must never
+// Rehosting, as an attacker sees it: a serving watcher must never
 // pass for a host, and a replica can withhold the newest root but never make
 // a reader believe one the contract's signer did not sign. In-process nodes
 // on a local testnet (the CLI paths are in rehost.test.ts).

@@ -1,4 +1,4 @@
-// Rehosting counters in the TUI (issue 13): a serving watcher shows how many
+// Rehosting counters in the TUI: a serving watcher shows how many
 // peers it served and the bytes it uploaded; a host shows how many replicas
 // hold its log. In-process host and watcher on a local testnet.
 

@@ -1,4 +1,4 @@
-// Rehosting (issue 13): watchers with storage announce and serve the log and
+// Rehosting: watchers with storage announce and serve the log and
 // files they replicated, so that with the host stopped a stock Hyperdrive
 // reads the whole state, `verify` audits the whole log from them (the root it
 // judges handed over by a watcher that kept it: host-signed), and `call`

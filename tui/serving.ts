@@ -1,5 +1,5 @@
 /**
- * Rehosting counters in the TUI (issue 13): what a watcher serves of a
+ * Rehosting counters in the TUI: what a watcher serves of a
  * contract (peers that downloaded from it, bytes uploaded) and how many
  * replicas hold a host's log.
  */

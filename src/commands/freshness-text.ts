@@ -1,5 +1,5 @@
 /**
- * Wording of freshness (rehosting, issue 13): whether the host is online,
+ * Wording of freshness (rehosting): whether the host is online,
  * how many replicas serve, and how old the state is, from the newest
  * host-signed root known and its last call's recorded time.
  */

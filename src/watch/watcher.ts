@@ -260,7 +260,7 @@ export class Watcher extends ReadyResource {
     }, () => {})
   }
 
-  // --- rehosting (issue 13): serving replicas and asking them for the host's roots ---
+  // --- rehosting: serving replicas and asking them for the host's roots ---
 
   /** Announces `cw` and keeps all its blocks (serve.ts); the files drive once the genesis opened it. */
   private serve (cw: ContractWatch, swarm: Hyperswarm): void {
