@@ -34,6 +34,7 @@ import type { ContractHost } from './contract-host.js'
 import { DeployPolicy, MAX_DEPLOY_SOURCE_BYTES, type DeployPolicyOptions } from './deploy-policy.js'
 import { RegistryLog, deployRequestHash, type DeployEntry } from './registry-log.js'
 import { checkInitCall } from './init-call.js'
+import { loadedBlobsCore } from '../log/holepunch-internals.js'
 
 /** What the service needs of its node (HostNode implements it). */
 export interface DeployTarget {
@@ -276,9 +277,8 @@ export function namespaceOf (requestHash: Uint8Array): string {
 
 /** Bytes a contract's log and files take (call log, files database and blobs cores). */
 export function storageBytes (host: ContractHost): number {
-  const size = (core: unknown): number => (core as { byteLength?: number } | null | undefined)?.byteLength ?? 0
-  const drive = host.log.drive as unknown as { core?: unknown, blobs?: { core?: unknown } | null } | null
-  return size(host.log.core) + size(drive?.core) + size(drive?.blobs?.core)
+  const drive = host.log.drive
+  return host.log.core.byteLength + (drive ? drive.core.byteLength + (loadedBlobsCore(drive)?.byteLength ?? 0) : 0)
 }
 
 /**

@@ -168,7 +168,11 @@ declare module 'hyperdht' {
     ephemeral?: boolean
   }
   export default class HyperDHT extends EventEmitter {
+    /** The public DHT's bootstrap nodes, `host:port` (the exported constant of hyperdht/index.js). */
+    static BOOTSTRAP: string[]
     constructor (opts?: DHTOptions)
+    /** The nodes of the routing table (dht-rpc `node.toArray([options])`). */
+    toArray (opts?: { limit?: number }): Array<{ host: string, port: number }>
     ready (): Promise<void>
     destroy (opts?: { force?: boolean }): Promise<void>
   }
