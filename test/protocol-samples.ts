@@ -5,7 +5,7 @@
  * compact-encoding version the project moves to.
  */
 
-import type { Encoding } from 'compact-encoding'
+import type { Encoder } from 'compact-encoding'
 import {
   LIMITS_EXTENSION_DEFAULTS, attestation, attestationSignable, blockProof, callRecord, callReply, callRequest, callResponse,
   callSignable, contractInfo, contractListing, deployCommit, deployExtension, deployPrepared, deployRequest, deployResult,
@@ -84,16 +84,18 @@ const deploy: DeployRequest = {
 const undeploy: UndeployRequest = { node: bytes(32, 20), contract: bytes(32, 1), requester: bytes(32, 6), nonce: 4, delete: true, signature: bytes(64, 22) }
 
 /** A codec and one value for it. */
-export interface Sample { enc: Encoding<any>, value: unknown }
+export interface Sample { enc: Encoder<any>, value: unknown }
 
 /** Every codec, by name, with its sample (names are the fixture keys). */
 export const SAMPLES: Record<string, Sample> = {
   errorRecord: { enc: errorRecord, value: { code: 'BAD_REQUEST', message: 'BAD_REQUEST: no' } },
+  errorRecordLong: { enc: errorRecord, value: { code: 'X'.repeat(65), message: 'é'.repeat(40) + 'x'.repeat(100) } },
   limitsRecord: { enc: limitsRecord, value: limits },
   limitsExtension: { enc: limitsExtension, value: limits },
   deployExtension: { enc: deployExtension, value: bytes(32, 23) },
   callRequest: { enc: callRequest, value: request },
   outcome: { enc: outcome, value: record.outcome },
+  outcomeEmpty: { enc: outcome, value: { ok: true, result: '', error: null, limit: null } },
   genesisRecord: { enc: genesisRecord, value: genesis },
   genesisRecordDeployed: { enc: genesisRecord, value: { ...genesis, deployRequest: bytes(32, 23) } },
   callRecord: { enc: callRecord, value: record },
@@ -111,6 +113,7 @@ export const SAMPLES: Record<string, Sample> = {
   headStatement: { enc: headStatement, value: head },
   treeNodeRecord: { enc: treeNodeRecord, value: proof.roots[0] },
   blockProof: { enc: blockProof, value: proof },
+  blockProofEmpty: { enc: blockProof, value: { index: 0, block: Buffer.alloc(0), uncles: [], roots: [] } },
   provenBlock: { enc: provenBlock, value: { signer, root, proof } },
   provenInfo: { enc: provenInfo, value: { info, genesis: { signer, root, proof } } },
   provenCallReplyAccepted: { enc: provenCallReply, value: { accepted: true, response, signer, proof } },

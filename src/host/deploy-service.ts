@@ -21,7 +21,7 @@
 import Hypercore from 'hypercore'
 import ProtomuxRPC from 'protomux-rpc'
 import c from 'compact-encoding'
-import type { Encoding } from 'compact-encoding'
+import type { Encoder } from 'compact-encoding'
 import Hyperdrive from 'hyperdrive'
 import type Corestore from 'corestore'
 import { INIT_METHOD, NODE_PROTOCOL, contractListing, deployCommit, deployPrepared, deployRequest, deployResult, undeployRequest, type CallRequest, type ContractListing, type DeployCommit, type DeployPrepared, type DeployRequest, type DeployResult, type UndeployRequest } from '../../protocol/index.js'
@@ -204,7 +204,7 @@ export class DeployService {
     } catch {
       return
     }
-    const decode = <T>(enc: Encoding<T>, raw: Uint8Array, what: string): T => {
+    const decode = <T>(enc: Encoder<T>, raw: Uint8Array, what: string): T => {
       try {
         return c.decode(enc, raw)
       } catch (err) {
