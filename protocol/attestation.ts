@@ -9,7 +9,7 @@
  */
 
 import c from 'compact-encoding'
-import type { Encoding } from 'compact-encoding'
+import type { Encoder } from 'compact-encoding'
 import { RECORD_VERSION, TAG_ATTEST } from './constants.js'
 import { tagged } from './messages.js'
 
@@ -72,13 +72,13 @@ export interface Attestation {
 }
 
 /** Codec of {@link SignerRecord}. */
-export const signerRecord: Encoding<SignerRecord> = {
+export const signerRecord: Encoder<SignerRecord> = {
   preencode (state, m) { c.uint.preencode(state, m.version); c.fixed32.preencode(state, m.publicKey); c.fixed32.preencode(state, m.namespace) },
   encode (state, m) { c.uint.encode(state, m.version); c.fixed32.encode(state, m.publicKey); c.fixed32.encode(state, m.namespace) },
   decode (state) { return { version: c.uint.decode(state), publicKey: c.fixed32.decode(state), namespace: c.fixed32.decode(state) } }
 }
 
-const faultRecord: Encoding<FaultRecord> = {
+const faultRecord: Encoder<FaultRecord> = {
   preencode (state, m) {
     c.string.preencode(state, m.kind); c.uint.preencode(state, m.index); c.string.preencode(state, m.cause)
     c.string.preencode(state, m.message); c.string.preencode(state, m.evidence)
@@ -92,7 +92,7 @@ const faultRecord: Encoding<FaultRecord> = {
   }
 }
 
-const optFault: Encoding<FaultRecord | null> = {
+const optFault: Encoder<FaultRecord | null> = {
   preencode (state, m) { c.bool.preencode(state, m !== null); if (m) faultRecord.preencode(state, m) },
   encode (state, m) { c.bool.encode(state, m !== null); if (m) faultRecord.encode(state, m) },
   decode (state) { return c.bool.decode(state) ? faultRecord.decode(state) : null }
@@ -100,7 +100,7 @@ const optFault: Encoding<FaultRecord | null> = {
 
 type Body = Omit<Attestation, 'signature'>
 
-const attestationBody: Encoding<Body> = {
+const attestationBody: Encoder<Body> = {
   preencode (state, m) {
     c.uint.preencode(state, m.version); c.fixed32.preencode(state, m.contract); signerRecord.preencode(state, m.signer)
     c.uint.preencode(state, m.length); c.uint.preencode(state, m.fork); c.fixed32.preencode(state, m.treeHash)
@@ -137,7 +137,7 @@ const attestationBody: Encoding<Body> = {
 }
 
 /** Codec of {@link Attestation}. Decoding rejects versions other than RECORD_VERSION. */
-export const attestation: Encoding<Attestation> = {
+export const attestation: Encoder<Attestation> = {
   preencode (state, m) { attestationBody.preencode(state, m); c.fixed64.preencode(state, m.signature) },
   encode (state, m) { attestationBody.encode(state, m); c.fixed64.encode(state, m.signature) },
   decode (state) {
@@ -160,7 +160,7 @@ export interface GossipFrame {
 }
 
 /** Codec of {@link GossipFrame}. */
-export const gossipFrame: Encoding<GossipFrame> = {
+export const gossipFrame: Encoder<GossipFrame> = {
   preencode (state, m) { c.array(attestation).preencode(state, m.attestations) },
   encode (state, m) { c.array(attestation).encode(state, m.attestations) },
   decode (state) { return { attestations: c.array(attestation).decode(state) } }

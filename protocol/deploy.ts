@@ -14,7 +14,7 @@
  */
 
 import c from 'compact-encoding'
-import type { Encoding } from 'compact-encoding'
+import type { Encoder } from 'compact-encoding'
 import { callRequest, tagged, type CallRequest } from './messages.js'
 
 /** Domain tag of a deploy request signed by its deployer. */
@@ -105,14 +105,14 @@ export interface ContractListing {
   contracts: ListedContract[]
 }
 
-const limitEntry: Encoding<LimitEntry> = {
+const limitEntry: Encoder<LimitEntry> = {
   preencode (state, m) { c.string.preencode(state, m.name); c.uint.preencode(state, m.value) },
   encode (state, m) { c.string.encode(state, m.name); c.uint.encode(state, m.value) },
   decode (state) { return { name: c.string.decode(state), value: c.uint.decode(state) } }
 }
 const limitEntries = c.array(limitEntry)
 
-const deployBody: Encoding<Omit<DeployRequest, 'signature'>> = {
+const deployBody: Encoder<Omit<DeployRequest, 'signature'>> = {
   preencode (state, m) {
     c.fixed32.preencode(state, m.node); c.fixed32.preencode(state, m.deployer); c.uint.preencode(state, m.nonce)
     c.string.preencode(state, m.name); c.string.preencode(state, m.source); c.bool.preencode(state, m.oracles); limitEntries.preencode(state, m.limits)
@@ -135,13 +135,13 @@ const deployBody: Encoding<Omit<DeployRequest, 'signature'>> = {
 }
 
 /** Codec of {@link DeployRequest}. */
-export const deployRequest: Encoding<DeployRequest> = {
+export const deployRequest: Encoder<DeployRequest> = {
   preencode (state, m) { deployBody.preencode(state, m); c.fixed64.preencode(state, m.signature) },
   encode (state, m) { deployBody.encode(state, m); c.fixed64.encode(state, m.signature) },
   decode (state) { return { ...deployBody.decode(state), signature: c.fixed64.decode(state) } }
 }
 
-const undeployBody: Encoding<Omit<UndeployRequest, 'signature'>> = {
+const undeployBody: Encoder<Omit<UndeployRequest, 'signature'>> = {
   preencode (state, m) {
     c.fixed32.preencode(state, m.node); c.fixed32.preencode(state, m.contract); c.fixed32.preencode(state, m.requester)
     c.uint.preencode(state, m.nonce); c.bool.preencode(state, m.delete)
@@ -156,34 +156,34 @@ const undeployBody: Encoding<Omit<UndeployRequest, 'signature'>> = {
 }
 
 /** Codec of {@link UndeployRequest}. */
-export const undeployRequest: Encoding<UndeployRequest> = {
+export const undeployRequest: Encoder<UndeployRequest> = {
   preencode (state, m) { undeployBody.preencode(state, m); c.fixed64.preencode(state, m.signature) },
   encode (state, m) { undeployBody.encode(state, m); c.fixed64.encode(state, m.signature) },
   decode (state) { return { ...undeployBody.decode(state), signature: c.fixed64.decode(state) } }
 }
 
-const optCall: Encoding<CallRequest | null> = {
+const optCall: Encoder<CallRequest | null> = {
   preencode (state, m) { c.bool.preencode(state, m !== null); if (m !== null) callRequest.preencode(state, m) },
   encode (state, m) { c.bool.encode(state, m !== null); if (m !== null) callRequest.encode(state, m) },
   decode (state) { return c.bool.decode(state) ? callRequest.decode(state) : null }
 }
 
 /** Codec of {@link DeployCommit}. */
-export const deployCommit: Encoding<DeployCommit> = {
+export const deployCommit: Encoder<DeployCommit> = {
   preencode (state, m) { c.fixed32.preencode(state, m.request); optCall.preencode(state, m.init) },
   encode (state, m) { c.fixed32.encode(state, m.request); optCall.encode(state, m.init) },
   decode (state) { return { request: c.fixed32.decode(state), init: optCall.decode(state) } }
 }
 
 /** Codec of {@link DeployPrepared}. */
-export const deployPrepared: Encoding<DeployPrepared> = {
+export const deployPrepared: Encoder<DeployPrepared> = {
   preencode (state, m) { c.fixed32.preencode(state, m.contract); c.fixed32.preencode(state, m.request); c.bool.preencode(state, m.init) },
   encode (state, m) { c.fixed32.encode(state, m.contract); c.fixed32.encode(state, m.request); c.bool.encode(state, m.init) },
   decode (state) { return { contract: c.fixed32.decode(state), request: c.fixed32.decode(state), init: c.bool.decode(state) } }
 }
 
 /** Codec of {@link DeployResult}. */
-export const deployResult: Encoding<DeployResult> = {
+export const deployResult: Encoder<DeployResult> = {
   preencode (state, m) { c.fixed32.preencode(state, m.contract); c.fixed32.preencode(state, m.files) },
   encode (state, m) { c.fixed32.encode(state, m.contract); c.fixed32.encode(state, m.files) },
   decode (state) { return { contract: c.fixed32.decode(state), files: c.fixed32.decode(state) } }
@@ -193,7 +193,7 @@ const REGISTRY_DEPLOY = 1
 const REGISTRY_UNDEPLOY = 2
 
 /** Codec of one registry log block ({@link RegistryEntry}): a type byte, then the entry. */
-export const registryEntry: Encoding<RegistryEntry> = {
+export const registryEntry: Encoder<RegistryEntry> = {
   preencode (state, m) {
     c.uint8.preencode(state, 0)
     if (m.type === 'deploy') {
@@ -219,7 +219,7 @@ export const registryEntry: Encoding<RegistryEntry> = {
   }
 }
 
-const listedContract: Encoding<ListedContract> = {
+const listedContract: Encoder<ListedContract> = {
   preencode (state, m) {
     c.fixed32.preencode(state, m.contract); c.string.preencode(state, m.name); c.fixed32.preencode(state, m.deployer)
     c.uint.preencode(state, m.length); c.bool.preencode(state, m.deployed)
@@ -235,7 +235,7 @@ const listedContract: Encoding<ListedContract> = {
 const listedContracts = c.array(listedContract)
 
 /** Codec of {@link ContractListing}. */
-export const contractListing: Encoding<ContractListing> = {
+export const contractListing: Encoder<ContractListing> = {
   preencode (state, m) { c.uint.preencode(state, m.registryLength); listedContracts.preencode(state, m.contracts) },
   encode (state, m) { c.uint.encode(state, m.registryLength); listedContracts.encode(state, m.contracts) },
   decode (state) { return { registryLength: c.uint.decode(state), contracts: listedContracts.decode(state) } }

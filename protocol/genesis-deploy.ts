@@ -5,7 +5,7 @@
  */
 
 import c from 'compact-encoding'
-import type { Encoding, State } from 'compact-encoding'
+import type { Encoder, State } from 'compact-encoding'
 
 /**
  * The genesis extension of a deployed contract: the BLAKE2b-256 of its encoded
@@ -14,7 +14,7 @@ import type { Encoding, State } from 'compact-encoding'
  * (a contract its operator hosts from a file) decodes to null, and older
  * readers skip it.
  */
-export const deployExtension: Encoding<Uint8Array | null> = {
+export const deployExtension: Encoder<Uint8Array | null> = {
   preencode (state, m) { if (m) { c.uint.preencode(state, 1); c.fixed32.preencode(state, m) } },
   encode (state, m) { if (m) { c.uint.encode(state, 1); c.fixed32.encode(state, m) } },
   decode (state) {

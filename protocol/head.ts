@@ -9,7 +9,7 @@
  */
 
 import c from 'compact-encoding'
-import type { Encoding } from 'compact-encoding'
+import type { Encoder } from 'compact-encoding'
 import { tagged } from './messages.js'
 
 /** Domain tag of a host's signed head statement. */
@@ -31,7 +31,7 @@ export interface HeadStatement {
 
 type Body = Omit<HeadStatement, 'signature'>
 
-const headBody: Encoding<Body> = {
+const headBody: Encoder<Body> = {
   preencode (state, m) {
     c.fixed32.preencode(state, m.contract); c.uint.preencode(state, m.length); c.uint.preencode(state, m.fork); c.fixed32.preencode(state, m.treeHash)
     c.uint.preencode(state, m.filesLength); c.fixed32.preencode(state, m.filesTreeHash)
@@ -46,7 +46,7 @@ const headBody: Encoding<Body> = {
 }
 
 /** Codec of {@link HeadStatement} (the `head` RPC reply). */
-export const headStatement: Encoding<HeadStatement> = {
+export const headStatement: Encoder<HeadStatement> = {
   preencode (state, m) { headBody.preencode(state, m); c.fixed64.preencode(state, m.signature) },
   encode (state, m) { headBody.encode(state, m); c.fixed64.encode(state, m.signature) },
   decode (state) { return { ...headBody.decode(state), signature: c.fixed64.decode(state) } }

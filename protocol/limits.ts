@@ -8,7 +8,7 @@
  */
 
 import c from 'compact-encoding'
-import type { Encoding, State } from 'compact-encoding'
+import type { Encoder, State } from 'compact-encoding'
 
 /** Limits of the extension, all deterministic (same input, same outcome, on every machine). */
 export interface LimitsExtension {
@@ -43,7 +43,7 @@ export const LIMITS_EXTENSION_DEFAULTS: Readonly<LimitsExtension> = Object.freez
 export const MAX_RECORD_BYTES = 15 * 1024 * 1024 - 4096
 
 /** Codec of {@link LimitsExtension}: a field count, then the fields (unknown later fields are skipped). */
-export const limitsExtension: Encoding<LimitsExtension> = {
+export const limitsExtension: Encoder<LimitsExtension> = {
   preencode (state, m) {
     c.uint.preencode(state, 4)
     c.uint.preencode(state, m.maxDepth); c.uint.preencode(state, m.maxEntries)

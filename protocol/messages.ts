@@ -8,7 +8,7 @@
  */
 
 import c from 'compact-encoding'
-import type { Encoding, State } from 'compact-encoding'
+import type { Encoder, State } from 'compact-encoding'
 import { BLOCK_CALL, BLOCK_GENESIS, RECORD_VERSION, TAG_CALL, TAG_ROOT } from './constants.js'
 import { decodeTrailingLimits, limitsExtension, type LimitsExtension } from './limits.js'
 import { decodeTrailingDeploy, deployExtension } from './genesis-deploy.js'
@@ -148,27 +148,27 @@ export interface ContractInfo {
   limits: LimitsRecord
 }
 
-const optString: Encoding<string | null> = {
+const optString: Encoder<string | null> = {
   preencode (state, m) { c.bool.preencode(state, m !== null); if (m !== null) c.string.preencode(state, m) },
   encode (state, m) { c.bool.encode(state, m !== null); if (m !== null) c.string.encode(state, m) },
   decode (state) { return c.bool.decode(state) ? c.string.decode(state) : null }
 }
 
 /** Codec of {@link ErrorRecord}. */
-export const errorRecord: Encoding<ErrorRecord> = {
+export const errorRecord: Encoder<ErrorRecord> = {
   preencode (state, m) { c.string.preencode(state, m.code); c.string.preencode(state, m.message) },
   encode (state, m) { c.string.encode(state, m.code); c.string.encode(state, m.message) },
   decode (state) { return { code: c.string.decode(state), message: c.string.decode(state) } }
 }
 
-const optError: Encoding<ErrorRecord | null> = {
+const optError: Encoder<ErrorRecord | null> = {
   preencode (state, m) { c.bool.preencode(state, m !== null); if (m !== null) errorRecord.preencode(state, m) },
   encode (state, m) { c.bool.encode(state, m !== null); if (m !== null) errorRecord.encode(state, m) },
   decode (state) { return c.bool.decode(state) ? errorRecord.decode(state) : null }
 }
 
 /** Codec of {@link LimitsRecord}. */
-export const limitsRecord: Encoding<LimitsRecord> = {
+export const limitsRecord: Encoder<LimitsRecord> = {
   preencode (state, m) {
     c.uint.preencode(state, m.timeoutMs); c.uint.preencode(state, m.memoryMb)
     c.uint.preencode(state, m.maxArgsBytes); c.uint.preencode(state, m.maxResultBytes); c.uint.preencode(state, m.maxWriteBytes)
@@ -199,7 +199,7 @@ function withLimitsExtension (limits: LimitsRecord, state: State): LimitsRecord 
 }
 
 /** Codec of the unsigned part of a {@link CallRequest} (everything but the signature). */
-const callBody: Encoding<Omit<CallRequest, 'signature'>> = {
+const callBody: Encoder<Omit<CallRequest, 'signature'>> = {
   preencode (state, m) {
     c.fixed32.preencode(state, m.contract); c.fixed32.preencode(state, m.caller)
     c.uint.preencode(state, m.nonce); c.string.preencode(state, m.method); c.string.preencode(state, m.args)
@@ -220,7 +220,7 @@ const callBody: Encoding<Omit<CallRequest, 'signature'>> = {
 }
 
 /** Codec of {@link CallRequest}. */
-export const callRequest: Encoding<CallRequest> = {
+export const callRequest: Encoder<CallRequest> = {
   preencode (state, m) { callBody.preencode(state, m); c.fixed64.preencode(state, m.signature) },
   encode (state, m) { callBody.encode(state, m); c.fixed64.encode(state, m.signature) },
   decode (state) {
@@ -230,7 +230,7 @@ export const callRequest: Encoding<CallRequest> = {
 }
 
 /** Codec of {@link Outcome}. */
-export const outcome: Encoding<Outcome> = {
+export const outcome: Encoder<Outcome> = {
   preencode (state, m) {
     c.bool.preencode(state, m.ok); optString.preencode(state, m.result); optError.preencode(state, m.error); optString.preencode(state, m.limit)
   },
@@ -245,7 +245,7 @@ export const outcome: Encoding<Outcome> = {
 const strings = c.array(c.string)
 
 /** Codec of {@link GenesisRecord} (after the block type byte). */
-export const genesisRecord: Encoding<GenesisRecord> = {
+export const genesisRecord: Encoder<GenesisRecord> = {
   preencode (state, m) {
     c.uint.preencode(state, m.version); c.string.preencode(state, m.name); c.string.preencode(state, m.source)
     c.fixed32.preencode(state, m.sourceHash); c.fixed32.preencode(state, m.files); c.uint.preencode(state, m.filesVersion)
@@ -285,7 +285,7 @@ export const genesisRecord: Encoding<GenesisRecord> = {
 }
 
 /** Codec of {@link CallRecord} (after the block type byte). */
-export const callRecord: Encoding<CallRecord> = {
+export const callRecord: Encoder<CallRecord> = {
   preencode (state, m) {
     c.uint.preencode(state, m.version); callRequest.preencode(state, m.request); c.uint.preencode(state, m.timestamp)
     c.fixed32.preencode(state, m.seed); strings.preencode(state, m.oracles); outcome.preencode(state, m.outcome)
@@ -321,7 +321,7 @@ export type LogBlock =
  * Decoding throws on an unknown type or a record version this code does not
  * read; callers turn that into VmsError BAD_RECORD.
  */
-export const logBlock: Encoding<LogBlock> = {
+export const logBlock: Encoder<LogBlock> = {
   preencode (state, m) {
     c.uint8.preencode(state, 0)
     if (m.type === 'genesis') genesisRecord.preencode(state, m.genesis)
@@ -345,7 +345,7 @@ function checkVersion (b: LogBlock): LogBlock {
 }
 
 /** Codec of {@link RootStatement}. */
-export const rootStatement: Encoding<RootStatement> = {
+export const rootStatement: Encoder<RootStatement> = {
   preencode (state, m) {
     c.fixed32.preencode(state, m.contract); c.uint.preencode(state, m.length); c.uint.preencode(state, m.fork)
     c.fixed32.preencode(state, m.treeHash); c.fixed64.preencode(state, m.signature)
@@ -366,14 +366,14 @@ export const rootStatement: Encoding<RootStatement> = {
 }
 
 /** Codec of {@link CallResponse}. */
-export const callResponse: Encoding<CallResponse> = {
+export const callResponse: Encoder<CallResponse> = {
   preencode (state, m) { outcome.preencode(state, m.outcome); c.uint.preencode(state, m.index); rootStatement.preencode(state, m.root) },
   encode (state, m) { outcome.encode(state, m.outcome); c.uint.encode(state, m.index); rootStatement.encode(state, m.root) },
   decode (state) { return { outcome: outcome.decode(state), index: c.uint.decode(state), root: rootStatement.decode(state) } }
 }
 
 /** Codec of {@link ContractInfo}. */
-export const contractInfo: Encoding<ContractInfo> = {
+export const contractInfo: Encoder<ContractInfo> = {
   preencode (state, m) {
     c.fixed32.preencode(state, m.contract); c.fixed32.preencode(state, m.files); c.string.preencode(state, m.name)
     strings.preencode(state, m.methods); c.uint.preencode(state, m.length); c.uint.preencode(state, m.fork)
@@ -419,7 +419,7 @@ export function rootSignable (s: Omit<RootStatement, 'signature'>): Uint8Array {
   return tagged(TAG_ROOT_BYTES, rootBody, s)
 }
 
-const rootBody: Encoding<Omit<RootStatement, 'signature'>> = {
+const rootBody: Encoder<Omit<RootStatement, 'signature'>> = {
   preencode (state, m) { c.fixed32.preencode(state, m.contract); c.uint.preencode(state, m.length); c.uint.preencode(state, m.fork); c.fixed32.preencode(state, m.treeHash) },
   encode (state, m) { c.fixed32.encode(state, m.contract); c.uint.encode(state, m.length); c.uint.encode(state, m.fork); c.fixed32.encode(state, m.treeHash) },
   decode (state) { return { contract: c.fixed32.decode(state), length: c.uint.decode(state), fork: c.uint.decode(state), treeHash: c.fixed32.decode(state) } }
@@ -432,7 +432,7 @@ const TAG_ROOT_BYTES = Buffer.from(TAG_ROOT)
  * Encodes `m` with `enc`, prefixed by a length-prefixed domain tag, so that a
  * signature over it can't be valid for another kind of payload.
  */
-export function tagged<T> (tag: Uint8Array, enc: Encoding<T>, m: T): Uint8Array {
+export function tagged<T> (tag: Uint8Array, enc: Encoder<T>, m: T): Uint8Array {
   const state: State = c.state()
   c.buffer.preencode(state, tag)
   enc.preencode(state, m)
@@ -452,7 +452,7 @@ export type CallReply =
   | { accepted: false, error: ErrorRecord }
 
 /** Codec of {@link CallReply}. */
-export const callReply: Encoding<CallReply> = {
+export const callReply: Encoder<CallReply> = {
   preencode (state, m) {
     c.bool.preencode(state, m.accepted)
     if (m.accepted) callResponse.preencode(state, m.response)

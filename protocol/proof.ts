@@ -13,7 +13,7 @@
  */
 
 import c from 'compact-encoding'
-import type { Encoding } from 'compact-encoding'
+import type { Encoder } from 'compact-encoding'
 import { signerRecord, type SignerRecord } from './attestation.js'
 import { callResponse, contractInfo, errorRecord, rootStatement, type CallResponse, type ContractInfo, type ErrorRecord, type RootStatement } from './messages.js'
 
@@ -59,7 +59,7 @@ export type ProvenCallReply =
   | { accepted: false, error: ErrorRecord }
 
 /** Codec of {@link TreeNodeRecord}. */
-export const treeNodeRecord: Encoding<TreeNodeRecord> = {
+export const treeNodeRecord: Encoder<TreeNodeRecord> = {
   preencode (state, m) { c.uint.preencode(state, m.index); c.uint.preencode(state, m.size); c.fixed32.preencode(state, m.hash) },
   encode (state, m) { c.uint.encode(state, m.index); c.uint.encode(state, m.size); c.fixed32.encode(state, m.hash) },
   decode (state) { return { index: c.uint.decode(state), size: c.uint.decode(state), hash: c.fixed32.decode(state) } }
@@ -68,30 +68,30 @@ export const treeNodeRecord: Encoding<TreeNodeRecord> = {
 const nodes = c.array(treeNodeRecord)
 
 /** Codec of {@link BlockProof}. */
-export const blockProof: Encoding<BlockProof> = {
+export const blockProof: Encoder<BlockProof> = {
   preencode (state, m) { c.uint.preencode(state, m.index); c.buffer.preencode(state, m.block); nodes.preencode(state, m.uncles); nodes.preencode(state, m.roots) },
   encode (state, m) { c.uint.encode(state, m.index); c.buffer.encode(state, m.block); nodes.encode(state, m.uncles); nodes.encode(state, m.roots) },
   decode (state) {
-    return { index: c.uint.decode(state), block: c.buffer.decode(state) ?? Buffer.alloc(0), uncles: nodes.decode(state), roots: nodes.decode(state) }
+    return { index: c.uint.decode(state), block: c.buffer.decode(state), uncles: nodes.decode(state), roots: nodes.decode(state) }
   }
 }
 
 /** Codec of {@link ProvenBlock}. */
-export const provenBlock: Encoding<ProvenBlock> = {
+export const provenBlock: Encoder<ProvenBlock> = {
   preencode (state, m) { signerRecord.preencode(state, m.signer); rootStatement.preencode(state, m.root); blockProof.preencode(state, m.proof) },
   encode (state, m) { signerRecord.encode(state, m.signer); rootStatement.encode(state, m.root); blockProof.encode(state, m.proof) },
   decode (state) { return { signer: signerRecord.decode(state), root: rootStatement.decode(state), proof: blockProof.decode(state) } }
 }
 
 /** Codec of {@link ProvenInfo}. */
-export const provenInfo: Encoding<ProvenInfo> = {
+export const provenInfo: Encoder<ProvenInfo> = {
   preencode (state, m) { contractInfo.preencode(state, m.info); provenBlock.preencode(state, m.genesis) },
   encode (state, m) { contractInfo.encode(state, m.info); provenBlock.encode(state, m.genesis) },
   decode (state) { return { info: contractInfo.decode(state), genesis: provenBlock.decode(state) } }
 }
 
 /** Codec of {@link ProvenCallReply}. */
-export const provenCallReply: Encoding<ProvenCallReply> = {
+export const provenCallReply: Encoder<ProvenCallReply> = {
   preencode (state, m) {
     c.bool.preencode(state, m.accepted)
     if (m.accepted) { callResponse.preencode(state, m.response); signerRecord.preencode(state, m.signer); blockProof.preencode(state, m.proof) } else errorRecord.preencode(state, m.error)

@@ -65,3 +65,20 @@ export interface ProvenRead {
 
 /** A contract method on the client: takes JSON arguments, resolves to the JSON result. */
 export type ContractMethod = (...args: unknown[]) => Promise<unknown>
+
+/**
+ * `target` with one function per contract method: a property that is not a
+ * member of `target` and is in `target.info.methods` calls that method
+ * (`client.RSVP('bob', true)` is `client.call('RSVP', 'bob', true)`);
+ * `then` never is one (the client is not a thenable).
+ */
+export function withMethods<T extends { info: { methods: string[] }, call: (method: string, ...args: unknown[]) => Promise<unknown> }> (target: T): T & { [method: string]: ContractMethod } {
+  return new Proxy(target, {
+    get (t, prop, receiver) {
+      if (typeof prop === 'string' && !(prop in t) && prop !== 'then' && t.info.methods.includes(prop)) {
+        return (...args: unknown[]) => t.call(prop, ...args)
+      }
+      return Reflect.get(t, prop, receiver)
+    }
+  }) as T & { [method: string]: ContractMethod }
+}

@@ -175,3 +175,44 @@ export async function rootTime (core: Hypercore, root: RootStatement, timeout: n
 export function hostOffline (contract: Uint8Array, replicas: number, length: number): VmsError {
   return VmsError.HOST_OFFLINE(`no host of ${formatKey(contract)} is online to run calls; ${replicas} ${replicas === 1 ? 'replica serves' : 'replicas serve'} its state (as of call ${Math.max(0, length - 1)})`)
 }
+
+/** ms to wait for a host channel once only replicas opened theirs (connect, call). */
+export const HOST_GRACE_MS = 1500
+
+/** Who is online for a client: a host (a peer opened the host RPC channel), the replicas, and whether the client closed. */
+export interface Presence {
+  hostOnline: () => boolean
+  replicas: ReplicaSet
+  closed: () => boolean
+}
+
+/**
+ * Waits for a host or replica channel, polling every 20 ms.
+ * @param timeout ms
+ * @returns true when a host opened one; false at `timeout`, once the client
+ *   closed, or {@link HOST_GRACE_MS} after the first replica without a host
+ */
+export async function waitHost (p: Presence, timeout: number): Promise<boolean> {
+  const end = Date.now() + timeout
+  let grace = 0
+  while (!p.closed()) {
+    if (p.hostOnline()) return true
+    if (p.replicas.size > 0 && grace === 0) grace = Math.min(end, Date.now() + HOST_GRACE_MS)
+    const now = Date.now()
+    if (now >= end || (grace > 0 && now >= grace)) return false
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return false
+}
+
+/**
+ * Returns when a host is online or nobody is (the call then fails finding
+ * peers as before); waits {@link HOST_GRACE_MS} for a host when only replicas are.
+ * @param length the log length known, for the message
+ * @throws VmsError HOST_OFFLINE when only replicas are online
+ */
+export async function hostOrOffline (p: Presence, contract: Uint8Array, length: number): Promise<void> {
+  if (p.hostOnline() || p.replicas.size === 0) return
+  if (await waitHost(p, HOST_GRACE_MS)) return
+  if (p.replicas.size > 0) throw hostOffline(contract, p.replicas.size, length)
+}

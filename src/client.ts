@@ -24,7 +24,7 @@ import type Corestore from 'corestore'
 import type Hyperdrive from 'hyperdrive'
 import type Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
-import type { ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../protocol/index.js'
+import type { CallRequest, ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../protocol/index.js'
 import { NonceClock, signCall } from './caller.js'
 import { discoveryKey, keyPair } from './crypto.js'
 import { VmsError } from './errors.js'
@@ -39,7 +39,8 @@ import { VmsNode } from './node/node.js'
 import { assertNoFault, coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
 import { reportSplitViews } from './watch/attester.js'
 import { checkReceipt, type ReceiptCheck } from './attest/receipt.js'
-import { checkRoot, findLoggedCall, verifyCallReply, verifyInfo, type VerifiedCall } from './attest/reply.js'
+import { checkRoot, verifyInfo, type VerifiedCall } from './attest/reply.js'
+import { sendCall } from './client-call.js'
 import { CoveredFiles } from './client-files.js'
 import { VERSION } from './version.js'
 import type { SandboxFactory } from './runtime/types.js'
@@ -47,8 +48,8 @@ import type { ContractWatch } from './watch/contract-watch.js'
 import type { Verdict } from './watch/verdict.js'
 import type { Watcher } from './watch/watcher.js'
 
-import type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
-import { ReplicaSet, hostOffline, newestRoot, replicaInfo, rootTime, type Freshness } from './client-replicas.js'
+import { withMethods, type ClientOptions, type ContractMethod, type ProvenRead, type Receipt } from './client-options.js'
+import { ReplicaSet, hostOrOffline, newestRoot, replicaInfo, rootTime, waitHost, type Freshness, type Presence } from './client-replicas.js'
 import { deployTo, undeployFrom, type Deployed, type DeployOptions as NodeDeployOptions, type NodeClientOptions } from './deploy-client.js'
 
 export type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
@@ -269,15 +270,9 @@ export class VmsClient {
   /**
    * Calls `method` with JSON arguments, signed by this client's identity.
    * The reply is believed only when it proves the call's record in the
-   * signed log (attest/reply.ts); a peer that forged it is banned and the
-   * same signed request goes to the next peer (its nonce makes the host run
-   * it at most once, so resending is never a second call). On NONCE_REUSED
-   * from a proven peer the client first looks for this very request in the
-   * replicated, signed log (a peer may have relayed it to the host before
-   * forging its answer): found, its record is the reply. A fresh nonce is
-   * only used when it is not there, no other peer got the request and this
-   * peer served verified calls of ours before: a rejection is never signed,
-   * and re-signing a request that a relay got logged would run it twice.
+   * signed log; forged replies ban their peer and the same signed request
+   * goes to the next (the call loop, its NONCE_REUSED handling included:
+   * client-call.ts).
    * @returns the method's JSON result (undefined when it returned nothing)
    * @throws VmsError with the recorded code when the call ran and failed
    *   (CONTRACT_ERROR, ENOENT, TIMEOUT, MEMORY_LIMIT...), or the rejection code
@@ -289,62 +284,18 @@ export class VmsClient {
   async call (method: string, ...args: unknown[]): Promise<unknown> {
     const argsJson = canonicalArgs(args)
     assertNoFault(this.attestations, this.key, this.faultQuorum)
-    let req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
-    const tried = new Set<Peer>()
-    let fresh = 0
-    let last: VmsError | null = null
+    const sign = (): CallRequest => signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
+    const req = sign()
     await this.hostOrOffline()
-    for (;;) {
-      let peer: Peer
-      try {
-        peer = await this.peers.next(tried, this.timeout)
-      } catch (err) {
-        throw last ?? err
-      }
-      tried.add(peer)
-      let reply
-      try {
-        reply = await peer.rpc.call(req, this.timeout)
-      } catch (err) {
-        const e = VmsError.from(err)
-        if (e.code !== 'CLOSED' && e.code !== 'REQUEST_TIMEOUT') throw e
-        last = e
-        continue
-      }
-      if (!reply.accepted) {
-        const e = VmsError.fromInfo(reply.error)
-        if (e.code === 'NONCE_REUSED' && peer.proven) {
-          // a peer we sent it to may have relayed it: is this very request in the signed log?
-          const logged = await findLoggedCall(this.core, await this.root(), await this.proveSigner(), req, this.timeout)
-          if (logged) return await this.settle(null, logged)
-          if (peer.served && tried.size === 1 && fresh < 2) {
-            // not logged, no other peer got it, and this peer served our calls before:
-            // another process with the same identity used a larger nonce
-            fresh++
-            tried.clear()
-            req = signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
-            continue
-          }
-          throw VmsError.NONCE_REUSED(`${e.message} (not in the last blocks of the signed log; not re-signed, so it can never run twice)`)
-        }
-        if (!peer.served && this.peers.list.some((p) => !tried.has(p))) {
-          last = e // a rejection is never signed: from a peer that never served a call of ours, ask the next one with the same request
-          continue
-        }
-        throw e
-      }
-      let verified
-      try {
-        verified = verifyCallReply(this.key, req, reply)
-      } catch (err) {
-        const e = VmsError.from(err)
-        if (e.code !== 'FORGED_REPLY') throw e
-        this.peers.ban(peer, e.message)
-        last = e
-        continue
-      }
-      return await this.settle(peer, verified)
-    }
+    const { peer, verified } = await sendCall({
+      peers: this.peers,
+      core: this.core,
+      key: this.key,
+      timeout: this.timeout,
+      root: async () => await this.root(),
+      signer: async () => await this.proveSigner()
+    }, req, sign)
+    return await this.settle(peer, verified)
   }
 
   /** A verified call (from `peer`, or null: found in the log): the receipt kept, the quorum awaited, the outcome returned or thrown. */
@@ -446,9 +397,6 @@ export class VmsClient {
 
   // --- rehosting (issue 13): reading from replicas while no host is online (client-replicas.ts) ---
 
-  /** ms to wait for a host channel once only replicas opened theirs (connect, call). */
-  private static readonly HOST_GRACE_MS = 1500
-
   /**
    * Whether a host is online: a peer opened the host RPC channel (not
    * proven yet; replies prove it). False while only replicas serve.
@@ -480,23 +428,9 @@ export class VmsClient {
     return best
   }
 
-  /** Waits for a host or replica channel; true when a host opened one (a grace after the first replica). */
-  private async waitHost (timeout: number): Promise<boolean> {
-    const end = Date.now() + timeout
-    let grace = 0
-    while (!this.closed) {
-      if (this.hostOnline) return true
-      if (this.replicas.size > 0 && grace === 0) grace = Math.min(end, Date.now() + VmsClient.HOST_GRACE_MS)
-      const now = Date.now()
-      if (now >= end || (grace > 0 && now >= grace)) return false
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-    return false
-  }
-
   /** The first info: from a host when one is online, else from the replicas. */
   private async firstInfo (): Promise<void> {
-    if (await this.waitHost(this.timeout) || this.replicas.size === 0) {
+    if (await waitHost(this.presence(), this.timeout) || this.replicas.size === 0) {
       await this.refreshInfo()
       return
     }
@@ -510,9 +444,12 @@ export class VmsClient {
 
   /** @throws VmsError HOST_OFFLINE when only replicas are online (after a short grace for a host) */
   private async hostOrOffline (): Promise<void> {
-    if (this.hostOnline || this.replicas.size === 0) return
-    if (await this.waitHost(VmsClient.HOST_GRACE_MS)) return
-    if (this.replicas.size > 0) throw hostOffline(this.key, this.replicas.size, this.info ? this.info.length : 0)
+    await hostOrOffline(this.presence(), this.key, this.info ? this.info.length : 0)
+  }
+
+  /** Who is online, for the rehosting helpers (client-replicas.ts). */
+  private presence (): Presence {
+    return { hostOnline: () => this.hostOnline, replicas: this.replicas, closed: () => this.closed }
   }
 
   /** A verified root: kept for split-view checks, and the info's length follows the longest. */
@@ -529,13 +466,6 @@ export class VmsClient {
   }
 
   private proxy (): ConnectedClient {
-    return new Proxy(this, {
-      get (target, prop, receiver) {
-        if (typeof prop === 'string' && !(prop in target) && prop !== 'then' && target.info.methods.includes(prop)) {
-          return (...args: unknown[]) => target.call(prop, ...args)
-        }
-        return Reflect.get(target, prop, receiver)
-      }
-    }) as unknown as ConnectedClient
+    return withMethods(this)
   }
 }

@@ -8,7 +8,7 @@ import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import type Hypercore from 'hypercore'
-import { checkCore, checkDriveBatch, coreRoots, driveBatchBee, hyperbeeMessages, readTreeNodes } from '../src/log/holepunch-internals.js'
+import { checkCore, checkDrive, checkDriveBatch, checkPeers, coreRoots, driveBatchBee, hyperbeeMessages, loadedBlobsCore, readTreeNodes, replicationPeers } from '../src/log/holepunch-internals.js'
 import { currentRoots, treeHashOf } from '../src/log/merkle.js'
 import { groupsAppendOnce, makeEager } from '../src/log/bee-eager.js'
 import { tmpdir } from './helpers.js'
@@ -53,4 +53,39 @@ test('holepunch internals: a moved field is a clear INTERNAL error naming the mo
   await t.exception(() => checkCore(fake), /INTERNAL: hypercore 11\.37\.1 moved core\.state\.roots/)
   t.is(coreRoots(fake), null, 'the hot-path helper returns null instead')
   t.exception(() => checkDriveBatch({}), /INTERNAL: hyperdrive \S+ moved batch\.db/)
+})
+
+test('holepunch internals: hyperdrive drive.blobs is where it was', async (t) => {
+  const store = new Corestore(path.join(tmpdir(t), 'store'))
+  const drive = new Hyperdrive(store.namespace('files'))
+  await drive.ready()
+  t.teardown(async () => {
+    await drive.close()
+    await store.close()
+  })
+  await drive.put('/a', Buffer.from('xyz'))
+  await checkDrive(drive)
+  t.is(loadedBlobsCore(drive)!.byteLength, 3, 'the loaded blobs core counts the file bytes')
+})
+
+test('holepunch internals: hypercore replication peers have remoteContiguousLength', async (t) => {
+  const a = new Corestore(path.join(tmpdir(t), 'a'))
+  const b = new Corestore(path.join(tmpdir(t), 'b'))
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
+  const core = a.get({ name: 'log' })
+  await core.ready()
+  await core.append([Buffer.from('a'), Buffer.from('b')])
+  const replica = b.get({ key: core.key! })
+  await replica.ready()
+  const s1 = a.replicate(true) as NodeJS.ReadWriteStream
+  const s2 = b.replicate(false) as NodeJS.ReadWriteStream
+  s1.pipe(s2).pipe(s1)
+  await replica.get(0)
+  await replica.get(1)
+  while (replicationPeers(core)[0]?.remoteContiguousLength !== 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  checkPeers(core)
+  t.is(replicationPeers(core)[0].remoteContiguousLength, 2, 'the host sees the replica\'s whole copy')
 })

@@ -14,7 +14,8 @@ import type { CallRecord } from '../protocol/index.js'
 import { formatKey } from '../src/keys.js'
 import { cut, oneLine, shortKey } from './format.js'
 import type { CallView, NodeState } from './state.js'
-import { fullReplicas, type ReplicationPeer } from './serving.js'
+import { fullReplicas } from './serving.js'
+import { replicationPeers } from '../src/log/holepunch-internals.js'
 
 /** Options for {@link attachHost}. */
 export interface HostAdapterOptions {
@@ -207,7 +208,7 @@ export function attachHost (node: HostNode, state: NodeState, opts: HostAdapterO
         length: host.log.length,
         filesVersion: host.log.drive?.version ?? 0,
         callsPerSec: rate ? rate.rate(now) : 0,
-        replicas: fullReplicas(host.log.core.peers as unknown as ReplicationPeer[], host.log.length) // rehosting
+        replicas: fullReplicas(replicationPeers(host.log.core), host.log.length) // rehosting
       })
     }
   }

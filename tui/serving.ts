@@ -6,9 +6,7 @@
 
 import type { ContractView } from './state.js'
 import { bytes, duration } from './format.js'
-
-/** Peers (hypercore replication peers of a log) as the host adapter counts replicas. */
-export interface ReplicationPeer { remoteContiguousLength: number }
+import type { ReplicationPeer } from '../src/log/holepunch-internals.js'
 
 /**
  * Replicas holding the whole log: replication peers whose contiguous copy

@@ -25,7 +25,7 @@ export interface DhtProbe {
 /** Text naming the DHT of these options: the bootstrap list, or the public DHT. */
 export function describeDht (opts: NetOptions): string {
   if (opts.bootstrap && opts.bootstrap.length > 0) return formatBootstrap(opts.bootstrap)
-  const pub = (HyperDHT as unknown as { BOOTSTRAP?: string[] }).BOOTSTRAP ?? []
+  const pub = HyperDHT.BOOTSTRAP
   return `the public DHT (${pub.join(',')})`
 }
 
@@ -45,7 +45,7 @@ export async function probeDht (opts: NetOptions, ms = DHT_PROBE_MS, signal?: Ab
     host: opts.bindHost ?? '127.0.0.1',
     ephemeral: true
   })
-  const count = (): number => (dht as unknown as { toArray (): unknown[] }).toArray().length
+  const count = (): number => dht.toArray().length
   try {
     // ready() also resolves when no bootstrap node answered: what counts is a known node
     dht.ready().catch(safetyCatch)

@@ -21,7 +21,7 @@
 import Hypercore from 'hypercore'
 import ProtomuxRPC from 'protomux-rpc'
 import c from 'compact-encoding'
-import type { Encoding } from 'compact-encoding'
+import type { Encoder } from 'compact-encoding'
 import Hyperdrive from 'hyperdrive'
 import type Corestore from 'corestore'
 import { INIT_METHOD, NODE_PROTOCOL, contractListing, deployCommit, deployPrepared, deployRequest, deployResult, undeployRequest, type CallRequest, type ContractListing, type DeployCommit, type DeployPrepared, type DeployRequest, type DeployResult, type UndeployRequest } from '../../protocol/index.js'
@@ -34,6 +34,7 @@ import type { ContractHost } from './contract-host.js'
 import { DeployPolicy, MAX_DEPLOY_SOURCE_BYTES, type DeployPolicyOptions } from './deploy-policy.js'
 import { RegistryLog, deployRequestHash, type DeployEntry } from './registry-log.js'
 import { checkInitCall } from './init-call.js'
+import { loadedBlobsCore } from '../log/holepunch-internals.js'
 
 /** What the service needs of its node (HostNode implements it). */
 export interface DeployTarget {
@@ -203,7 +204,7 @@ export class DeployService {
     } catch {
       return
     }
-    const decode = <T>(enc: Encoding<T>, raw: Uint8Array, what: string): T => {
+    const decode = <T>(enc: Encoder<T>, raw: Uint8Array, what: string): T => {
       try {
         return c.decode(enc, raw)
       } catch (err) {
@@ -276,9 +277,8 @@ export function namespaceOf (requestHash: Uint8Array): string {
 
 /** Bytes a contract's log and files take (call log, files database and blobs cores). */
 export function storageBytes (host: ContractHost): number {
-  const size = (core: unknown): number => (core as { byteLength?: number } | null | undefined)?.byteLength ?? 0
-  const drive = host.log.drive as unknown as { core?: unknown, blobs?: { core?: unknown } | null } | null
-  return size(host.log.core) + size(drive?.core) + size(drive?.blobs?.core)
+  const drive = host.log.drive
+  return host.log.core.byteLength + (drive ? drive.core.byteLength + (loadedBlobsCore(drive)?.byteLength ?? 0) : 0)
 }
 
 /**

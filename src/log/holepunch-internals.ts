@@ -15,6 +15,12 @@
  *   ({@link driveBatchBee}, {@link interceptBeeBlocks}; log/bee-eager.ts).
  * - `hyperbee/lib/messages.js`, Hyperbee's block codecs, loaded from the
  *   Hyperbee Hyperdrive itself loads ({@link hyperbeeMessages}).
+ * - Hyperdrive `drive.blobs`, the Hyperblobs a drive has loaded so far (the
+ *   public `getBlobs()` is async and loads them; {@link loadedBlobsCore};
+ *   host/deploy-service.ts storage quota, checked in {@link checkDrive}).
+ * - Hypercore replication peers' `remoteContiguousLength` (`core.peers` is
+ *   public, the shape of its peers is not; {@link replicationPeers};
+ *   tui/host-adapter.ts replica count, checked in {@link checkPeers}).
  *
  * Each access is feature-checked: {@link checkCore} and
  * {@link checkDriveBatch} throw VmsError INTERNAL naming the field and the
@@ -33,6 +39,7 @@
 
 import { createRequire } from 'node:module'
 import type Hypercore from 'hypercore'
+import type Hyperdrive from 'hyperdrive'
 import { VmsError } from '../errors.js'
 
 /** The versions whose internals this module was written against. */
@@ -217,4 +224,43 @@ export function checkDriveBatch (batch: object): void {
   const b = beeFields(bee)
   if (!b) throw moved('hyperbee', 'batch._append / batch.toBlocks / batch.blocks', 'hyperdrive')
   if (!('appending' in b)) throw moved('hyperbee', 'batch.appending', 'hyperdrive')
+}
+
+/**
+ * The blobs core of a drive, if the drive has loaded its blobs (Hyperdrive
+ * `drive.blobs.core`; not loaded: before the first file content was read or
+ * written, or when the field moved).
+ * @returns the core (its `byteLength`, bytes, is what is read) or null
+ */
+export function loadedBlobsCore (drive: Hyperdrive): Hypercore | null {
+  const blobs = (drive as unknown as { blobs?: { core?: unknown } | null }).blobs
+  const core = blobs && typeof blobs === 'object' ? blobs.core : null
+  return core && typeof (core as { byteLength?: unknown }).byteLength === 'number' ? core as Hypercore : null
+}
+
+/**
+ * Checks the Hyperdrive `drive.blobs` field on an opened drive.
+ * @throws VmsError INTERNAL naming the field and the installed version when it moved
+ */
+export async function checkDrive (drive: Hyperdrive): Promise<void> {
+  const blobs = await drive.getBlobs()
+  if (loadedBlobsCore(drive) !== blobs.core) throw moved('hyperdrive', 'drive.blobs (the loaded Hyperblobs)')
+}
+
+/** A replication peer of a core, as far as it is read: how long a contiguous copy the remote holds, blocks. */
+export interface ReplicationPeer { remoteContiguousLength: number }
+
+/** The replication peers of `core` whose `remoteContiguousLength` reads as a number (none when the field moved). */
+export function replicationPeers (core: Hypercore): ReplicationPeer[] {
+  const peers: unknown[] = Array.isArray(core.peers) ? core.peers : []
+  return peers.filter((p): p is ReplicationPeer => !!p && typeof (p as { remoteContiguousLength?: unknown }).remoteContiguousLength === 'number')
+}
+
+/**
+ * Checks `remoteContiguousLength` on every replication peer of `core`
+ * (call it while the core replicates with at least one peer).
+ * @throws VmsError INTERNAL naming the field and the installed version when it moved
+ */
+export function checkPeers (core: Hypercore): void {
+  if (core.peers.length === 0 || replicationPeers(core).length !== core.peers.length) throw moved('hypercore', 'core.peers[].remoteContiguousLength')
 }

@@ -60,7 +60,7 @@ export function cachedReads (drive: Hyperdrive): Hyperdrive {
   }
   const get = async (path: string, opts?: { wait?: boolean, timeout?: number }): Promise<Buffer | null> => {
     const e = await entry(path)
-    return e && e.value.blob ? await drive.get(e as unknown as string, opts) : null
+    return e && e.value.blob ? await drive.get(e, opts) : null
   }
   // everything else goes to the checkout itself
   return new Proxy(drive, {

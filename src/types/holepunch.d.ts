@@ -1,31 +1,6 @@
-// Type declarations for the Holepunch modules vms-node uses. They ship no types
+// Type declarations for the Holepunch modules vms-node uses that ship no types
 // of their own; exactly what this project calls is declared here (public API
 // only: the private fields it reads are typed in src/log/holepunch-internals.ts).
-
-declare module 'compact-encoding' {
-  export interface State { start: number, end: number, buffer: Uint8Array | null }
-  export interface Encoding<T> {
-    preencode (state: State, m: T): void
-    encode (state: State, m: T): void
-    decode (state: State): T
-  }
-  const c: {
-    state (start?: number, end?: number, buffer?: Uint8Array | null): State
-    encode<T> (enc: Encoding<T>, m: T): Uint8Array
-    decode<T> (enc: Encoding<T>, buf: Uint8Array): T
-    uint: Encoding<number>,
-    uint8: Encoding<number>,
-    bool: Encoding<boolean>,
-    string: Encoding<string>,
-    buffer: Encoding<Uint8Array | null>,
-    fixed32: Encoding<Uint8Array>,
-    fixed64: Encoding<Uint8Array>,
-    raw: Encoding<Uint8Array>,
-    none: Encoding<null>
-    array<T> (enc: Encoding<T>): Encoding<T[]>
-  }
-  export default c
-}
 
 declare module 'hypercore-id-encoding' {
   const m: {
@@ -168,7 +143,11 @@ declare module 'hyperdht' {
     ephemeral?: boolean
   }
   export default class HyperDHT extends EventEmitter {
+    /** The public DHT's bootstrap nodes, `host:port` (the exported constant of hyperdht/index.js). */
+    static BOOTSTRAP: string[]
     constructor (opts?: DHTOptions)
+    /** The nodes of the routing table (dht-rpc `node.toArray([options])`). */
+    toArray (opts?: { limit?: number }): Array<{ host: string, port: number }>
     ready (): Promise<void>
     destroy (opts?: { force?: boolean }): Promise<void>
   }

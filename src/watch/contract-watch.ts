@@ -20,62 +20,36 @@
  * The parts, each readable alone: judging calls (judge.ts), root polling
  * and the checks of kept roots against the log (root-poll.ts), head pairs
  * (head.ts), the stored progress and resuming from it (progress.ts), the
- * stall timer (stall.ts). This file is the pump that drives them in order,
- * the genesis, faults and verdicts.
+ * stall timer (stall.ts), reading block 0 (genesis-read.ts), making
+ * verdicts and faults (watch-verdict.ts), the options (watch-options.ts).
+ * This file is the pump that drives them in order and the watch's API.
  */
 
 import ReadyResource from 'ready-resource'
 import Signal from 'signal-promise'
 import safetyCatch from 'safety-catch'
-import type Corestore from 'corestore'
 import type { GenesisRecord, RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
-import { ContractLog, decodeBlock } from '../log/contract-log.js'
-import type { SandboxFactory } from '../runtime/types.js'
-import { checkGenesis, type ExpectedContract, type FaultDraft } from './audit.js'
+import { ContractLog } from '../log/contract-log.js'
+import type { FaultDraft } from './audit.js'
+import { readGenesis } from './genesis-read.js'
+import type { ContractWatchOptions } from './watch-options.js'
 import { RootBook, truncationFault, type ForkFault, type RootPeer, type RootSource } from './fork.js'
 import { CallJudge, type WatchStats } from './judge.js'
 import { HeadWatch } from './head.js'
-import { StateFile, type WatchStateStore } from './state.js'
+import { StateFile } from './state.js'
 import { WatchProgress } from './progress.js'
 import { RootPoll } from './root-poll.js'
 import { withStallWarnings } from './stall.js'
-import { blockEvidence, emptyEvidence, type Evidence, type Fault, type FaultCause, type Verdict } from './verdict.js'
-import { hex } from '../bytes.js'
-import { statementToJSON } from '../attest/statement.js'
+import type { Evidence, Fault, FaultCause, Verdict } from './verdict.js'
+import { buildFault, verdictNow } from './watch-verdict.js'
 
 export type { WatchStats } from './judge.js'
 export { replayLimits } from './judge.js'
 
 export type { RootPeer, RootSource } from './fork.js'
-
-/** Options for {@link ContractWatch}. */
-export interface ContractWatchOptions {
-  key: Buffer
-  store: Corestore
-  sandboxFactory: SandboxFactory
-  /** Our runtime fingerprint (in every verdict). */
-  runtime: string
-  /** Folder of the state files, or null to keep state in memory (unless `stateStore`). */
-  stateDir: string | null
-  /** Where the state is kept (wins over `stateDir`; a watcher gives its node's state bee). */
-  stateStore?: WatchStateStore
-  expected?: ExpectedContract
-  /** ms to wait for a block or an answer before giving up (one-shot audits); 0 = wait forever. */
-  timeout?: number
-  /** ms between root statement requests while following (default 1,000). */
-  rootInterval?: number
-  /** ms a host has to answer a root request (default 10,000). */
-  requestTimeout?: number
-  /**
-   * While following (no `timeout`): after this many ms judging one call
-   * without the blocks it needs, and again every as many ms, a `STALLED`
-   * warning says so (default 30,000). A host that logs a call but never
-   * serves its record or its files would otherwise just look idle.
-   */
-  stallMs?: number
-}
+export type { ContractWatchOptions } from './watch-options.js'
 
 /** While judging a backlog, a verdict at least this often (ms). */
 const VERDICT_EVERY_MS = 250
@@ -340,22 +314,12 @@ export class ContractWatch extends ReadyResource {
   }
 
   private async openGenesis (): Promise<void> {
-    const raw = await this.log.core.get(0, this.waitOpts())
-    if (!raw) throw VmsError.BAD_RECORD('block 0 is not available')
+    const { raw, genesis: g, draft: d } = await readGenesis(this.log, this.waitOpts(), this.opts.expected)
     this.genesisRaw = raw
-    let g: GenesisRecord
-    try {
-      const b = decodeBlock(raw, 0)
-      if (b.type !== 'genesis') throw VmsError.BAD_RECORD('block 0 is not a genesis record')
-      g = b.genesis
-    } catch (err) {
-      // the host's bytes: whatever decoding them throws is the host's malformed genesis
-      await this.fail({ kind: 'malformed', message: (err as Error).message, expected: {}, observed: {} }, 0, 'host', [0])
+    if (!g) {
+      await this.fail(d!, 0, 'host', [0])
       return
     }
-    const manifest = this.log.core.manifest
-    const signer = manifest && manifest.signers && manifest.signers.length === 1 ? manifest.signers[0]!.publicKey ?? null : null
-    const d = checkGenesis(g, signer, this.opts.expected)
     this.genesis = g
     this.poll.book = new RootBook(this.key, g.signer, this.progress.statements)
     if (d) {
@@ -398,12 +362,7 @@ export class ContractWatch extends ReadyResource {
   /** Builds the fault, stops judging, saves and emits. */
   private async fail (d: FaultDraft, index: number, cause: FaultCause, blocks: number[], extra: Partial<Evidence> = {}): Promise<void> {
     if (this.fault) return
-    const evidence = emptyEvidence(this.key, this.genesisRaw)
-    evidence.expected = d.expected
-    evidence.observed = d.observed
-    for (const b of blocks) evidence.records.push(await blockEvidence(this.log.core, b))
-    Object.assign(evidence, extra)
-    this.fault = { kind: d.kind, index, cause, message: d.message, evidence }
+    this.fault = await buildFault(this.key, this.log.core, this.genesisRaw, d, index, cause, blocks, extra)
     const v = await this.makeVerdict()
     this.verdict = v
     await this.save().catch((err) => this.warn(err))
@@ -442,31 +401,9 @@ export class ContractWatch extends ReadyResource {
     this.warn(VmsError.FORGED_ROOT(`dropped a peer of ${formatKey(this.key)}: ${reason}`))
   }
 
-  /** The verdict as it stands now. */
+  /** The verdict as it stands now (watch-verdict.ts). */
   async makeVerdict (): Promise<Verdict> {
-    const core = this.log.core
-    const length = this.fault ? Math.min(this.audited, this.fault.index) : this.audited
-    let treeHash: string | null = null
-    if (!this.fault && core.opened && !core.closed && length > 0 && length <= core.length) {
-      treeHash = hex(await core.treeHash(length))
-    }
-    const book = this.poll.book
-    const stmt = book ? book.at(length, core.fork) : null
-    return {
-      contract: formatKey(this.key),
-      verdict: this.fault ? 'fault' : 'ok',
-      length,
-      fork: core.fork,
-      treeHash,
-      filesVersion: this.judge ? this.judge.filesAfter : (this.genesis ? this.genesis.filesVersion : 0),
-      filesHash: this.judge && this.judge.filesHash ? hex(this.judge.filesHash) : null,
-      runtime: this.opts.runtime,
-      hostRuntime: this.genesis ? this.genesis.runtime : null,
-      oracles: this.genesis ? this.genesis.oracles : null,
-      statement: stmt && treeHash && hex(stmt.treeHash) === treeHash ? statementToJSON(stmt) : null,
-      time: Date.now(),
-      fault: this.fault
-    }
+    return await verdictNow({ key: this.key, core: this.log.core, audited: this.audited, fault: this.fault, book: this.poll.book, judge: this.judge, genesis: this.genesis, runtime: this.opts.runtime })
   }
 
   private async emitVerdict (force = false): Promise<void> {
