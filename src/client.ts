@@ -395,7 +395,7 @@ export class VmsClient {
     await this.core.close()
   }
 
-  // --- rehosting (issue 13): reading from replicas while no host is online (client-replicas.ts) ---
+  // --- rehosting: reading from replicas while no host is online (client-replicas.ts) ---
 
   /**
    * Whether a host is online: a peer opened the host RPC channel (not
