@@ -20,6 +20,7 @@
 
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
+import flat from 'flat-tree'
 import type Hypercore from 'hypercore'
 import { headSignable, type HeadStatement, type SignerRecord } from '../../protocol/index.js'
 import { verify } from '../crypto.js'
@@ -95,10 +96,10 @@ export function verifyHead (h: HeadStatement, contract: Uint8Array, signer: Sign
  * @throws when the replica lacks a node (not replicated)
  */
 export async function lastBlockProof (core: Hypercore, length: number): Promise<LastBlockProof> {
-  const roots = await Promise.all(fullRoots(2 * length).map((i) => treeNode(core, i)))
+  const roots = await Promise.all(flat.fullRoots(2 * length).map((i) => treeNode(core, i)))
   const path: NodeJSON[] = []
   const top = roots[roots.length - 1]!.index
-  for (let i = 2 * (length - 1); i !== top; i = parent(i)) path.push(await treeNode(core, sibling(i)))
+  for (let i = 2 * (length - 1); i !== top; i = flat.parent(i)) path.push(await treeNode(core, flat.sibling(i)))
   return { length, roots, path }
 }
 
@@ -109,13 +110,13 @@ export async function lastBlockProof (core: Hypercore, length: number): Promise<
 export function checkLastBlock (block: Uint8Array, proof: LastBlockProof, treeLength: number, treeHash: Uint8Array): boolean {
   try {
     if (!proof || proof.length !== treeLength || treeLength < 1) return false
-    const want = fullRoots(2 * treeLength)
+    const want = flat.fullRoots(2 * treeLength)
     const roots = proof.roots.map(fromJSON)
     if (roots.length !== want.length || roots.some((r, k) => r.index !== want[k])) return false
     let cur = { index: 2 * (treeLength - 1), size: block.byteLength, hash: crypto.data(block) as Buffer }
     for (const p of proof.path.map(fromJSON)) {
-      if (p.index !== sibling(cur.index)) return false
-      cur = { index: parent(cur.index), size: cur.size + p.size, hash: crypto.parent(cur, p) as Buffer }
+      if (p.index !== flat.sibling(cur.index)) return false
+      cur = { index: flat.parent(cur.index), size: cur.size + p.size, hash: crypto.parent(cur, p) as Buffer }
     }
     const last = roots[roots.length - 1]!
     if (last.index !== cur.index || last.size !== cur.size || !b4a.equals(last.hash, cur.hash)) return false
@@ -195,48 +196,7 @@ async function nodeFromBlocks (core: Hypercore, index: number): Promise<{ index:
     if (!block) throw new Error(`block ${index / 2} is not stored`)
     return { index, size: block.byteLength, hash: crypto.data(block) }
   }
-  const half = 2 ** (depth(index) - 1)
+  const half = 2 ** (flat.depth(index) - 1)
   const [a, b] = await Promise.all([nodeFromBlocks(core, index - half), nodeFromBlocks(core, index + half)])
   return { index, size: a.size + b.size, hash: crypto.parent(a, b) }
-}
-
-// flat-tree (mafintosh/flat-tree): a node at depth d and offset o has index (2o + 1) * 2^d - 1
-function depth (index: number): number {
-  let d = 0
-  while ((index + 1) % 2 ** (d + 1) === 0) d++
-  return d
-}
-
-function offset (index: number, d: number): number {
-  return ((index + 1) / 2 ** d - 1) / 2
-}
-
-function at (d: number, o: number): number {
-  return (2 * o + 1) * 2 ** d - 1
-}
-
-function parent (index: number): number {
-  const d = depth(index)
-  return at(d + 1, Math.floor(offset(index, d) / 2))
-}
-
-function sibling (index: number): number {
-  const d = depth(index)
-  const o = offset(index, d)
-  return at(d, o % 2 === 1 ? o - 1 : o + 1)
-}
-
-/** Roots of a tree of `index / 2` leaves (flat-tree `fullRoots`). */
-function fullRoots (index: number): number[] {
-  const out: number[] = []
-  let leaves = index / 2
-  let base = 0
-  while (leaves > 0) {
-    let factor = 1
-    while (factor * 2 <= leaves) factor *= 2
-    out.push(base + factor - 1)
-    base += 2 * factor
-    leaves -= factor
-  }
-  return out
 }

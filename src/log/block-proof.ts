@@ -13,6 +13,7 @@
 
 import crypto from 'hypercore-crypto'
 import b4a from 'b4a'
+import flat from 'flat-tree'
 import type Hypercore from 'hypercore'
 import type { BlockProof, TreeNodeRecord } from '../../protocol/index.js'
 import { BoundedMap } from '../bounded-map.js'
@@ -21,51 +22,7 @@ import { readTreeNodes } from './holepunch-internals.js'
 
 /** Flat-tree full roots of a tree of `length` leaves (flat-tree's `fullRoots(2 * length)`). */
 export function fullRoots (length: number): number[] {
-  const out: number[] = []
-  let rest = length
-  let offset = 0
-  while (rest > 0) {
-    let factor = 1
-    while (factor * 2 <= rest) factor *= 2
-    out.push(offset + factor - 1)
-    offset += 2 * factor
-    rest -= factor
-  }
-  return out
-}
-
-function depth (index: number): number {
-  let d = 0
-  while ((index & 1) === 1) { index = Math.floor(index / 2); d++ }
-  return d
-}
-
-function flatIndex (d: number, offset: number): number {
-  return (1 + 2 * offset) * 2 ** d - 1
-}
-
-function offsetOf (index: number, d: number): number {
-  return ((index + 1) / 2 ** d - 1) / 2
-}
-
-/** Flat-tree sibling of `index`. */
-function sibling (index: number): number {
-  const d = depth(index)
-  const o = offsetOf(index, d)
-  return flatIndex(d, o % 2 === 0 ? o + 1 : o - 1)
-}
-
-/** Flat-tree parent of `index`. */
-function parent (index: number): number {
-  const d = depth(index)
-  return flatIndex(d + 1, Math.floor(offsetOf(index, d) / 2))
-}
-
-/** Leftmost and rightmost leaf indexes (flat) below `index`. */
-function span (index: number): [number, number] {
-  const d = depth(index)
-  const w = 2 ** d - 1
-  return [index - w, index + w]
+  return flat.fullRoots(2 * length)
 }
 
 /**
@@ -118,10 +75,10 @@ export class BlockProver {
     }
     const rootIndexes = fullRoots(length)
     const leaf = 2 * index
-    const top = rootIndexes.find((r) => { const [a, b] = span(r); return a <= leaf && leaf <= b })
+    const top = rootIndexes.find((r) => { const [a, b] = flat.spans(r); return a <= leaf && leaf <= b })
     if (top === undefined) throw VmsError.INTERNAL(`no root of length ${length} spans block ${index}`)
     const uncleIndexes: number[] = []
-    for (let i = leaf; i !== top; i = parent(i)) uncleIndexes.push(sibling(i))
+    for (let i = leaf; i !== top; i = flat.parent(i)) uncleIndexes.push(flat.sibling(i))
     const wanted = [...uncleIndexes, ...rootIndexes]
     const [got, block] = await Promise.all([this.read(wanted), core.get(index, { wait: false })])
     if (!block) throw VmsError.INTERNAL(`block ${index} is not stored`)
@@ -167,9 +124,9 @@ export function verifyBlockProof (proof: BlockProof, length: number, treeHash: U
     if (proof.roots.length !== expected.length || proof.roots.some((r, k) => r.index !== expected[k])) return false
     let node = { index: 2 * proof.index, size: proof.block.byteLength, hash: crypto.data(proof.block) as Uint8Array }
     for (const u of proof.uncles) {
-      if (u.index !== sibling(node.index)) return false
+      if (u.index !== flat.sibling(node.index)) return false
       const [l, r] = u.index < node.index ? [u, node] : [node, u]
-      node = { index: parent(node.index), size: l.size + r.size, hash: crypto.parent(l, r) as Uint8Array }
+      node = { index: flat.parent(node.index), size: l.size + r.size, hash: crypto.parent(l, r) as Uint8Array }
     }
     const root = proof.roots.find((r) => r.index === node.index)
     if (!root || root.size !== node.size || !b4a.equals(root.hash, node.hash)) return false

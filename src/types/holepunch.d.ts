@@ -248,3 +248,17 @@ declare module 'safety-catch' {
   /** Rethrows programmer errors (TypeError, ReferenceError, RangeError, assertion...); ignores the rest. */
   export default function safetyCatch (err: unknown): void
 }
+
+declare module 'flat-tree' {
+  /** Flat-tree indexing (mafintosh/flat-tree): a node at depth d and offset o has index (2o + 1) * 2^d - 1. */
+  const flat: {
+    /** Full roots of a tree whose leaves are the even indexes below `index`. */
+    fullRoots (index: number): number[]
+    depth (index: number): number
+    parent (index: number): number
+    sibling (index: number): number
+    /** Leftmost and rightmost leaf indexes below `index`. */
+    spans (index: number): [number, number]
+  }
+  export default flat
+}
