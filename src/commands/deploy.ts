@@ -4,13 +4,11 @@
  * deployer's side (deploy-client.ts).
  */
 
-import fs from 'node:fs'
-import path from 'node:path'
-import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { NodeClient, type NodeClientOptions } from '../deploy-client.js'
 import type { Limits } from '../runtime/types.js'
 import type { Output } from './output.js'
+import { readContract } from './host-start.js'
 
 /** Options for {@link runDeploy}. */
 export interface DeployCommandOptions extends NodeClientOptions {
@@ -28,13 +26,7 @@ export interface DeployCommandOptions extends NodeClientOptions {
  *   (DEPLOY_REFUSED, DEPLOY_QUOTA, DEPLOY_RATE, LIMITS_TOO_HIGH, CONTRACT_LOAD, CONTRACT_INIT)
  */
 export async function runDeploy (file: string, opts: DeployCommandOptions, out: Output): Promise<{ contract: string, files: string }> {
-  let source: string
-  try {
-    source = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    throw VmsError.BAD_ARGUMENT(`cannot read contract ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
-  const name = opts.name ?? path.basename(file).replace(/\.[cm]?js$/, '').replace(/[^\w.-]/g, '_')
+  const { source, name } = readContract(file, opts.name)
   const node = await NodeClient.connect(opts.to, opts)
   try {
     const d = await node.deploy(source, { name, limits: opts.limits, oracles: opts.oracles })

@@ -4,7 +4,6 @@
  * others deploy onto it (public hosting). Prints the node key deployers use.
  */
 
-import fs from 'node:fs'
 import path from 'node:path'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
@@ -14,10 +13,10 @@ import type { CallRecord } from '../../protocol/index.js'
 import { runtimeFingerprint } from '../runtime/sandbox.js'
 import { formatBootstrap, type NetOptions } from '../net/swarm.js'
 import type { Output } from './output.js'
-import { BOOTSTRAP_HINT, DHT_PROBE_MS, probeDht } from './dht-check.js'
-import { checkStorage, removeNewStorage, storageError } from './storage.js'
+import { checkStorage } from './storage.js'
 import type { Limits } from '../runtime/types.js'
 import type { DeployPolicyOptions } from '../host/deploy-policy.js'
+import { failedStart, readContract, startProbe } from './host-start.js'
 
 /** Options for {@link runHostNode}: those of `host`, and the deploy policy. */
 export interface HostNodeCommandOptions extends NetOptions {
@@ -57,38 +56,22 @@ export function summary (node: HostNode, host: ContractHost): HostedSummary {
  */
 export async function runHostNode (files: string[], opts: HostNodeCommandOptions, out: Output): Promise<{ node: HostNode }> {
   if (files.length === 0 && !opts.acceptDeploys) throw VmsError.BAD_ARGUMENT('give a contract file, or --accept-deploys to host contracts others deploy')
-  const sources = files.map((file) => {
-    try {
-      return { file, source: fs.readFileSync(file, 'utf8'), name: path.basename(file).replace(/\.[cm]?js$/, '').replace(/[^\w.-]/g, '_') }
-    } catch (err) {
-      throw VmsError.BAD_ARGUMENT(`cannot read contract ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-    }
-  })
+  const sources = files.map((file) => readContract(file))
   const names = new Set<string>()
   for (const s of sources) {
     if (names.has(s.name)) throw VmsError.BAD_ARGUMENT(`two contracts named "${s.name}": rename one file`)
     names.add(s.name)
   }
   const existed = checkStorage(opts.storage)
-  const stopProbe = new AbortController()
-  const probe = probeDht(opts, DHT_PROBE_MS, stopProbe.signal).then((p) => {
-    if (!p.ok && !stopProbe.signal.aborted) out.note(`warning: no DHT node answered within ${DHT_PROBE_MS} ms at ${p.dht}; deployers and callers will not find this node: ${BOOTSTRAP_HINT}`)
-    return p
-  })
+  const probe = startProbe(opts, out, 'deployers and callers will not find this node')
   const node = new HostNode({ ...opts, runtime: runtimeFingerprint(), deploys: { ...opts.policy, acceptDeploys: !!opts.acceptDeploys } })
   try {
     await node.ready()
     for (const s of sources) await node.deploy(s.source, { name: s.name, limits: opts.limits, oracles: opts.oracles })
   } catch (err) {
-    stopProbe.abort()
-    await node.close().catch(() => {})
-    await probe
-    const e = storageError(err, opts.storage)
-    const code = (e as VmsError).code
-    if (code === 'CONTRACT_LOAD' || code === 'CONTRACT_INIT') removeNewStorage(opts.storage, existed)
-    throw e
+    return await failedStart(err, { probe, node, storage: opts.storage, existed })
   }
-  const dht = await probe
+  const dht = await probe.probe
   if (dht.ok) await node.listening
   const nodeKey = formatKey(node.swarm!.keyPair.publicKey)
   const contracts = [...node.contracts.values()].map((h) => summary(node, h))

@@ -3,9 +3,7 @@
  * on the swarm until stopped.
  */
 
-import fs from 'node:fs'
 import path from 'node:path'
-import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import { HostNode } from '../host/host-node.js'
 import type { ContractHost } from '../host/contract-host.js'
@@ -15,10 +13,9 @@ import { sharedSandboxProcesses, type ChildExit } from '../runtime/sandbox-proce
 import type { Limits } from '../runtime/types.js'
 import { formatBootstrap, type NetOptions } from '../net/swarm.js'
 import type { Output } from './output.js'
-import { BOOTSTRAP_HINT, DHT_PROBE_MS, probeDht } from './dht-check.js'
-import { checkStorage, removeNewStorage, storageError } from './storage.js'
-import safetyCatch from 'safety-catch'
+import { checkStorage } from './storage.js'
 import { summary } from './host-public.js'
+import { failedStart, readContract, startProbe } from './host-start.js'
 
 /** Options for {@link runHost}. */
 export interface HostOptions extends NetOptions {
@@ -44,36 +41,18 @@ export interface RunningHost {
  *   CONTRACT_INIT (init threw: nothing deployed), CONTRACT_MISMATCH, STORAGE_IN_USE
  */
 export async function runHost (file: string, opts: HostOptions, out: Output): Promise<RunningHost> {
-  let source: string
-  try {
-    source = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    throw VmsError.BAD_ARGUMENT(`cannot read contract ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
-  const name = opts.name ?? path.basename(file).replace(/\.[cm]?js$/, '').replace(/[^\w.-]/g, '_')
+  const { source, name } = readContract(file, opts.name)
   const existed = checkStorage(opts.storage)
   // says early (within DHT_PROBE_MS) when no DHT node answers, while the deploy goes on
-  const stopProbe = new AbortController()
-  const probe = probeDht(opts, DHT_PROBE_MS, stopProbe.signal).then((p) => {
-    if (!p.ok && !stopProbe.signal.aborted) out.note(`warning: no DHT node answered within ${DHT_PROBE_MS} ms at ${p.dht}; callers will not find this host: ${BOOTSTRAP_HINT}`)
-    return p
-  })
+  const probe = startProbe(opts, out, 'callers will not find this host')
   const node = new HostNode({ ...opts, runtime: runtimeFingerprint() })
   let contract: ContractHost
   try {
     contract = await node.deploy(source, { name, limits: opts.limits, oracles: opts.oracles })
   } catch (err) {
-    stopProbe.abort() // one line for a failed start: its error, no DHT warning
-    await node.close().catch(safetyCatch)
-    await probe
-    const e = storageError(err, opts.storage)
-    // a start that failed leaves nothing behind in a folder it created: only after the contract
-    // failed to load or init, when this process held the folder's lock (never one another process holds)
-    const code = (e as VmsError).code
-    if (code === 'CONTRACT_LOAD' || code === 'CONTRACT_INIT') removeNewStorage(opts.storage, existed)
-    throw e
+    return await failedStart(err, { probe, node, storage: opts.storage, existed })
   }
-  const dht = await probe
+  const dht = await probe.probe
   const info = contract.info()
   const ready = {
     event: 'ready',
