@@ -14,8 +14,7 @@ import { openReplica, serveReplicas } from '../src/net/replica.js'
 import { createSwarm } from '../src/net/swarm.js'
 import { Watcher } from '../src/watch/watcher.js'
 import { bootstrapArg, cliRun, connectClient, example, hostNode, identity, testnet, tmpdir, until } from './helpers.js'
-import { HostNode } from '../src/host/host-node.js'
-import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import type { HostNode } from '../src/host/host-node.js'
 import type { T } from './helpers.js'
 
 test('a serving watcher never looks like a host: a client connected to it and to the host keeps only the host as a peer, and its calls run', async (t) => {
@@ -99,12 +98,7 @@ test('a replica replaying an older genuine root does not hold readers back: the 
 test('the host returns with the same history: nothing changes, the watcher that served meanwhile keeps judging ok and clients call the host again', async (t) => {
   const net = await testnet(t)
   const storage = tmpdir(t)
-  const open = async (): Promise<HostNode> => {
-    const n = new HostNode({ storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap })
-    t.teardown(() => n.close())
-    await n.ready()
-    return n
-  }
+  const open = async (): Promise<HostNode> => await hostNode(t, net, storage)
   const node = await open()
   const host = await node.deploy(example('persistent-counter-fixed.js'), { name: 'pc' })
   const watcher = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 100, lookup: { minMs: 200, maxMs: 1000 } })

@@ -9,12 +9,11 @@ import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import { VmsClient } from '../src/client.js'
-import { HostNode } from '../src/host/host-node.js'
-import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import type { HostNode } from '../src/host/host-node.js'
 import { formatKey } from '../src/keys.js'
 import { parseKey } from '../src/keys.js'
 import { createSwarm } from '../src/net/swarm.js'
-import { bootstrapArg, cli, cliRun, example, examplePath, identity, rewriteHistory, testnet, tmpdir, until } from './helpers.js'
+import { bootstrapArg, cli, cliRun, example, examplePath, hostNode, identity, rewriteHistory, testnet, tmpdir, until } from './helpers.js'
 import { line } from './fault-helpers.js'
 import type { CliProcess, T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
@@ -129,12 +128,7 @@ test('seed: fed by a watcher after the host stopped, keeps the contract readable
 test('host returns with a rewritten log: the watcher that served meanwhile reports the fork, and a fresh verify learns it from the rehosted copy', async (t) => {
   const net = await testnet(t)
   const storage = tmpdir(t)
-  const open = async (): Promise<HostNode> => {
-    const n = new HostNode({ storage, sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap })
-    t.teardown(() => n.close())
-    await n.ready()
-    return n
-  }
+  const open = async (): Promise<HostNode> => await hostNode(t, net, storage)
   const node = await open()
   const host = await node.deploy(example('persistent-counter-fixed.js'), { name: 'pc' })
   const key = formatKey(host.key)
