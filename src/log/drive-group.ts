@@ -356,7 +356,9 @@ export class DriveGroup {
       this.blobBase = base.length
       this.blobBaseBytes = base.byteLength
     } else {
-      this.blobs = await this.drive.getBlobs()
+      const blobs = await this.drive.getBlobs()
+      if (blobs === null) throw VmsError.CLOSED('files drive closed before its blobs opened')
+      this.blobs = blobs
       this.blobBase = this.blobs.core.length
       this.blobBaseBytes = this.blobs.core.byteLength
     }

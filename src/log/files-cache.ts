@@ -113,6 +113,7 @@ export class FilesCache {
     const hit = this.blobs.get(key)
     if (hit) return hit
     const blobs = this.blobSource ?? await this.drive.getBlobs()
+    if (blobs === null) return null // an empty replica: no blob is held yet
     const data = await blobs.get(id)
     if (data && data.byteLength <= this.limits.blobMax) {
       this.blobs.set(key, data)

@@ -244,6 +244,7 @@ export function loadedBlobsCore (drive: Hyperdrive): Hypercore | null {
  */
 export async function checkDrive (drive: Hyperdrive): Promise<void> {
   const blobs = await drive.getBlobs()
+  if (blobs === null) return // no blobs core yet (an empty replica): nothing loaded to compare
   if (loadedBlobsCore(drive) !== blobs.core) throw moved('hyperdrive', 'drive.blobs (the loaded Hyperblobs)')
 }
 

@@ -129,7 +129,8 @@ declare module 'hyperdrive' {
     truncate (version: number): Promise<void>
     update (opts?: { wait?: boolean }): Promise<boolean>
     findingPeers (): () => void
-    getBlobs (): Promise<Hyperblobs>
+    /** null while the drive has no blobs core yet (an empty replica) or after close. */
+    getBlobs (): Promise<Hyperblobs | null>
   }
 }
 

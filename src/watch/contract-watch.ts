@@ -339,7 +339,7 @@ export class ContractWatch extends ReadyResource {
     this.downloads.push(drive.core.download({ start: 0, end: -1 }))
     drive.core.on('append', () => this.heads.maybe())
     drive.getBlobs().then((blobs) => {
-      if (!this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
+      if (blobs !== null && !this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
     }, safetyCatch) // no blobs core yet: its blocks are fetched on demand
   }
 

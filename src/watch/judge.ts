@@ -116,7 +116,7 @@ export class CallJudge {
     // small blocks: ask peers for many at a time, as Hyperbee does for its own core
     widenRequests(opts.log.core)
     widenRequests(opts.drive.core)
-    opts.drive.getBlobs().then((b) => widenRequests(b.core), safetyCatch)
+    opts.drive.getBlobs().then((b) => { if (b !== null) widenRequests(b.core) }, safetyCatch)
   }
 
   /**
