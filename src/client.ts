@@ -10,8 +10,10 @@
  * signed by the signer of the manifest that hashes to the contract key, and
  * a Merkle proof of the genesis / the call's record under it; a reply that
  * does not verify is FORGED_REPLY, its peer is banned and the next peer is
- * asked (net/peers.ts). State is read at the files version the verified log
- * covers (`openFiles()`, `read()`), never at the drive's raw head.
+ * asked (net/peers.ts). What is proven of the log (signer, genesis, info,
+ * roots) is kept in client-proven-log.ts. State is read at the files version
+ * the verified log covers (`openFiles()`, `read()`, client-files.ts), never
+ * at the drive's raw head.
  *
  * ```js
  * const client = await VmsClient.connect(key, { bootstrap: [{ host: '127.0.0.1', port: 49737 }] })
@@ -24,7 +26,7 @@ import type Corestore from 'corestore'
 import type Hyperdrive from 'hyperdrive'
 import type Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
-import type { CallRequest, ContractInfo, GenesisRecord, RootStatement, SignerRecord } from '../protocol/index.js'
+import type { CallRequest, ContractInfo, RootStatement } from '../protocol/index.js'
 import { NonceClock, signCall } from './caller.js'
 import { discoveryKey, keyPair } from './crypto.js'
 import { VmsError } from './errors.js'
@@ -36,12 +38,13 @@ import { keepLooking } from './net/lookup.js'
 import type { AttestationGossip as Gossip } from './attest/gossip.js'
 import type { AttestationStore } from './attest/store.js'
 import { VmsNode } from './node/node.js'
-import { assertNoFault, coveringWatchers, waitForQuorum, type Coverage } from './attest/quorum.js'
+import { assertNoFault, coveringWatchers, waitForQuorum } from './attest/quorum.js'
 import { reportSplitViews } from './watch/attester.js'
 import { checkReceipt, type ReceiptCheck } from './attest/receipt.js'
-import { checkRoot, verifyInfo, type VerifiedCall } from './attest/reply.js'
+import type { VerifiedCall } from './attest/reply.js'
 import { sendCall } from './client-call.js'
 import { CoveredFiles } from './client-files.js'
+import { ProvenLog } from './client-proven-log.js'
 import { VERSION } from './version.js'
 import type { SandboxFactory } from './runtime/types.js'
 import type { ContractWatch } from './watch/contract-watch.js'
@@ -49,7 +52,7 @@ import type { Verdict } from './watch/verdict.js'
 import type { Watcher } from './watch/watcher.js'
 
 import { withMethods, type ClientOptions, type ContractMethod, type ProvenRead, type Receipt } from './client-options.js'
-import { ReplicaSet, hostOrOffline, newestRoot, replicaInfo, rootTime, waitHost, type Freshness, type Presence } from './client-replicas.js'
+import { ReplicaSet, hostOrOffline, type Freshness, type Presence } from './client-replicas.js'
 import { deployTo, undeployFrom, type Deployed, type DeployOptions as NodeDeployOptions, type NodeClientOptions } from './deploy-client.js'
 
 export type { ClientOptions, ContractMethod, ProvenRead, Receipt } from './client-options.js'
@@ -62,14 +65,6 @@ export class VmsClient {
   readonly key: Buffer
   /** The node the client is a service of (store, swarm, identity, gossip, connections). */
   readonly node: VmsNode
-  /**
-   * The contract's info from the verified log: files key, name, runtime,
-   * oracles and limits from the proven genesis, length and fork from the
-   * latest verified root. `methods` is the host's own list, unproven (the
-   * genesis holds the source, not the names): only a hint for the method
-   * proxy; a call to a method that does not exist is rejected by the host.
-   */
-  info!: ContractInfo
   /** Receipt of the last call that ran (verified). */
   lastReceipt: Receipt | null = null
   /** The replicated call log. */
@@ -86,12 +81,8 @@ export class VmsClient {
   private stopSplitViews: () => void = () => {}
   private readonly quorumTimeout: number
   private readonly faultQuorum: number
-  /** The log's signer, proven against the contract key by the first verified reply. */
-  private signer: SignerRecord | null = null
-  /** Block 0 of the log, as proven by `info`. */
-  private genesisBlock: Uint8Array | null = null
-  /** The genesis record, as proven by `info`. */
-  private genesis: GenesisRecord | null = null
+  /** The signer, genesis, info and roots proven so far (client-proven-log.ts). */
+  private readonly proof: ProvenLog
   private watcher: Watcher | null = null
   private stopLooking: () => void = () => {}
   /** The background audit (with `audit: true`): emits `verdict` and `fault` (a Verdict). */
@@ -120,6 +111,7 @@ export class VmsClient {
     this.quorum = opts.quorum ?? 0
     this.faultQuorum = opts.faultQuorum ?? 1
     this.quorumTimeout = opts.quorumTimeout ?? 30_000
+    this.proof = new ProvenLog({ key, core: this.core, peers: this.peers, presence: this.presence(), attestations: this.attestations, timeout: this.timeout })
     this.files = new CoveredFiles({
       store: this.store.session(), // its drive closes the store it gets: a session, not the node's
       core: this.core,
@@ -130,7 +122,7 @@ export class VmsClient {
       faultQuorum: this.faultQuorum,
       filesKey: () => this.info.files,
       root: async (length) => await this.root(length),
-      coverage: (root) => this.coverage(root),
+      coverage: (root) => this.proof.coverage(root),
       receipt: () => this.lastReceipt?.root ?? null
     })
   }
@@ -174,13 +166,13 @@ export class VmsClient {
       // until a proven peer is connected and someone serves the log itself (a peer replaying signed
       // statements serves no blocks), look again in seconds, not at the swarm's 10-minute refresh
       client.stopLooking = keepLooking(discovery, () => client.peers.list.some((p) => p.proven > 0) && client.core.peers.length > 0, opts.lookup)
-      await client.firstInfo()
+      await client.proof.first() // from a host when one is online, else from the replicas
       if (opts.audit) await client.startAudit(opts.sandboxFactory)
     } catch (err) {
       await client.close()
       throw err
     }
-    return client.proxy()
+    return withMethods(client)
   }
 
   get store (): Corestore { return this.node.store }
@@ -202,6 +194,17 @@ export class VmsClient {
     this.auditor = await this.watcher.watch(this.key, { rootSource: async () => await this.root() })
   }
 
+  /**
+   * The contract's info from the verified log: files key, name, runtime,
+   * oracles and limits from the proven genesis, length and fork from the
+   * latest verified root. `methods` is the host's own list, unproven (the
+   * genesis holds the source, not the names): only a hint for the method
+   * proxy; a call to a method that does not exist is rejected by the host.
+   */
+  get info (): ContractInfo {
+    return this.proof.info
+  }
+
   /** Method names of the contract (the host's unproven list: see {@link VmsClient.info}). */
   get methods (): string[] {
     return this.info.methods
@@ -212,13 +215,7 @@ export class VmsClient {
    * @throws VmsError as {@link VmsClient.connect}
    */
   async refreshInfo (): Promise<ContractInfo> {
-    const v = await this.peers.ask(this.timeout, async (peer) => verifyInfo(this.key, await peer.rpc.info(this.timeout)))
-    this.signer = v.signer
-    this.genesisBlock = v.block
-    this.genesis = v.genesis
-    this.noteRoot(v.root)
-    this.info = v.info
-    return v.info
+    return await this.proof.refresh()
   }
 
   /**
@@ -229,15 +226,7 @@ export class VmsClient {
    * @throws VmsError CONTRACT_LOAD when the source does not load
    */
   async provenMethods (sandboxFactory?: SandboxFactory): Promise<string[]> {
-    if (!this.genesis) await this.refreshInfo()
-    const g = this.genesis as GenesisRecord
-    const factory = sandboxFactory ?? (await import('./runtime/sandbox-process.js')).createProcessSandbox
-    const sandbox = await factory(g.source, { limits: g.limits, filename: g.name + '.js' })
-    try {
-      return [...sandbox.methods]
-    } finally {
-      await sandbox.close()
-    }
+    return await this.proof.methods(sandboxFactory)
   }
 
   /**
@@ -250,21 +239,7 @@ export class VmsClient {
    * @throws VmsError FORGED_REPLY when every peer that answered forged it, NOT_FOUND, REQUEST_TIMEOUT
    */
   async root (length = 0): Promise<RootStatement> {
-    const signer = await this.proveSigner()
-    const ask = async (peer: Peer): Promise<RootStatement> => {
-      const s = await peer.rpc.root(this.timeout, length)
-      checkRoot(this.key, s, signer)
-      if (length > 0 && s.length !== length) throw VmsError.FORGED_REPLY(`the peer gave a root of length ${s.length}, not ${length}`)
-      this.noteRoot(s)
-      return s
-    }
-    if (length === 0) {
-      const all = await this.peers.askAll(ask)
-      if (all.length > 0) return all.reduce((a, b) => b.length > a.length ? b : a)
-      const kept = await this.replicaRoot(signer) // no host online: the newest root a replica kept
-      if (kept) return kept
-    }
-    return await this.peers.ask(this.timeout, ask)
+    return await this.proof.root(length)
   }
 
   /**
@@ -286,14 +261,14 @@ export class VmsClient {
     assertNoFault(this.attestations, this.key, this.faultQuorum)
     const sign = (): CallRequest => signCall(this.identity, this.key, this.nonces.next(), method, argsJson)
     const req = sign()
-    await this.hostOrOffline()
+    await hostOrOffline(this.presence(), this.key, this.proof.length) // HOST_OFFLINE when only replicas are online (after a short grace)
     const { peer, verified } = await sendCall({
       peers: this.peers,
       core: this.core,
       key: this.key,
       timeout: this.timeout,
       root: async () => await this.root(),
-      signer: async () => await this.proveSigner()
+      signer: async () => await this.proof.provenSigner()
     }, req, sign)
     return await this.settle(peer, verified)
   }
@@ -304,11 +279,11 @@ export class VmsClient {
       this.peers.prove(peer)
       peer.served = true
     }
-    this.signer = verified.signer
+    this.proof.signer = verified.signer
     const { outcome, index, root } = verified.response
     this.lastReceipt = { index, root }
-    this.noteRoot(root)
-    if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, this.coverage(root), this.quorum, this.quorumTimeout, this.faultQuorum)
+    this.proof.note(root)
+    if (this.quorum > 0) await waitForQuorum(this.attestations, this.key, this.proof.coverage(root), this.quorum, this.quorumTimeout, this.faultQuorum)
     if (!outcome.ok) throw VmsError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'INTERNAL: failed without an error' })
     return outcome.result === null ? undefined : JSON.parse(outcome.result)
   }
@@ -336,8 +311,8 @@ export class VmsClient {
       core: this.core,
       store: this.attestations,
       timeout: this.timeout,
-      signer: this.signer ?? undefined,
-      genesis: this.genesisBlock ?? undefined,
+      signer: this.proof.signer ?? undefined,
+      genesis: this.proof.genesisBlock ?? undefined,
       root: async (length) => await this.root(length)
     }, receipt)
   }
@@ -368,13 +343,8 @@ export class VmsClient {
   async read (path: string): Promise<ProvenRead> {
     const c = await this.files.covered()
     const value = await c.drive.get(path, { timeout: this.timeout })
-    const attestations = this.signer ? await coveringWatchers(this.attestations, this.coverage(c.root)) : []
+    const attestations = this.proof.signer ? await coveringWatchers(this.attestations, this.proof.coverage(c.root)) : []
     return { value, filesVersion: c.version, length: c.root.length, attestations }
-  }
-
-  private coverage (root: RootStatement): Coverage {
-    if (!this.signer) throw VmsError.INTERNAL('no proven signer')
-    return { root, signer: this.signer, core: this.core, timeout: this.timeout }
   }
 
   /** Leaves the swarm and closes storage (removing a temporary folder). */
@@ -412,60 +382,11 @@ export class VmsClient {
    * does not arrive within 2 s), with how many replicas serve. Never throws.
    */
   async freshness (): Promise<Freshness> {
-    let root: RootStatement | null = null
-    try {
-      root = await this.root()
-    } catch {}
-    const length = root ? root.length : (this.info ? this.info.length : 0)
-    const time = root ? await rootTime(this.core, root, Math.min(this.timeout, 2000)) : null
-    return { hostOnline: this.hostOnline, replicas: this.replicas.size, length, time }
-  }
-
-  /** The newest verified root the replicas keep (null: none), noted like every root. */
-  private async replicaRoot (signer: SignerRecord): Promise<RootStatement | null> {
-    const best = newestRoot(await this.replicas.roots(signer, this.timeout))
-    if (best) this.noteRoot(best)
-    return best
-  }
-
-  /** The first info: from a host when one is online, else from the replicas. */
-  private async firstInfo (): Promise<void> {
-    if (await waitHost(this.presence(), this.timeout) || this.replicas.size === 0) {
-      await this.refreshInfo()
-      return
-    }
-    const v = await replicaInfo(this.key, this.core, this.replicas, this.timeout)
-    this.signer = v.signer
-    this.genesisBlock = v.block
-    this.genesis = v.genesis
-    this.info = v.info
-    this.noteRoot(v.root)
-  }
-
-  /** @throws VmsError HOST_OFFLINE when only replicas are online (after a short grace for a host) */
-  private async hostOrOffline (): Promise<void> {
-    await hostOrOffline(this.presence(), this.key, this.info ? this.info.length : 0)
+    return await this.proof.freshness()
   }
 
   /** Who is online, for the rehosting helpers (client-replicas.ts). */
   private presence (): Presence {
     return { hostOnline: () => this.hostOnline, replicas: this.replicas, closed: () => this.closed }
-  }
-
-  /** A verified root: kept for split-view checks, and the info's length follows the longest. */
-  private noteRoot (root: RootStatement): void {
-    if (this.signer) this.attestations.addStatement(root, this.signer)
-    if (this.info && root.length > this.info.length) this.info = { ...this.info, length: root.length, fork: root.fork }
-  }
-
-  /** The proven signer, asking for the info first when none is known. */
-  private async proveSigner (): Promise<SignerRecord> {
-    if (!this.signer) await this.refreshInfo()
-    if (!this.signer) throw VmsError.INTERNAL('no proven signer')
-    return this.signer
-  }
-
-  private proxy (): ConnectedClient {
-    return withMethods(this)
   }
 }
