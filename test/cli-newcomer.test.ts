@@ -219,3 +219,23 @@ test('watch without --storage signs with the same default identity on every run,
   t.is(typeof ids[0], 'string')
   t.is(ids[0], ids[1], 'one watcher key across runs')
 })
+
+test('a syntax error is reported at its place in the contract file: columns on line 1 are the file\'s, an unclosed brace is the end of the file', async (t) => {
+  const net = await testnet(t)
+  const dir = tmpdir(t)
+  const host = async (name: string, source: string): Promise<string> => {
+    const file = path.join(dir, name)
+    fs.writeFileSync(file, source)
+    const r = await cliRun(['host', file, '--storage', path.join(dir, name + '-storage'), '--bootstrap', bootstrapArg(net), '--no-tui'])
+    t.is(r.code, 1)
+    return r.stderr.trim()
+  }
+  const one = await host('one.js', 'exports.hello = async () => { return 1 +* 2 }\n')
+  t.ok(one.includes("SyntaxError: Unexpected token '*' [one.js:1:41]"), one)
+  const third = await host('third.js', '\nexports.x = 1\nexports.hello = async () => { return 1 +* 2 }\n')
+  t.ok(third.includes("SyntaxError: Unexpected token '*' [third.js:3:41]"), third)
+  const open = await host('open.js', 'exports.hello = async () => {\n  return 1\n')
+  t.ok(open.includes('SyntaxError: Unexpected end of input [open.js:3:1]'), open)
+  const openOneLine = await host('open1.js', 'exports.hello = async () => { return 1')
+  t.ok(openOneLine.includes('SyntaxError: Unexpected end of input [open1.js:1:39]'), openOneLine)
+})

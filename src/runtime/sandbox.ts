@@ -19,6 +19,7 @@ import { checkJsonDepth } from '../json-depth.js'
 import { cutMessage } from './message-cut.js'
 import { BOOTSTRAP_FILENAME, BOOTSTRAP_SOURCE, WRAPPER_HEAD, WRAPPER_TAIL } from './bootstrap.js'
 import { FilesApi, type FilesReply } from './files-api.js'
+import { placeInSource } from './source-place.js'
 import { CallFiles } from './overlay.js'
 import type { CallContext, CallOutcome, LimitHit, Limits, Sandbox, SandboxFactory, SandboxOptions } from './types.js'
 
@@ -256,7 +257,7 @@ async function loadContract (isolate: ivm.Isolate, context: ivm.Context, load: i
     script = await isolate.compileScript(WRAPPER_HEAD + source + WRAPPER_TAIL, { filename })
   } catch (err) {
     const name = err instanceof Error ? err.name : 'Error'
-    throw VmsError.CONTRACT_LOAD(`${name}: ${messageOf(err)}`)
+    throw VmsError.CONTRACT_LOAD(`${name}: ${placeInSource(messageOf(err), source, filename)}`)
   }
   let timedOut = false
   const timer = setTimeout(() => {
