@@ -10,7 +10,7 @@ import dgram from 'node:dgram'
 import { randomBytes } from 'node:crypto'
 import { formatKey } from '../src/keys.js'
 import { spawn } from 'node:child_process'
-import { CLI, bootstrapArg, cli, cliRun, examplePath, testnet, tmpdir } from './helpers.js'
+import { CLI, bootstrapArg, cli, cliRun, examplePath, testnet, tmpdir, until } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 
@@ -218,6 +218,36 @@ test('watch without --storage signs with the same default identity on every run,
   }
   t.is(typeof ids[0], 'string')
   t.is(ids[0], ids[1], 'one watcher key across runs')
+})
+
+test('verify --source of another contract: says so, shows the source the log runs as text (no hex dump, control characters escaped), does not blame the host', async (t) => {
+  const net = await testnet(t)
+  const dir = tmpdir(t)
+  const file = path.join(dir, 'shown.js')
+  // a host's source is untrusted text: escapes that clear the screen, retitle the terminal or reverse the text must not reach it
+  fs.writeFileSync(file, "exports.hi = async () => 'hi' // \u001b[2J\u001b]0;owned\u0007 \u202e\nexports.bye = async () => 'bye'\n")
+  const host = cli(t, ['host', file, '--storage', path.join(dir, 'host'), '--bootstrap', bootstrapArg(net), '--json', '--no-tui'])
+  const key = (await host.event('ready')).contract as string
+  const other = path.join(dir, 'other.js')
+  fs.writeFileSync(other, "exports.hi = async () => 'hi'\nexports.bye = async () => 'goodbye'\n")
+  const r = await cliRun(['verify', key, '--source', other, '--bootstrap', bootstrapArg(net)])
+  t.is(r.code, 1, 'exit code unchanged: the log does not run the expected contract')
+  t.ok(r.stdout.includes("exports.bye = async () => 'bye'"), `the source the log runs, as text: ${r.stdout}`)
+  t.ok(r.stdout.includes('other.js') && /line 1\b/.test(r.stdout), 'names the --source file and the first line that differs')
+  t.absent(/[0-9a-f]{80}/.test(r.stdout), 'no hex dump')
+  t.absent(r.stdout.includes('(host)'), 'the host is not blamed')
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  t.absent(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(r.stdout), 'no control or bidi characters of the source reach the terminal')
+  t.ok(r.stdout.trim().split('\n').length < 15, `a few lines, not ~70 (${r.stdout.trim().split('\n').length})`)
+  const byHash = await cliRun(['verify', key, '--source-hash', '00'.repeat(32), '--bootstrap', bootstrapArg(net)])
+  t.is(byHash.code, 1)
+  t.ok(byHash.stdout.includes("exports.bye = async () => 'bye'") && !/[0-9a-f]{80}/.test(byHash.stdout), `--source-hash too: ${byHash.stdout}`)
+  const json = await cliRun(['verify', key, '--source', other, '--json', '--bootstrap', bootstrapArg(net)])
+  t.is(JSON.parse(json.stdout).fault.kind, 'genesis', '--json keeps the verdict and its evidence')
+  const watch = cli(t, ['watch', key, '--source', other, '--storage', path.join(dir, 'watcher'), '--bootstrap', bootstrapArg(net), '--no-tui'])
+  const text = (): string => watch.lines.map((l) => String(l.text ?? '')).join('\n')
+  t.ok(await until(() => text().includes("exports.bye = async () => 'bye'")), `watch says it the same way: ${text()}`)
+  t.absent(/[0-9a-f]{80}/.test(text()) || text().includes('(host)'), 'no hex dump, no blame')
 })
 
 test('a syntax error is reported at its place in the contract file: columns on line 1 are the file\'s, an unclosed brace is the end of the file', async (t) => {

@@ -6,16 +6,15 @@
  * blocks stopped coming).
  */
 
-import fs from 'node:fs'
+import type { GenesisRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
-import { hash } from '../crypto.js'
 import { formatKey, parseKey } from '../keys.js'
 import type { NetOptions } from '../net/swarm.js'
 import type { SandboxFactory } from '../runtime/types.js'
-import type { ExpectedContract } from '../watch/audit.js'
 import { Watcher } from '../watch/watcher.js'
 import { describeVerdict, type Verdict } from '../watch/verdict.js'
 import type { Output } from './output.js'
+import { isSourceMismatch, mismatchLines, readExpectedSource, type ExpectedSource } from './source-mismatch.js'
 
 /** Options of `verify` and `watch`. */
 export interface AuditCommandOptions extends NetOptions {
@@ -36,27 +35,6 @@ export const VERIFY_OK = 0
 export const VERIFY_FAULT = 1
 export const VERIFY_UNAUDITED = 2
 
-/**
- * Reads `--source`/`--source-hash` into what the genesis must match.
- * @throws VmsError BAD_ARGUMENT (unreadable file, bad hex)
- */
-export function expectedContract (opts: { source?: string, sourceHash?: string }): ExpectedContract {
-  if (opts.source !== undefined) {
-    let text: string
-    try {
-      text = fs.readFileSync(opts.source, 'utf8')
-    } catch (err) {
-      throw VmsError.BAD_ARGUMENT(`cannot read --source ${opts.source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-    }
-    return { sourceHash: hash(Buffer.from(text)) }
-  }
-  if (opts.sourceHash !== undefined) {
-    if (!/^[0-9a-f]{64}$/i.test(opts.sourceHash)) throw VmsError.BAD_ARGUMENT('--source-hash must be 64 hex characters (BLAKE2b-256)')
-    return { sourceHash: Buffer.from(opts.sourceHash, 'hex') }
-  }
-  return {}
-}
-
 /** What {@link auditOnce} found. */
 export interface VerifyReport {
   code: number
@@ -71,6 +49,10 @@ export interface VerifyReport {
    * answered a statement the contract's signer did not sign; it was dropped).
    */
   warnings: Array<{ code: string, message: string }>
+  /** The genesis the audit read (null: none, or it did not decode). */
+  genesis: GenesisRecord | null
+  /** The contract `--source` / `--source-hash` named (null: neither given). */
+  expected: ExpectedSource | null
 }
 
 /**
@@ -78,12 +60,12 @@ export interface VerifyReport {
  * @throws VmsError BAD_KEY, BAD_ARGUMENT (usage errors; network failures give code 2)
  */
 export async function auditOnce (key: string, opts: AuditCommandOptions): Promise<VerifyReport> {
-  const expected = expectedContract(opts)
+  const expected = readExpectedSource(opts)
   const timeout = opts.timeout ?? 10_000
   const watcher = new Watcher({ ...opts, timeout })
   const start = performance.now()
   try {
-    const contract = await watcher.watch(key, { expected, oneShot: true })
+    const contract = await watcher.watch(key, { expected: expected ? { sourceHash: expected.sourceHash } : {}, oneShot: true })
     const warnings: VerifyReport['warnings'] = []
     contract.on('warning', (err: VmsError) => {
       if ((err.code === 'HEAD_UNPROVEN' || err.code === 'FORGED_ROOT') && warnings.length < 20) warnings.push({ code: err.code, message: err.message })
@@ -96,12 +78,14 @@ export async function auditOnce (key: string, opts: AuditCommandOptions): Promis
         error: null,
         judged: contract.stats.judged,
         seconds: (performance.now() - start) / 1000,
-        warnings
+        warnings,
+        genesis: contract.genesis,
+        expected
       }
     } catch (err) {
       const e = VmsError.from(err)
       if (e.code === 'BAD_KEY' || e.code === 'BAD_ARGUMENT') throw e
-      return { code: VERIFY_UNAUDITED, verdict: null, error: e, judged: contract.stats.judged, seconds: (performance.now() - start) / 1000, warnings }
+      return { code: VERIFY_UNAUDITED, verdict: null, error: e, judged: contract.stats.judged, seconds: (performance.now() - start) / 1000, warnings, genesis: contract.genesis, expected }
     }
   } finally {
     await watcher.close()
@@ -120,7 +104,7 @@ export async function runVerify (key: string, opts: AuditCommandOptions, out: Ou
     r = await auditOnce(key, opts)
   } catch (err) {
     // bad key, unreadable --source: nothing was audited
-    r = { code: VERIFY_UNAUDITED, verdict: null, error: VmsError.from(err), judged: 0, seconds: 0, warnings: [] }
+    r = { code: VERIFY_UNAUDITED, verdict: null, error: VmsError.from(err), judged: 0, seconds: 0, warnings: [], genesis: null, expected: null }
   }
   const v = r.verdict
   if (out.json) {
@@ -139,6 +123,8 @@ export async function runVerify (key: string, opts: AuditCommandOptions, out: Ou
       error: r.error ? r.error.toInfo() : null,
       warnings: r.warnings
     })
+  } else if (v && isSourceMismatch(v, r.genesis, r.expected)) {
+    for (const line of mismatchLines(v, r.genesis, r.expected!)) out.line(line)
   } else if (v) {
     out.line(describeVerdict(v))
     out.line(`judged ${r.judged} calls in ${round(r.seconds)} s${r.seconds > 0 ? ` (${Math.round(r.judged / r.seconds)} calls/s)` : ''}; runtime ${v.runtime}`)

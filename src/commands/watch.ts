@@ -16,7 +16,8 @@ import type { ContractWatch } from '../watch/contract-watch.js'
 import { Watcher } from '../watch/watcher.js'
 import { describeVerdict, type Verdict } from '../watch/verdict.js'
 import type { StaleReport } from '../watch/freshness.js'
-import { expectedContract, type AuditCommandOptions } from './verify.js'
+import type { AuditCommandOptions } from './verify.js'
+import { isSourceMismatch, mismatchLines, readExpectedSource } from './source-mismatch.js'
 import type { Output } from './output.js'
 import safetyCatch from 'safety-catch'
 
@@ -44,7 +45,8 @@ export function defaultWatcherIdentityPath (): string {
  * @throws VmsError BAD_KEY, BAD_ARGUMENT
  */
 export async function runWatch (keys: readonly string[], opts: AuditCommandOptions & { identity?: string }, out: Output): Promise<RunningWatch> {
-  const expected = expectedContract(opts)
+  const expectedSource = readExpectedSource(opts)
+  const expected = expectedSource ? { sourceHash: expectedSource.sourceHash } : {}
   const identity = loadIdentity(opts.identity ?? (opts.storage ? path.join(opts.storage, 'identity.json') : defaultWatcherIdentityPath()))
   // the swarm runs on the watcher's key pair: peers see one key for this watcher, as node and as attestation signer
   // and it serves replicas (watch/serve.ts): reachable, not firewalled, like a host
@@ -69,7 +71,9 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
       })
       cw.on('fault', (v: Verdict) => {
         if (out.json) out.object({ event: 'fault', ...summary(v), fault: v.fault })
-        else {
+        else if (isSourceMismatch(v, cw.genesis, expectedSource)) {
+          for (const line of mismatchLines(v, cw.genesis, expectedSource!)) out.line(line)
+        } else {
           out.line(describeVerdict(v))
           out.line(JSON.stringify(v.fault, null, 2))
         }
