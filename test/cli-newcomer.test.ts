@@ -20,9 +20,10 @@ exports.nothing = async () => {}
 exports.fail = async () => { throw new Error('it broke') }
 `
 
-async function echoHost (t: T, net: Testnet, dir: string) {
-  const file = path.join(dir, 'echo.js')
-  fs.writeFileSync(file, ECHO)
+/** A host (CLI process) of `source` (default: the echo contract) written to `dir/name`, and the caller args to reach it. */
+async function echoHost (t: T, net: Testnet, dir: string, source = ECHO, name = 'echo.js') {
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, source)
   const host = cli(t, ['host', file, '--storage', path.join(dir, 'host'), '--bootstrap', bootstrapArg(net), '--json', '--no-tui'])
   const ready = await host.event('ready')
   const args = ['--bootstrap', bootstrapArg(net), '--identity', path.join(dir, 'id.json'), '--timeout', '15000']
@@ -223,11 +224,8 @@ test('watch without --storage signs with the same default identity on every run,
 test('verify --source of another contract: says so, shows the source the log runs as text (no hex dump, control characters escaped), does not blame the host', async (t) => {
   const net = await testnet(t)
   const dir = tmpdir(t)
-  const file = path.join(dir, 'shown.js')
   // a host's source is untrusted text: escapes that clear the screen, retitle the terminal or reverse the text must not reach it
-  fs.writeFileSync(file, "exports.hi = async () => 'hi' // \u001b[2J\u001b]0;owned\u0007 \u202e\nexports.bye = async () => 'bye'\n")
-  const host = cli(t, ['host', file, '--storage', path.join(dir, 'host'), '--bootstrap', bootstrapArg(net), '--json', '--no-tui'])
-  const key = (await host.event('ready')).contract as string
+  const { key } = await echoHost(t, net, dir, "exports.hi = async () => 'hi' // \u001b[2J\u001b]0;owned\u0007 \u202e\nexports.bye = async () => 'bye'\n", 'shown.js')
   const other = path.join(dir, 'other.js')
   fs.writeFileSync(other, "exports.hi = async () => 'hi'\nexports.bye = async () => 'goodbye'\n")
   const r = await cliRun(['verify', key, '--source', other, '--bootstrap', bootstrapArg(net)])
@@ -253,19 +251,17 @@ test('verify --source of another contract: says so, shows the source the log run
 test('a syntax error is reported at its place in the contract file: columns on line 1 are the file\'s, an unclosed brace is the end of the file', async (t) => {
   const net = await testnet(t)
   const dir = tmpdir(t)
-  const host = async (name: string, source: string): Promise<string> => {
-    const file = path.join(dir, name)
-    fs.writeFileSync(file, source)
+  const cases = [
+    ['one.js', 'exports.hello = async () => { return 1 +* 2 }\n', "SyntaxError: Unexpected token '*' [one.js:1:41]"],
+    ['third.js', '\nexports.x = 1\nexports.hello = async () => { return 1 +* 2 }\n', "SyntaxError: Unexpected token '*' [third.js:3:41]"],
+    ['open.js', 'exports.hello = async () => {\n  return 1\n', 'SyntaxError: Unexpected end of input [open.js:3:1]'],
+    ['open1.js', 'exports.hello = async () => { return 1', 'SyntaxError: Unexpected end of input [open1.js:1:39]']
+  ]
+  for (const [name, source, expected] of cases) {
+    const file = path.join(dir, name!)
+    fs.writeFileSync(file, source!)
     const r = await cliRun(['host', file, '--storage', path.join(dir, name + '-storage'), '--bootstrap', bootstrapArg(net), '--no-tui'])
     t.is(r.code, 1)
-    return r.stderr.trim()
+    t.ok(r.stderr.includes(expected!), r.stderr.trim())
   }
-  const one = await host('one.js', 'exports.hello = async () => { return 1 +* 2 }\n')
-  t.ok(one.includes("SyntaxError: Unexpected token '*' [one.js:1:41]"), one)
-  const third = await host('third.js', '\nexports.x = 1\nexports.hello = async () => { return 1 +* 2 }\n')
-  t.ok(third.includes("SyntaxError: Unexpected token '*' [third.js:3:41]"), third)
-  const open = await host('open.js', 'exports.hello = async () => {\n  return 1\n')
-  t.ok(open.includes('SyntaxError: Unexpected end of input [open.js:3:1]'), open)
-  const openOneLine = await host('open1.js', 'exports.hello = async () => { return 1')
-  t.ok(openOneLine.includes('SyntaxError: Unexpected end of input [open1.js:1:39]'), openOneLine)
 })
