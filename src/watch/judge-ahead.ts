@@ -5,7 +5,11 @@
  *   little ahead of the judge and starts their caller signature checks in
  *   worker threads, so that by the time a block is judged its signature is
  *   known (a block whose check failed, or was not started, is checked on
- *   the spot as before);
+ *   the spot as before); and the host's drive and blob blocks those records
+ *   name ({@link HostFilesAhead}). Reads go in storage batches (one RocksDB
+ *   read batch for many blocks, local-blocks.ts), not one per block; the
+ *   bytes are the same a `core.get` gives, and a block that is not there
+ *   yet is read the usual way when judged;
  * - {@link DriveHashes}: the tree hash of the files drive at each version,
  *   worked out from the drive's blocks as they are judged (Merkle roots
  *   updated block by block) instead of read back from storage per call.

@@ -10,7 +10,11 @@
  * before the next one, as the host does. When a replay diverges, the call is
  * replayed once more in a fresh sandbox rebuilt to that point: two different
  * replays mean the contract is nondeterministic; two equal ones, that the
- * host's record is wrong.
+ * host's record is wrong (judge-classify.ts).
+ *
+ * Files are judged against the mirror (mirror.ts) when it can, and the
+ * next call is replayed while the mirror confirms this one
+ * (judge-speculate.ts); blocks are read ahead in batches (judge-ahead.ts).
  */
 
 import type Hyperdrive from 'hyperdrive'
@@ -26,8 +30,7 @@ import { isLimitRecord, replayContext, replayRange } from '../replay/replay.js'
 import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
 import { changedPaths, checkFiles, checkRecord, compareOutcome, type FaultDraft } from './audit.js'
 import { Checkouts } from '../replay/checkouts.js'
-import type { Evidence, FaultCause } from './verdict.js'
-import { replayToJSON, sameReplay } from '../replay/outcome.js'
+import { classifyDivergence, type Divergence } from './judge-classify.js'
 import { sharedVerifyPool, type SignatureVerifier } from '../sig/verify-pool.js'
 import { BlocksAhead, DriveHashes } from './judge-ahead.js'
 import { FilesMirror } from './mirror.js'
@@ -60,13 +63,7 @@ export interface WatchStats extends JudgeCounts {
   resumedFrom: number
 }
 
-/** A call that did not pass: the divergence, who is to blame, the blocks to put in evidence. */
-export interface Divergence {
-  draft: FaultDraft
-  cause: FaultCause
-  blocks: number[]
-  extra: Partial<Evidence>
-}
+export type { Divergence } from './judge-classify.js'
 
 /** Limits of a watcher's replays: results and writes as on the host, more time and memory. */
 export function replayLimits (l: Limits): Limits {
@@ -296,33 +293,15 @@ export class CallJudge {
     this.filesHash = rec.filesHash
   }
 
-  /** Replays call `i` once more in a fresh sandbox to tell nondeterminism from a lying host. */
+  /** Replays call `i` once more in a fresh sandbox to tell nondeterminism from a lying host (judge-classify.ts). */
   private async classify (d: FaultDraft, i: number, rec: CallRecord, first: CallOutcome): Promise<Divergence> {
-    let second: CallOutcome | null = null
-    let cause: FaultCause = 'unknown'
-    try {
-      const fresh = await this.newSandbox()
-      try {
-        const st = await replayRange(fresh, this.opts.log, 1, i)
-        this.counts.rebuildReplays += st.replayed + 1
-        second = await fresh.call(replayContext(rec, new DriveFiles(this.checkouts.at(rec.filesBefore))))
-      } finally {
-        await fresh.close()
-      }
-      if (ownMachine(first) || ownMachine(second) || stackOverflow(rec.outcome.error?.message)) cause = 'unknown'
-      else if (!sameReplay(first, second)) cause = 'nondeterministic'
-      else cause = 'host'
-    } catch (err) {
-      this.opts.warn(err)
-    }
-    const replays = [replayToJSON('long-lived', first)]
-    if (second) replays.push(replayToJSON('fresh', second))
-    const message = cause === 'nondeterministic'
-      ? `${d.message}; a second replay in a fresh sandbox gave another outcome: the contract is nondeterministic`
-      : cause === 'host'
-        ? `${d.message}; a second replay in a fresh sandbox agreed with the first: the host's record is wrong`
-        : `${d.message}; the replay failed for a reason of this machine (its deadline, memory, stack or sandbox): could not judge`
-    return { draft: { ...d, message }, cause, blocks: [i], extra: { replays } }
+    return await classifyDivergence(d, i, rec, first, {
+      newSandbox: () => this.newSandbox(),
+      log: this.opts.log,
+      files: (version) => new DriveFiles(this.checkouts.at(version)),
+      counts: this.counts,
+      warn: this.opts.warn
+    })
   }
 
   /** A new sandbox holding the state after blocks [1, upTo) (a rebuild unless it is the first one). */
@@ -399,21 +378,4 @@ export class CallJudge {
   private waitOpts (): { wait: boolean, timeout?: number } {
     return this.opts.timeout ? { wait: true, timeout: this.opts.timeout } : { wait: true }
   }
-}
-
-/**
- * True when a replay ended for a reason of this machine, not of the call: its
- * own deadline or memory (a limit), a failure of the sandbox itself
- * (INTERNAL: isolate disposed, ...), or a stack overflow, whose depth depends
- * on the machine and its JIT state. Such a replay cannot judge the host.
- */
-function ownMachine (out: CallOutcome): boolean {
-  if (out.limit) return true
-  if (out.ok || !out.error) return false
-  return out.error.code === 'INTERNAL' || stackOverflow(out.error.message)
-}
-
-/** True for the message of a JavaScript stack overflow (RangeError). */
-function stackOverflow (message: string | undefined): boolean {
-  return message !== undefined && /Maximum call stack size exceeded/.test(message)
 }
