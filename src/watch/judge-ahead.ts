@@ -136,6 +136,11 @@ export class BlocksAhead {
     return a
   }
 
+  /** Bumped by every {@link clear}: what was taken before another generation is stale. */
+  get generation (): number {
+    return this.gen
+  }
+
   /** Block `j` and its decoded call record, when read ahead (without taking it). */
   peek (j: number): { block: Promise<Uint8Array | null>, rec: Promise<CallRecord | null> } | null {
     return this.ahead.get(j) ?? null

@@ -165,6 +165,7 @@ export class CallJudge {
   private async judgeCall (i: number): Promise<Divergence | null> {
     const log = this.opts.log
     const stats = this.counts
+    const gen = this.ahead.generation
     const pre = this.ahead.take(i)
     const raw = (pre ? await pre.block : null) ?? await log.core.get(i, this.waitOpts())
     if (!raw) throw VmsError.BAD_RECORD(`block ${i} is not available`)
@@ -200,7 +201,8 @@ export class CallJudge {
     }
     const sandbox = this.sandbox!
     const mirror = await this.mirrorAt(rec.filesBefore)
-    const files = pre && pre.files ? await pre.files : null
+    let files = pre && pre.files ? await pre.files : null
+    if (gen !== this.ahead.generation) files = null // the drive or log was truncated meanwhile: read them again
     const theirs = mirror ? mirror.hostBlocks(rec, files) : null // read while the replay runs
     this.ranUnjudged = true
     const out = await (started ?? sandbox.call(replayContext(rec, mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore)))))
