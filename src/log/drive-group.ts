@@ -207,12 +207,14 @@ export class DriveGroup {
 
   /**
    * Applies one call's writes, in order, and waits for the database work.
+   * @param queued called once the writes are queued: from then on {@link view} shows them
    * @returns the database blocks and the blobs they made (none when writing call by call)
    */
-  async apply (writes: readonly FileOp[]): Promise<{ blocks: Uint8Array[], blobs: StagedBlob[] }> {
+  async apply (writes: readonly FileOp[], queued?: () => void): Promise<{ blocks: Uint8Array[], blobs: StagedBlob[] }> {
     await this.puts
     const from = this.raws.length
     const { blobs } = await this.queue(writes)
+    if (queued) queued()
     await this.puts
     if (this.putError !== null) throw this.putError
     return { blocks: this.raws.slice(from), blobs }

@@ -5,7 +5,11 @@
  *   little ahead of the judge and starts their caller signature checks in
  *   worker threads, so that by the time a block is judged its signature is
  *   known (a block whose check failed, or was not started, is checked on
- *   the spot as before);
+ *   the spot as before); and the host's drive and blob blocks those records
+ *   name ({@link HostFilesAhead}). Reads go in storage batches (one RocksDB
+ *   read batch for many blocks, local-blocks.ts), not one per block; the
+ *   bytes are the same a `core.get` gives, and a block that is not there
+ *   yet is read the usual way when judged;
  * - {@link DriveHashes}: the tree hash of the files drive at each version,
  *   worked out from the drive's blocks as they are judged (Merkle roots
  *   updated block by block) instead of read back from storage per call.
@@ -14,10 +18,14 @@
  */
 
 import type Hypercore from 'hypercore'
-import { callSignable } from '../../protocol/index.js'
+import b4a from 'b4a'
+import { callSignable, type CallRecord } from '../../protocol/index.js'
 import { decodeBlock } from '../log/contract-log.js'
+import { blobOfBlock } from '../log/drive-group.js'
+import type { BlobId } from '../log/drive-files.js'
 import { addLeaf, treeHashOf, type MerkleNode } from '../log/merkle.js'
 import type { SignatureVerifier } from '../sig/verify-pool.js'
+import { readLocalBlocks } from './local-blocks.js'
 
 /** A block read ahead and its signature check. */
 export interface Ahead {
@@ -25,25 +33,88 @@ export interface Ahead {
   block: Promise<Uint8Array | null>
   /** Whether its caller signature verified (false for anything but a valid call record). */
   ok: Promise<boolean>
+  /** The host's drive and blob blocks the record names, as far as they were stored here (null: not read ahead). */
+  files: Promise<HostFilesAhead | null> | null
 }
 
-/** Log blocks read ahead of the judge, with their signature checks under way. */
+/** Records read per storage batch at most. */
+const CHUNK = 128
+/** Records whose drive and blob blocks are read in one batch. */
+const FILES_CHUNK = 64
+/** Most drive blocks, and most blob bytes, read ahead in one batch. */
+const FILES_MAX_BLOCKS = 4096
+const FILES_MAX_BYTES = 4 * 1024 * 1024
+
+/**
+ * Blocks of the host's drive (database and blobs) read ahead for a run of
+ * calls, in two storage batches. Only what was stored here at the time:
+ * anything else is null and read the usual way. Stale after the drive is
+ * truncated ({@link BlocksAhead.clear} drops it).
+ */
+export class HostFilesAhead {
+  private readonly blocks: Map<number, Buffer>
+  private readonly blobBlocks: Map<number, Buffer>
+
+  /** @param blocks drive blocks by index; @param blobBlocks blob core blocks by index */
+  constructor (blocks: Map<number, Buffer>, blobBlocks: Map<number, Buffer>) {
+    this.blocks = blocks
+    this.blobBlocks = blobBlocks
+  }
+
+  /** Drive block `index`, when read ahead. */
+  block (index: number): Buffer | null {
+    return this.blocks.get(index) ?? null
+  }
+
+  /** The content of blob `id` (its blocks concatenated, as Hyperblobs' `get` gives it), when every block was read ahead. */
+  blob (id: BlobId): Buffer | null {
+    if (id.blockLength === 1) return this.blobBlocks.get(id.blockOffset) ?? null
+    const parts: Buffer[] = []
+    for (let k = 0; k < id.blockLength; k++) {
+      const b = this.blobBlocks.get(id.blockOffset + k)
+      if (!b) return null
+      parts.push(b)
+    }
+    return b4a.concat(parts) as Buffer
+  }
+}
+
+/** The host's drive, for reading its blocks ahead. */
+export interface DriveAhead {
+  /** The drive's database core. */
+  core: Hypercore
+  /** Its blobs core, once known. */
+  blobs: () => Hypercore | null
+}
+
+/**
+ * Log blocks read ahead of the judge (in storage batches of up to
+ * {@link CHUNK}), with their signature checks under way, and the host's
+ * drive and blob blocks those records name (batches of {@link FILES_CHUNK}
+ * records, read closer to when they are judged).
+ */
 export class BlocksAhead {
   private readonly core: Hypercore
   private readonly verifier: SignatureVerifier
   private readonly depth: number
-  private readonly ahead = new Map<number, Ahead>()
+  private readonly drive: DriveAhead | null
+  private readonly ahead = new Map<number, Ahead & { rec: Promise<CallRecord | null> }>()
   private next = 1
+  private filesNext = 1
+  /** Bumped by {@link clear}: a files batch of an older generation is dropped. */
+  private gen = 0
 
   /**
    * @param core the call log
    * @param verifier where signatures are checked (a worker pool)
    * @param depth blocks kept ahead (default 256)
+   * @param drive the host's drive, to read its blocks ahead too (optional)
    */
-  constructor (core: Hypercore, verifier: SignatureVerifier, depth = 256) {
+  constructor (core: Hypercore, verifier: SignatureVerifier, depth = 256, drive: DriveAhead | null = null) {
     this.core = core
     this.verifier = verifier
     this.depth = depth
+    this.drive = drive
   }
 
   /**
@@ -56,27 +127,100 @@ export class BlocksAhead {
     this.ahead.delete(i)
     for (const k of this.ahead.keys()) if (k < i) this.ahead.delete(k)
     if (this.next < i + 1) this.next = i + 1
+    if (this.filesNext < i + 1) this.filesNext = i + 1
     const end = Math.min(i + 1 + this.depth, this.core.contiguousLength)
-    for (; this.next < end; this.next++) this.ahead.set(this.next, this.read(this.next))
+    if (this.next < end && this.next - (i + 1) < this.depth / 2) this.readChunk(this.next, Math.min(end, this.next + CHUNK))
+    if (this.drive && this.filesNext < this.next && this.filesNext - (i + 1) < FILES_CHUNK / 2) {
+      this.readFiles(this.filesNext, Math.min(this.next, this.filesNext + FILES_CHUNK))
+    }
     return a
   }
 
-  /** Forgets everything (the log was truncated). */
+  /** Bumped by every {@link clear}: what was taken before another generation is stale. */
+  get generation (): number {
+    return this.gen
+  }
+
+  /** Block `j` and its decoded call record, when read ahead (without taking it). */
+  peek (j: number): { block: Promise<Uint8Array | null>, rec: Promise<CallRecord | null> } | null {
+    return this.ahead.get(j) ?? null
+  }
+
+  /** Forgets everything (the log or the drive was truncated). */
   clear (): void {
     this.ahead.clear()
     this.next = 1
+    this.filesNext = 1
+    this.gen++
   }
 
-  private read (j: number): Ahead {
-    const block = this.core.get(j, { wait: false }).catch(() => null)
-    const ok = block.then((buf) => {
-      if (!buf) return false
-      const b = decodeBlock(buf, j)
-      if (b.type !== 'call') return false
-      const req = b.call.request
-      return this.verifier.verify(callSignable(req), req.signature, req.caller)
-    }).catch(() => false)
-    return { block, ok }
+  private readChunk (from: number, to: number): void {
+    const indexes: number[] = []
+    for (let j = from; j < to; j++) indexes.push(j)
+    this.next = to
+    const blocks = readLocalBlocks(this.core, indexes).catch(() => indexes.map(() => null))
+    for (let k = 0; k < indexes.length; k++) {
+      const j = indexes[k]!
+      const block = blocks.then((all) => all[k] ?? null)
+      const rec = block.then((buf) => {
+        if (!buf) return null
+        const b = decodeBlock(buf, j)
+        return b.type === 'call' ? b.call : null
+      }).catch(() => null)
+      const ok = rec.then((r) => r ? this.verifier.verify(callSignable(r.request), r.request.signature, r.request.caller) : false).catch(() => false)
+      this.ahead.set(j, { block, ok, rec, files: null })
+    }
+  }
+
+  /** Reads the drive blocks of records [from, to) and the blob blocks they name, in one batch each. */
+  private readFiles (from: number, to: number): void {
+    this.filesNext = to
+    const gen = this.gen
+    const entries: Array<Ahead & { rec: Promise<CallRecord | null> }> = []
+    for (let j = from; j < to; j++) {
+      const a = this.ahead.get(j)
+      if (a) entries.push(a)
+    }
+    if (entries.length === 0) return
+    const files = Promise.all(entries.map((a) => a.rec)).then(async (recs) => {
+      const got = await this.filesOf(recs)
+      return gen === this.gen ? got : null
+    }).catch(() => null)
+    for (const a of entries) a.files = files
+  }
+
+  private async filesOf (recs: Array<CallRecord | null>): Promise<HostFilesAhead | null> {
+    const drive = this.drive!
+    const want: number[] = []
+    for (const r of recs) {
+      if (!r) continue
+      for (let v = r.filesBefore; v < r.filesAfter && want.length < FILES_MAX_BLOCKS; v++) want.push(v)
+    }
+    if (want.length === 0) return null
+    const got = await readLocalBlocks(drive.core, want)
+    const blocks = new Map<number, Buffer>()
+    for (let k = 0; k < want.length; k++) if (got[k]) blocks.set(want[k]!, got[k]!)
+    const blobBlocks = new Map<number, Buffer>()
+    const blobs = drive.blobs()
+    if (blobs) {
+      // blobs of consecutive calls are consecutive: read from the first one named to the end of the last one
+      let first: BlobId | null = null
+      let last: BlobId | null = null
+      for (let k = 0; k < got.length && !first; k++) if (got[k]) first = blobOfBlock(got[k]!)
+      for (let k = got.length - 1; k >= 0 && !last; k--) if (got[k]) last = blobOfBlock(got[k]!)
+      if (first && last) {
+        const start = first.blockOffset
+        const end = last.blockOffset + last.blockLength
+        const bytes = last.byteOffset + last.byteLength - first.byteOffset
+        if (end > start && end - start <= FILES_MAX_BLOCKS && bytes <= FILES_MAX_BYTES) {
+          const idx: number[] = []
+          for (let b = start; b < end; b++) idx.push(b)
+          const bb = await readLocalBlocks(blobs, idx)
+          for (let k = 0; k < idx.length; k++) if (bb[k]) blobBlocks.set(idx[k]!, bb[k]!)
+        }
+      }
+    }
+    return new HostFilesAhead(blocks, blobBlocks)
   }
 }
 

@@ -10,10 +10,15 @@
  * before the next one, as the host does. When a replay diverges, the call is
  * replayed once more in a fresh sandbox rebuilt to that point: two different
  * replays mean the contract is nondeterministic; two equal ones, that the
- * host's record is wrong.
+ * host's record is wrong (judge-classify.ts).
+ *
+ * Files are judged against the mirror (mirror.ts) when it can, and the
+ * next call is replayed while the mirror confirms this one
+ * (judge-speculate.ts); blocks are read ahead in batches (judge-ahead.ts).
  */
 
 import type Hyperdrive from 'hyperdrive'
+import type Hypercore from 'hypercore'
 import type { CallRecord, GenesisRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import type { ContractLog } from '../log/contract-log.js'
@@ -25,11 +30,11 @@ import { isLimitRecord, replayContext, replayRange } from '../replay/replay.js'
 import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
 import { changedPaths, checkFiles, checkRecord, compareOutcome, type FaultDraft } from './audit.js'
 import { Checkouts } from '../replay/checkouts.js'
-import type { Evidence, FaultCause } from './verdict.js'
-import { replayToJSON, sameReplay } from '../replay/outcome.js'
+import { classifyDivergence, type Divergence } from './judge-classify.js'
 import { sharedVerifyPool, type SignatureVerifier } from '../sig/verify-pool.js'
 import { BlocksAhead, DriveHashes } from './judge-ahead.js'
 import { FilesMirror } from './mirror.js'
+import { ReplayAhead } from './judge-speculate.js'
 import safetyCatch from 'safety-catch'
 
 /** Counters of one {@link CallJudge} (this run). */
@@ -48,6 +53,8 @@ export interface JudgeCounts {
   skipped: number
   /** Calls whose files the local mirror confirmed block for block (the rest took the full check). */
   mirrored?: number
+  /** Replays started while the call before was still being confirmed, and used (judge-speculate.ts). */
+  replayedAhead?: number
 }
 
 /** Counters of one contract watch (this run): its judge's, and where judging resumed. */
@@ -56,13 +63,7 @@ export interface WatchStats extends JudgeCounts {
   resumedFrom: number
 }
 
-/** A call that did not pass: the divergence, who is to blame, the blocks to put in evidence. */
-export interface Divergence {
-  draft: FaultDraft
-  cause: FaultCause
-  blocks: number[]
-  extra: Partial<Evidence>
-}
+export type { Divergence } from './judge-classify.js'
 
 /** Limits of a watcher's replays: results and writes as on the host, more time and memory. */
 export function replayLimits (l: Limits): Limits {
@@ -100,6 +101,9 @@ export class CallJudge {
   private readonly ahead: BlocksAhead
   private readonly driveHashes: DriveHashes
   private mirror: FilesMirror | null = null
+  private readonly next = new ReplayAhead()
+  /** The sandbox ran a call since the last one passed (a failed judging then rebuilds it). */
+  private ranUnjudged = false
   /** Failures to open or sync the mirror; past a few, judging goes without it. */
   private mirrorErrors = 0
 
@@ -108,7 +112,8 @@ export class CallJudge {
     this.opts = opts
     this.filesAfter = opts.genesis.filesVersion
     this.checkouts = new Checkouts(opts.drive)
-    this.ahead = new BlocksAhead(opts.log.core, opts.verifier ?? sharedVerifyPool())
+    let blobsCore: Hypercore | null = null
+    this.ahead = new BlocksAhead(opts.log.core, opts.verifier ?? sharedVerifyPool(), 256, { core: opts.drive.core, blobs: () => blobsCore })
     this.driveHashes = new DriveHashes(opts.drive.core)
     // a host undoing an interrupted batch truncates its drive: drop views of the old history
     opts.drive.core.on('truncate', () => this.forget())
@@ -116,7 +121,11 @@ export class CallJudge {
     // small blocks: ask peers for many at a time, as Hyperbee does for its own core
     widenRequests(opts.log.core)
     widenRequests(opts.drive.core)
-    opts.drive.getBlobs().then((b) => { if (b !== null) widenRequests(b.core) }, safetyCatch)
+    opts.drive.getBlobs().then((b) => {
+      if (b === null) return
+      widenRequests(b.core)
+      blobsCore = b.core
+    }, safetyCatch)
   }
 
   /**
@@ -142,8 +151,12 @@ export class CallJudge {
    */
   async judge (i: number): Promise<Divergence | null> {
     try {
-      return await this.judgeCall(i)
+      const d = await this.judgeCall(i)
+      if (d) this.dropAhead()
+      return d
     } catch (err) {
+      // the sandbox ran the call (or the next one) without it passing: replaying it again there would apply it twice
+      if (this.ranUnjudged) this.needsRebuild = true
       this.forget()
       throw err
     }
@@ -152,9 +165,12 @@ export class CallJudge {
   private async judgeCall (i: number): Promise<Divergence | null> {
     const log = this.opts.log
     const stats = this.counts
+    const gen = this.ahead.generation
     const pre = this.ahead.take(i)
     const raw = (pre ? await pre.block : null) ?? await log.core.get(i, this.waitOpts())
     if (!raw) throw VmsError.BAD_RECORD(`block ${i} is not available`)
+    // the replay started while the call before was confirmed (judge-speculate.ts), if it still stands
+    let started = this.takeAhead(i, raw)
     let rec: CallRecord
     try {
       const b = decodeBlock(raw, i)
@@ -175,22 +191,32 @@ export class CallJudge {
       this.pass(rec)
       return null
     }
-    if (this.needsRebuild || !this.sandbox || !this.sandbox.usable) await this.rebuild(i)
+    if (this.needsRebuild || !this.sandbox || !this.sandbox.usable) {
+      started = null // it ran in the sandbox being replaced: replay it in the new one
+      await this.rebuild(i)
+    }
     const drive = this.opts.drive
     if (rec.filesAfter > 0 && (drive.core.length < rec.filesAfter || !(await drive.core.has(rec.filesAfter - 1)))) {
       await drive.core.get(rec.filesAfter - 1, this.waitOpts())
     }
     const sandbox = this.sandbox!
     const mirror = await this.mirrorAt(rec.filesBefore)
-    const view = mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore))
-    const theirs = mirror ? mirror.hostBlocks(rec) : null // read while the replay runs
-    const out = await sandbox.call(replayContext(rec, view))
+    let files = pre && pre.files ? await pre.files : null
+    if (gen !== this.ahead.generation) files = null // the drive or log was truncated meanwhile: read them again
+    const theirs = mirror ? mirror.hostBlocks(rec, files) : null // read while the replay runs
+    this.ranUnjudged = true
+    const out = await (started ?? sandbox.call(replayContext(rec, mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore)))))
     stats.replayed++
     if (out.limit || !sandbox.usable) this.needsRebuild = true
     let diverged = compareOutcome(rec, out)
     if (!diverged) {
       // fast: the host's blocks are exactly those the replayed writes make
-      const blocks = mirror && theirs ? await mirror.confirm(rec, out.writes, theirs) : null
+      let blocks: Uint8Array[] | null = null
+      if (mirror && theirs) {
+        const staged = mirror.stage(rec, out.writes, theirs, files)
+        if (!this.needsRebuild && !mirror.flushDue) await this.startNext(i, rec, staged.queued, mirror)
+        blocks = await staged.confirmed
+      }
       if (blocks) this.driveHashes.push(rec.filesBefore, blocks)
       const hash = await this.treeHashFor(rec)
       if (blocks && hash.equals(rec.filesHash)) {
@@ -198,6 +224,7 @@ export class CallJudge {
         this.pass(rec)
         return null
       }
+      this.dropAhead() // a replay of the next call read the mirror this call did not pass
       const before = this.checkouts.at(rec.filesBefore)
       const after = this.checkouts.at(rec.filesAfter)
       diverged = await checkFiles(rec, out.writes, before, after, hash, { timeout: this.opts.timeout || undefined })
@@ -220,7 +247,9 @@ export class CallJudge {
 
   /** Drops cached checkouts and tree hashes (after a drive truncation or a failed read). */
   private forget (): void {
+    this.dropAhead()
     this.hashes.clear()
+    this.ahead.clear()
     this.driveHashes.reset()
     if (this.mirror) {
       this.mirror.dirty = true
@@ -229,40 +258,52 @@ export class CallJudge {
     this.checkouts.close().catch(safetyCatch)
   }
 
+  /** The outcome of the replay of block `i` started ahead, when it still stands (else it is dropped). */
+  private takeAhead (i: number, raw: Uint8Array): Promise<CallOutcome> | null {
+    if (!this.next.has(i)) {
+      this.dropAhead()
+      return null
+    }
+    const m = this.mirror
+    const out = this.next.take(i, raw, m && !m.dirty ? m.version : -1)
+    if (!out) this.needsRebuild = true
+    else {
+      this.ranUnjudged = true
+      this.counts.replayedAhead = (this.counts.replayedAhead ?? 0) + 1
+    }
+    return out
+  }
+
+  /** Drops a replay started ahead: the sandbox ran a call not judged, so it is rebuilt before the next replay. */
+  private dropAhead (): void {
+    if (this.next.drop()) this.needsRebuild = true
+  }
+
+  /** Starts replaying block `i + 1` once the mirror's view shows call `i`'s writes (judge-speculate.ts). */
+  private async startNext (i: number, rec: CallRecord, queued: Promise<void>, mirror: FilesMirror): Promise<void> {
+    const next = this.next.enabled ? this.ahead.peek(i + 1) : null
+    if (!next || !this.sandbox) return
+    const [raw, nrec] = await Promise.all([next.block, next.rec, queued])
+    if (raw && nrec && !mirror.dirty && !this.needsRebuild) this.next.start(i + 1, raw, nrec, rec, this.sandbox, mirror.view())
+  }
+
   private pass (rec: CallRecord): void {
+    this.ranUnjudged = false
     this.nonces.observe(rec.request.caller, rec.request.nonce)
     this.counts.judged++
     this.filesAfter = rec.filesAfter
     this.filesHash = rec.filesHash
   }
 
-  /** Replays call `i` once more in a fresh sandbox to tell nondeterminism from a lying host. */
+  /** Replays call `i` once more in a fresh sandbox to tell nondeterminism from a lying host (judge-classify.ts). */
   private async classify (d: FaultDraft, i: number, rec: CallRecord, first: CallOutcome): Promise<Divergence> {
-    let second: CallOutcome | null = null
-    let cause: FaultCause = 'unknown'
-    try {
-      const fresh = await this.newSandbox()
-      try {
-        const st = await replayRange(fresh, this.opts.log, 1, i)
-        this.counts.rebuildReplays += st.replayed + 1
-        second = await fresh.call(replayContext(rec, new DriveFiles(this.checkouts.at(rec.filesBefore))))
-      } finally {
-        await fresh.close()
-      }
-      if (ownMachine(first) || ownMachine(second) || stackOverflow(rec.outcome.error?.message)) cause = 'unknown'
-      else if (!sameReplay(first, second)) cause = 'nondeterministic'
-      else cause = 'host'
-    } catch (err) {
-      this.opts.warn(err)
-    }
-    const replays = [replayToJSON('long-lived', first)]
-    if (second) replays.push(replayToJSON('fresh', second))
-    const message = cause === 'nondeterministic'
-      ? `${d.message}; a second replay in a fresh sandbox gave another outcome: the contract is nondeterministic`
-      : cause === 'host'
-        ? `${d.message}; a second replay in a fresh sandbox agreed with the first: the host's record is wrong`
-        : `${d.message}; the replay failed for a reason of this machine (its deadline, memory, stack or sandbox): could not judge`
-    return { draft: { ...d, message }, cause, blocks: [i], extra: { replays } }
+    return await classifyDivergence(d, i, rec, first, {
+      newSandbox: () => this.newSandbox(),
+      log: this.opts.log,
+      files: (version) => new DriveFiles(this.checkouts.at(version)),
+      counts: this.counts,
+      warn: this.opts.warn
+    })
   }
 
   /** A new sandbox holding the state after blocks [1, upTo) (a rebuild unless it is the first one). */
@@ -339,21 +380,4 @@ export class CallJudge {
   private waitOpts (): { wait: boolean, timeout?: number } {
     return this.opts.timeout ? { wait: true, timeout: this.opts.timeout } : { wait: true }
   }
-}
-
-/**
- * True when a replay ended for a reason of this machine, not of the call: its
- * own deadline or memory (a limit), a failure of the sandbox itself
- * (INTERNAL: isolate disposed, ...), or a stack overflow, whose depth depends
- * on the machine and its JIT state. Such a replay cannot judge the host.
- */
-function ownMachine (out: CallOutcome): boolean {
-  if (out.limit) return true
-  if (out.ok || !out.error) return false
-  return out.error.code === 'INTERNAL' || stackOverflow(out.error.message)
-}
-
-/** True for the message of a JavaScript stack overflow (RangeError). */
-function stackOverflow (message: string | undefined): boolean {
-  return message !== undefined && /Maximum call stack size exceeded/.test(message)
 }

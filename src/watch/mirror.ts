@@ -25,6 +25,7 @@ import type Hypercore from 'hypercore'
 import type { CallRecord } from '../../protocol/index.js'
 import { DriveCommitter, blobOfBlock, groupsAppendOnce, type Blobs, type DriveGroup } from '../log/drive-group.js'
 import type { FileOp, FilesView } from '../runtime/types.js'
+import type { HostFilesAhead } from './judge-ahead.js'
 import safetyCatch from 'safety-catch'
 
 /** Calls judged between two flushes of the mirror. */
@@ -106,12 +107,33 @@ export class FilesMirror {
    *   when the drive moved by exactly these writes; null when that needs the
    *   full check (the mirror is then {@link dirty})
    */
-  async confirm (rec: CallRecord, writes: readonly FileOp[], theirs: Promise<Array<Uint8Array | null>> = this.hostBlocks(rec)): Promise<Uint8Array[] | null> {
+  async confirm (rec: CallRecord, writes: readonly FileOp[], theirs: Promise<Array<Uint8Array | null>> = this.hostBlocks(rec), ahead: HostFilesAhead | null = null): Promise<Uint8Array[] | null> {
+    return await this.stage(rec, writes, theirs, ahead).confirmed
+  }
+
+  /**
+   * {@link confirm} in two steps: `queued` resolves once {@link view} shows
+   * the writes (the next call may start reading it: the judge replays it
+   * while this one is compared), `confirmed` as `confirm` does.
+   */
+  stage (rec: CallRecord, writes: readonly FileOp[], theirs: Promise<Array<Uint8Array | null>>, ahead: HostFilesAhead | null): { queued: Promise<void>, confirmed: Promise<Uint8Array[] | null> } {
+    let onQueued: () => void = () => {}
+    const queued = new Promise<void>((resolve) => { onQueued = resolve })
+    const confirmed = this.apply(rec, writes, theirs, ahead, onQueued).finally(onQueued)
+    return { queued, confirmed }
+  }
+
+  /** True when the next confirmed call flushes the mirror (its view then changes group). */
+  get flushDue (): boolean {
+    return this.calls + 1 >= FLUSH_EVERY
+  }
+
+  private async apply (rec: CallRecord, writes: readonly FileOp[], theirs: Promise<Array<Uint8Array | null>>, ahead: HostFilesAhead | null, queued: () => void): Promise<Uint8Array[] | null> {
     if (this.dirty || this.version !== rec.filesBefore) return this.fail()
     const group = this.group ?? (this.group = this.committer.begin())
     let made: Awaited<ReturnType<DriveGroup['apply']>>
     try {
-      made = await group.apply(writes)
+      made = await group.apply(writes, queued)
       if (rec.filesAfter - rec.filesBefore !== made.blocks.length) return this.fail()
       const blocks = await theirs
       for (let k = 0; k < made.blocks.length; k++) {
@@ -119,7 +141,7 @@ export class FilesMirror {
         if (!b || !b4a.equals(b, made.blocks[k]!)) return this.fail()
       }
       for (const b of made.blobs) {
-        const theirs = b.data.byteLength === 0 ? b.data : await this.hostBlobs.get(b.id)
+        const theirs = b.data.byteLength === 0 ? b.data : (ahead?.blob(b.id) ?? await this.hostBlobs.get(b.id))
         if (!theirs || !b4a.equals(theirs, b.data)) return this.fail()
       }
       for (const b of made.blobs) this.blobEnd = endOf(b.id, this.blobEnd)
@@ -134,10 +156,11 @@ export class FilesMirror {
   /**
    * Starts reading the host's blocks a record says its call made (to
    * overlap with the replay; pass the result to {@link confirm}).
+   * @param ahead the host's blocks read ahead in a batch (judge-ahead.ts), used where they hold one
    */
-  hostBlocks (rec: CallRecord): Promise<Array<Uint8Array | null>> {
-    const reads: Array<Promise<Uint8Array | null>> = []
-    for (let v = rec.filesBefore; v < rec.filesAfter && reads.length < 4096; v++) reads.push(this.host.core.get(v, this.waitOpts).catch(() => null))
+  hostBlocks (rec: CallRecord, ahead: HostFilesAhead | null = null): Promise<Array<Uint8Array | null>> {
+    const reads: Array<Promise<Uint8Array | null> | Uint8Array> = []
+    for (let v = rec.filesBefore; v < rec.filesAfter && reads.length < 4096; v++) reads.push(ahead?.block(v) ?? this.host.core.get(v, this.waitOpts).catch(() => null))
     return Promise.all(reads)
   }
 
