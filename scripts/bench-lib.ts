@@ -66,6 +66,11 @@ export function tempDir (prefix = 'vms-bench-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
+/** What machine this runs on: cores, CPU model, memory (bytes), Node version, OS. */
+export function machine (): Record<string, unknown> {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memBytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` }
+}
+
 /** Sleeps `ms` milliseconds. */
 export function sleep (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,0 +1,139 @@
+/**
+ * Benchmark section `audit`: audit lag, the time from a call's reply to the
+ * first ok attestation covering it (seen by the calling client through
+ * gossip; when no attestation arrives at all, to the following watcher's
+ * first ok verdict covering it), with one following watcher process.
+ * - `auditLag`: p50/p99 (ms) at `auditRate` calls/s offered (open loop);
+ * - `auditFlat`: a `flatMs` run at half the host's measured write capacity
+ *   (the throughput section's figure of this run), the lag per `flatWindowMs`
+ *   window of reply times (p50/p99, ms), the least-squares slope of the
+ *   windows' p99 (ms of lag per s of run) and last-over-first window p99:
+ *   a watcher that keeps up shows a flat line, one that falls behind a lag
+ *   that grows with the run.
+ */
+
+import { Child, median, percentile, round } from './bench-lib.js'
+import { load, openLoad, startClients, stopAll, type BenchParams, type HostProc, type LoadDone } from './bench-procs.js'
+
+/** Lag (ms) of every covered call with its reply time (ms wall clock); `total` calls replied. */
+interface Lags { replied: number[], lag: number[], total: number, source: 'attestation' | 'verdict' }
+
+/** Asks the watcher for its ok verdicts since the last ask and measures each call's lag. */
+async function lagsOf (done: LoadDone[], watcher: Child): Promise<Lags> {
+  watcher.send({ cmd: 'report' })
+  const verdicts = (await watcher.next('verdicts')).verdicts as Array<[number, number]>
+  const withAtt = done.every((d) => d.attestations.length > 0)
+  const out: Lags = { replied: [], lag: [], total: 0, source: withAtt ? 'attestation' : 'verdict' }
+  for (const d of done) {
+    const marks = (withAtt ? d.attestations : verdicts).slice().sort((a, b) => a[0] - b[0])
+    out.total += d.index.length
+    d.index.forEach((index, i) => {
+      const replied = d.start[i]! + d.latency[i]!
+      const first = marks.find(([, length]) => length > index)
+      if (!first) return
+      out.replied.push(replied)
+      out.lag.push(Math.max(0, first[0] - replied))
+    })
+  }
+  return out
+}
+
+/** Least-squares slope of `ys` over `xs` (units of y per unit of x; 0 with fewer than 2 points). */
+export function slope (xs: number[], ys: number[]): number {
+  const n = xs.length
+  if (n < 2) return 0
+  const mx = xs.reduce((a, b) => a + b, 0) / n
+  const my = ys.reduce((a, b) => a + b, 0) / n
+  let num = 0
+  let den = 0
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my)
+    den += (xs[i]! - mx) ** 2
+  }
+  return den === 0 ? 0 : num / den
+}
+
+/** Starts the following watcher of contract `a` and its clients. */
+async function start (p: BenchParams, host: HostProc): Promise<{ watcher: Child, clients: Child[] }> {
+  const watcher = new Child('bench-watch', { bootstrap: p.bootstrap, key: host.keys.a, mode: 'follow' })
+  await watcher.next('ready', 60_000)
+  return { watcher, clients: await startClients(p, host.keys.a!) }
+}
+
+/**
+ * Audit lag at `p.auditRate` calls/s offered, `runs` runs of `durationMs`.
+ * @returns `{ offeredCallsPerSec, source, p50Ms, p99Ms, covered (share of calls with a lag), runs }`
+ */
+export async function auditLag (p: BenchParams, host: HostProc): Promise<Record<string, unknown>> {
+  const { watcher, clients } = await start(p, host)
+  const runs: Array<{ source: string, p50Ms: number, p99Ms: number, covered: number }> = []
+  try {
+    for (let r = 0; r < p.runs; r++) {
+      const l = await load(clients, openLoad(p.auditRate, clients.length, p.durationMs, { linger: 20_000 }))
+      const lags = await lagsOf(l.done, watcher)
+      runs.push({ source: lags.source, p50Ms: round(percentile(lags.lag, 50)), p99Ms: round(percentile(lags.lag, 99)), covered: round(lags.lag.length / Math.max(1, lags.total), 4) })
+      process.stderr.write(`  run ${r + 1}: ${lags.source} lag p50 ${runs.at(-1)!.p50Ms} ms, p99 ${runs.at(-1)!.p99Ms} ms (${lags.lag.length}/${lags.total} calls covered)\n`)
+    }
+  } finally {
+    await stopAll([...clients, watcher])
+  }
+  return {
+    offeredCallsPerSec: p.auditRate,
+    source: runs.every((x) => x.source === 'attestation') ? 'attestation' : 'verdict',
+    p50Ms: median(runs.map((x) => x.p50Ms)),
+    p99Ms: median(runs.map((x) => x.p99Ms)),
+    covered: median(runs.map((x) => x.covered)),
+    runs
+  }
+}
+
+/**
+ * Audit lag over a long run at half the host's write capacity, per window.
+ * @param hostWrite the host's write calls/s of this run, or null (then 500 calls/s are offered, and `rateFrom` says so)
+ * @returns `{ offeredCallsPerSec, rateFrom, seconds, windowSeconds, windows: [{ fromS, calls, p50Ms, p99Ms }]
+ *   (medians over the runs), p99SlopeMsPerS, p50SlopeMsPerS, lastOverFirstP99, covered, runs }`
+ */
+export async function auditFlat (p: BenchParams, host: HostProc, hostWrite: number | null): Promise<Record<string, unknown>> {
+  const rate = hostWrite ? Math.round(hostWrite / 2) : 500
+  const { watcher, clients } = await start(p, host)
+  const nWin = Math.max(1, Math.ceil(p.flatMs / p.flatWindowMs))
+  const runs: Array<{ windows: Array<{ fromS: number, calls: number, p50Ms: number, p99Ms: number }>, p99SlopeMsPerS: number, p50SlopeMsPerS: number, lastOverFirstP99: number, covered: number }> = []
+  try {
+    for (let r = 0; r < p.runs; r++) {
+      const l = await load(clients, openLoad(rate, clients.length, p.flatMs, { linger: 30_000 }))
+      const lags = await lagsOf(l.done, watcher)
+      const win = Array.from({ length: nWin }, () => [] as number[])
+      lags.replied.forEach((t, i) => { win[Math.min(nWin - 1, Math.max(0, Math.floor((t - l.startAt) / p.flatWindowMs)))]!.push(lags.lag[i]!) })
+      const windows = win.map((w, i) => ({ fromS: i * p.flatWindowMs / 1000, calls: w.length, p50Ms: round(percentile(w, 50)), p99Ms: round(percentile(w, 99)) }))
+      const mids = windows.map((w) => w.fromS + p.flatWindowMs / 2000)
+      const run = {
+        windows,
+        p99SlopeMsPerS: round(slope(mids, windows.map((w) => w.p99Ms))),
+        p50SlopeMsPerS: round(slope(mids, windows.map((w) => w.p50Ms))),
+        lastOverFirstP99: round(windows.at(-1)!.p99Ms / Math.max(1, windows[0]!.p99Ms)),
+        covered: round(lags.lag.length / Math.max(1, lags.total), 4)
+      }
+      runs.push(run)
+      process.stderr.write(`  run ${r + 1} at ${rate} calls/s: p50/p99 lag per ${p.flatWindowMs / 1000} s window ${windows.map((w) => `${w.p50Ms}/${w.p99Ms}`).join(', ')} ms; p99 slope ${run.p99SlopeMsPerS} ms/s, last/first ${run.lastOverFirstP99} (${lags.lag.length}/${lags.total} calls covered)\n`)
+    }
+  } finally {
+    await stopAll([...clients, watcher])
+  }
+  return {
+    offeredCallsPerSec: rate,
+    rateFrom: hostWrite ? 'half the write throughput of this run' : 'no throughput section: 500 calls/s',
+    seconds: p.flatMs / 1000,
+    windowSeconds: p.flatWindowMs / 1000,
+    windows: Array.from({ length: nWin }, (_, i) => ({
+      fromS: i * p.flatWindowMs / 1000,
+      calls: median(runs.map((x) => x.windows[i]!.calls)),
+      p50Ms: median(runs.map((x) => x.windows[i]!.p50Ms)),
+      p99Ms: median(runs.map((x) => x.windows[i]!.p99Ms))
+    })),
+    p99SlopeMsPerS: median(runs.map((x) => x.p99SlopeMsPerS)),
+    p50SlopeMsPerS: median(runs.map((x) => x.p50SlopeMsPerS)),
+    lastOverFirstP99: median(runs.map((x) => x.lastOverFirstP99)),
+    covered: median(runs.map((x) => x.covered)),
+    runs
+  }
+}
