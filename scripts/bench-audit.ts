@@ -2,9 +2,11 @@
  * Benchmark section `audit`: audit lag, the time from a call's reply to the
  * first ok attestation covering it (seen by the calling client through
  * gossip; when no attestation arrives at all, to the following watcher's
- * first ok verdict covering it), with one following watcher process.
+ * first ok verdict covering it), with one following watcher process per
+ * contract. Each run starts once the watcher has judged the whole log
+ * (`settleMs`: how long that took; -1: it had not after 2 minutes).
  * - `auditLag`: p50/p99 (ms) at `auditRate` calls/s offered (open loop);
- * - `auditFlat`: a `flatMs` run at half the host's measured write capacity
+ * - `auditFlat`: on a contract of its own (`f`), a `flatMs` run at half the host's measured write capacity
  *   (the throughput section's figure of this run), the lag per `flatWindowMs`
  *   window of reply times (p50/p99, ms), the least-squares slope of the
  *   windows' p99 (ms of lag per s of run) and last-over-first window p99:
@@ -12,8 +14,8 @@
  *   that grows with the run.
  */
 
-import { Child, median, percentile, round } from './bench-lib.js'
-import { load, openLoad, startClients, stopAll, type BenchParams, type HostProc, type LoadDone } from './bench-procs.js'
+import { Child, median, now, percentile, round, sleep } from './bench-lib.js'
+import { hostStats, load, openLoad, startClients, stopAll, type BenchParams, type HostProc, type LoadDone } from './bench-procs.js'
 
 /** Lag (ms) of every covered call with its reply time (ms wall clock); `total` calls replied. */
 interface Lags { replied: number[], lag: number[], total: number, source: 'attestation' | 'verdict' }
@@ -53,11 +55,29 @@ export function slope (xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den
 }
 
-/** Starts the following watcher of contract `a` and its clients. */
-async function start (p: BenchParams, host: HostProc): Promise<{ watcher: Child, clients: Child[] }> {
-  const watcher = new Child('bench-watch', { bootstrap: p.bootstrap, key: host.keys.a, mode: 'follow' })
+/** Starts the following watcher of contract `name` and its clients. */
+async function start (p: BenchParams, host: HostProc, name: string): Promise<{ watcher: Child, clients: Child[] }> {
+  const watcher = new Child('bench-watch', { bootstrap: p.bootstrap, key: host.keys[name], mode: 'follow' })
   await watcher.next('ready', 60_000)
-  return { watcher, clients: await startClients(p, host.keys.a!) }
+  return { watcher, clients: await startClients(p, host.keys[name]!) }
+}
+
+/**
+ * Waits (at most `timeoutMs` ms) until the watcher has judged all of contract `name`'s log, so that a run
+ * starts without the backlog of the one before; drops the verdicts reported until then.
+ * @returns ms it waited, or -1 when the watcher was still behind at the timeout
+ */
+async function settle (host: HostProc, watcher: Child, name: string, timeoutMs = 120_000): Promise<number> {
+  const t0 = now()
+  const length = ((await hostStats(host)).contracts as Record<string, { length: number }>)[name]!.length
+  let judged = 0
+  for (;;) {
+    watcher.send({ cmd: 'report' })
+    for (const [, len] of (await watcher.next('verdicts')).verdicts as Array<[number, number]>) judged = Math.max(judged, len)
+    if (judged >= length) return round(now() - t0)
+    if (now() - t0 > timeoutMs) return -1
+    await sleep(250)
+  }
 }
 
 /**
@@ -65,13 +85,14 @@ async function start (p: BenchParams, host: HostProc): Promise<{ watcher: Child,
  * @returns `{ offeredCallsPerSec, source, p50Ms, p99Ms, covered (share of calls with a lag), runs }`
  */
 export async function auditLag (p: BenchParams, host: HostProc): Promise<Record<string, unknown>> {
-  const { watcher, clients } = await start(p, host)
-  const runs: Array<{ source: string, p50Ms: number, p99Ms: number, covered: number }> = []
+  const { watcher, clients } = await start(p, host, 'a')
+  const runs: Array<{ source: string, p50Ms: number, p99Ms: number, covered: number, settleMs: number }> = []
   try {
     for (let r = 0; r < p.runs; r++) {
+      const settleMs = await settle(host, watcher, 'a')
       const l = await load(clients, openLoad(p.auditRate, clients.length, p.durationMs, { linger: 20_000 }))
       const lags = await lagsOf(l.done, watcher)
-      runs.push({ source: lags.source, p50Ms: round(percentile(lags.lag, 50)), p99Ms: round(percentile(lags.lag, 99)), covered: round(lags.lag.length / Math.max(1, lags.total), 4) })
+      runs.push({ source: lags.source, p50Ms: round(percentile(lags.lag, 50)), p99Ms: round(percentile(lags.lag, 99)), covered: round(lags.lag.length / Math.max(1, lags.total), 4), settleMs })
       process.stderr.write(`  run ${r + 1}: ${lags.source} lag p50 ${runs.at(-1)!.p50Ms} ms, p99 ${runs.at(-1)!.p99Ms} ms (${lags.lag.length}/${lags.total} calls covered)\n`)
     }
   } finally {
@@ -95,11 +116,12 @@ export async function auditLag (p: BenchParams, host: HostProc): Promise<Record<
  */
 export async function auditFlat (p: BenchParams, host: HostProc, hostWrite: number | null): Promise<Record<string, unknown>> {
   const rate = hostWrite ? Math.round(hostWrite / 2) : 500
-  const { watcher, clients } = await start(p, host)
+  const { watcher, clients } = await start(p, host, 'f')
   const nWin = Math.max(1, Math.ceil(p.flatMs / p.flatWindowMs))
-  const runs: Array<{ windows: Array<{ fromS: number, calls: number, p50Ms: number, p99Ms: number }>, p99SlopeMsPerS: number, p50SlopeMsPerS: number, lastOverFirstP99: number, covered: number }> = []
+  const runs: Array<{ windows: Array<{ fromS: number, calls: number, p50Ms: number, p99Ms: number }>, p99SlopeMsPerS: number, p50SlopeMsPerS: number, lastOverFirstP99: number, covered: number, settleMs: number }> = []
   try {
     for (let r = 0; r < p.runs; r++) {
+      const settleMs = await settle(host, watcher, 'f')
       const l = await load(clients, openLoad(rate, clients.length, p.flatMs, { linger: 30_000 }))
       const lags = await lagsOf(l.done, watcher)
       const win = Array.from({ length: nWin }, () => [] as number[])
@@ -111,7 +133,8 @@ export async function auditFlat (p: BenchParams, host: HostProc, hostWrite: numb
         p99SlopeMsPerS: round(slope(mids, windows.map((w) => w.p99Ms))),
         p50SlopeMsPerS: round(slope(mids, windows.map((w) => w.p50Ms))),
         lastOverFirstP99: round(windows.at(-1)!.p99Ms / Math.max(1, windows[0]!.p99Ms)),
-        covered: round(lags.lag.length / Math.max(1, lags.total), 4)
+        covered: round(lags.lag.length / Math.max(1, lags.total), 4),
+        settleMs
       }
       runs.push(run)
       process.stderr.write(`  run ${r + 1} at ${rate} calls/s: p50/p99 lag per ${p.flatWindowMs / 1000} s window ${windows.map((w) => `${w.p50Ms}/${w.p99Ms}`).join(', ')} ms; p99 slope ${run.p99SlopeMsPerS} ms/s, last/first ${run.lastOverFirstP99} (${lags.lag.length}/${lags.total} calls covered)\n`)

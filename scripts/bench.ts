@@ -101,7 +101,7 @@ const result: Record<string, unknown> = {
 let host: HostProc | null = null
 try {
   if (only.some((s) => ['throughput', 'latency', 'replay', 'audit', 'flat'].includes(s))) {
-    host = await startHost(p, ['w', 'r', 'l', 'a'])
+    host = await startHost(p, ['w', 'r', 'l', 'a', 'f'])
   }
   let hostWrite: number | null = null
   if (only.includes('throughput')) {
