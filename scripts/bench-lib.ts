@@ -87,6 +87,8 @@ export class Child {
   readonly name: string
   readonly proc: ChildProcess
   readonly exited: Promise<number | string | null>
+  /** Called with every event as it arrives (before anyone waits for it), e.g. to print progress. */
+  onevent: ((ev: Event) => void) | null = null
   private readonly events: Event[] = []
   private readonly waiters = new Set<() => void>()
   private stderrText = ''
@@ -113,6 +115,7 @@ export class Child {
         return
       }
       this.events.push(ev)
+      if (this.onevent) this.onevent(ev)
       this.wake()
     })
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => {

@@ -78,10 +78,12 @@ export function profileArgs (p: BenchParams, what: string): string[] {
 /**
  * Starts a host node process (bench-host.ts) deploying one benchmark contract per name.
  * @param extra more config for bench-host.ts (`scale`, `storage` of an earlier host to reopen, ...)
+ * @param onevent called with every event of the host process (e.g. `deployed` progress)
  */
-export async function startHost (p: BenchParams, names: string[], extra: Record<string, unknown> = {}): Promise<HostProc> {
+export async function startHost (p: BenchParams, names: string[], extra: Record<string, unknown> = {}, onevent: ((ev: Event) => void) | null = null): Promise<HostProc> {
   const dir = (extra.storage as string | undefined) ?? tempDir('vms-bench-host-')
   const child = new Child('bench-host', { bootstrap: p.bootstrap, storage: dir, names, ...extra }, profileArgs(p, 'host'))
+  child.onevent = onevent
   const ready = await child.next('ready', 60 * 60_000)
   return { child, keys: ready.keys as Record<string, string>, scaleKeys: ready.scaleKeys as string[], ready, dir }
 }

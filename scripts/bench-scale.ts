@@ -9,8 +9,15 @@
  * replay), the others warm.
  */
 
-import { Child, now, percentile, round } from './bench-lib.js'
+import { Child, now, percentile, round, type Event } from './bench-lib.js'
 import { hostStats, startHost, stopHost, type BenchParams } from './bench-procs.js'
+
+/** Prints the host's `deployed` events every 1,000 contracts (count, s, RSS MB). */
+function progress (what: string): (ev: Event) => void {
+  return (ev) => {
+    if (ev.event === 'deployed' && (ev.count as number) % 1000 === 0) process.stderr.write(`  ${what} ${ev.count} in ${round(ev.seconds as number)} s, RSS ${Math.round((ev.rss as number) / 1e6)} MB\n`)
+  }
+}
 
 /**
  * @returns `{ contracts (asked), deployed, stoppedEarly, deploySeconds, openSeconds (s, from starting the process
@@ -19,7 +26,7 @@ import { hostStats, startHost, stopHost, type BenchParams } from './bench-procs.
  */
 export async function scale (p: BenchParams): Promise<Record<string, unknown>> {
   const t0 = now()
-  const first = await startHost(p, [], { scale: p.scale, budgetMs: p.scaleBudgetMs })
+  const first = await startHost(p, [], { scale: p.scale, budgetMs: p.scaleBudgetMs }, progress('deployed'))
   const deploySeconds = round((now() - t0) / 1000)
   const deployed = first.ready.deployed as number
   const stoppedEarly = first.ready.stoppedEarly as boolean
@@ -31,7 +38,7 @@ export async function scale (p: BenchParams): Promise<Record<string, unknown>> {
   }
   process.stderr.write(`  deployed ${deployed} contracts in ${deploySeconds} s${stoppedEarly ? ` (stopped: the budget of ${p.scaleBudgetMs / 1000} s ran out before ${p.scale})` : ''}; reopening\n`)
   const t1 = now()
-  const host = await startHost(p, [], { scale: deployed, storage: first.dir })
+  const host = await startHost(p, [], { scale: deployed, storage: first.dir }, progress('reopened'))
   const openSeconds = round((now() - t1) / 1000)
   try {
     const opened = await hostStats(host)
