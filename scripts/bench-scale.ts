@@ -20,7 +20,7 @@ function progress (what: string): (ev: Event) => void {
 }
 
 /**
- * @returns `{ contracts (asked), deployed, stoppedEarly, deploySeconds, openSeconds (s, from starting the process
+ * @returns `{ contracts (asked), deployed, stoppedEarly, deploySeconds, reopened, reopenStoppedEarly, openSeconds (s, from starting the process
  *   to every contract open), rssAfterDeployBytes, rssAfterOpenBytes, rssAfterCallsBytes (bytes), liveSandboxes,
  *   evictions, rebuilds, coldP50Ms, coldP99Ms, warmP50Ms, p50Ms, p99Ms (ms), calls, errors }`
  */
@@ -38,11 +38,13 @@ export async function scale (p: BenchParams): Promise<Record<string, unknown>> {
   }
   process.stderr.write(`  deployed ${deployed} contracts in ${deploySeconds} s${stoppedEarly ? ` (stopped: the budget of ${p.scaleBudgetMs / 1000} s ran out before ${p.scale})` : ''}; reopening\n`)
   const t1 = now()
-  const host = await startHost(p, [], { scale: deployed, storage: first.dir }, progress('reopened'))
+  const host = await startHost(p, [], { scale: deployed, storage: first.dir, budgetMs: p.scaleBudgetMs }, progress('reopened'))
   const openSeconds = round((now() - t1) / 1000)
+  const reopened = host.ready.deployed as number
+  const reopenStoppedEarly = host.ready.stoppedEarly as boolean
   try {
     const opened = await hostStats(host)
-    process.stderr.write(`  reopened in ${openSeconds} s, RSS ${Math.round((opened.rss as number) / 1e6)} MB\n`)
+    process.stderr.write(`  reopened ${reopened} in ${openSeconds} s${reopenStoppedEarly ? ` (stopped: the budget of ${p.scaleBudgetMs / 1000} s ran out)` : ''}, RSS ${Math.round((opened.rss as number) / 1e6)} MB\n`)
     const list = host.scaleKeys
     const sample: string[] = []
     for (let i = 0; i < p.scaleSample && list.length > 0; i++) sample.push(list[Math.floor(Math.random() * list.length)]!)
@@ -59,6 +61,8 @@ export async function scale (p: BenchParams): Promise<Record<string, unknown>> {
       deployed,
       stoppedEarly,
       deploySeconds,
+      reopened,
+      reopenStoppedEarly,
       openSeconds,
       rssAfterDeployBytes,
       rssAfterOpenBytes: opened.rss,

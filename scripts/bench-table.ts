@@ -45,6 +45,7 @@ const ROWS: Array<[string, string, string]> = [
   ['gossip: nodes', 'gossip.nodes', 'nodes'],
   ['gossip: one attestation to all nodes', 'gossip.ms', 'ms'],
   ['scale: contracts deployed', 'scale.deployed', 'contracts'],
+  ['scale: contracts reopened (restart)', 'scale.reopened', 'contracts'],
   ['scale: time to open (restart)', 'scale.openSeconds', 's'],
   ['scale: RSS after open', 'scale.rssAfterOpenBytes', 'MB'],
   ['scale: RSS after calls', 'scale.rssAfterCallsBytes', 'MB'],
@@ -68,7 +69,7 @@ export function table (result: Obj): string {
   if (get(result, 'auditLag.source') !== undefined) notes.push(`audit lag measured to the first ${get(result, 'auditLag.source')}`)
   const flat = get(result, 'auditFlat.windows') as Array<{ p50Ms: number, p99Ms: number }> | undefined
   if (flat) notes.push(`audit lag per ${get(result, 'auditFlat.windowSeconds')} s window over ${get(result, 'auditFlat.seconds')} s, p50/p99 ms: ${flat.map((w) => `${w.p50Ms}/${w.p99Ms}`).join(', ')}`)
-  if (get(result, 'scale.contracts') !== undefined) notes.push(`scale: ${get(result, 'scale.deployed')} of ${get(result, 'scale.contracts')} contracts deployed${get(result, 'scale.stoppedEarly') ? ' (the deploy budget ran out)' : ''}, ${get(result, 'scale.liveSandboxes')} live sandboxes`)
+  if (get(result, 'scale.contracts') !== undefined) notes.push(`scale: ${get(result, 'scale.deployed')} of ${get(result, 'scale.contracts')} contracts deployed${get(result, 'scale.stoppedEarly') ? ' (the deploy budget ran out)' : ''}, ${get(result, 'scale.reopened')} reopened${get(result, 'scale.reopenStoppedEarly') ? ' (the budget ran out)' : ''}, ${get(result, 'scale.liveSandboxes')} live sandboxes`)
   const w = Math.max(...ROWS.map((r) => r[0].length))
   lines.push(`${'figure'.padEnd(w)}  ${'median'.padStart(16)}  ${'target'.padEnd(18)}  `)
   for (const [label, p, unit] of ROWS) {
