@@ -36,6 +36,7 @@ const ROWS: Array<[string, string, string]> = [
   ['latency p99 at 500 calls/s', 'latency.at500.p99Ms', 'ms'],
   ['watcher replay (cold verify)', 'replay.replayCallsPerSec', 'calls/s'],
   ['  replay / host write', 'replay.ratioToHostWrite', 'x'],
+  ['  replay / cryptoCap', 'replay.ratioToCryptoCap', 'x'],
   ['cold verify incl. download', 'replay.verifySeconds', 's'],
   ['audit lag p50 at 1,000 calls/s', 'auditLag.p50Ms', 'ms'],
   ['audit lag p99 at 1,000 calls/s', 'auditLag.p99Ms', 'ms'],

@@ -17,8 +17,8 @@
  * - `latency`: p50/p99 (ms) of write calls at 1,000 and 500 calls/s offered
  *   (`at1000`, `at500`);
  * - `replay`: a cold watcher verifying a log of `--big-log` calls (download,
- *   replay, judge), calls/s and the ratio to host write throughput, and the
- *   whole verify time (s);
+ *   replay, judge), calls/s and the ratios to host write throughput and to
+ *   `cryptoCap`, and the whole verify time (s);
  * - `auditLag`: reply -> first ok attestation covering the call (ms, p50/p99) at 1,000 calls/s;
  * - `auditFlat`: the same lag per 10 s window over 60 s at half the host's
  *   write capacity of this run, and its slope (ms per s);
@@ -116,7 +116,10 @@ try {
   }
   if (only.includes('replay')) {
     process.stderr.write(`replay: cold verify of a ${p.bigLog}-call log\n`)
-    result.replay = await replay(p, host!, hostWrite)
+    const r = await replay(p, host!, hostWrite)
+    const cap = (result.cryptoCap as { verifiesPerSec: number } | undefined)?.verifiesPerSec
+    // a watcher checks every call's signature too: its limit is the same
+    result.replay = cap ? { ...r, ratioToCryptoCap: round((r.replayCallsPerSec as number) / cap) } : r
   }
   if (only.includes('audit')) {
     process.stderr.write(`audit lag at ${p.auditRate} calls/s\n`)
