@@ -100,53 +100,68 @@ const result: Record<string, unknown> = {
   runs: p.runs
 }
 let host: HostProc | null = null
+/**
+ * Runs one section; a section that fails (a child that crashed, a call past its deadline on a busy machine)
+ * is recorded as `{ error }` under its name and the benchmark goes on, so one failure keeps the other figures.
+ */
+async function section (name: string, key: string, fn: () => Promise<Record<string, unknown>>, merge = false): Promise<void> {
+  if (!only.includes(name)) return
+  try {
+    const r = await fn()
+    if (merge) Object.assign(result, r)
+    else result[key] = r
+  } catch (err) {
+    process.stderr.write(`  section ${name} failed: ${String((err as Error)?.stack ?? err).slice(0, 2000)}\n`)
+    result[key] = { error: String((err as Error)?.message ?? err).slice(0, 2000) }
+  }
+}
 try {
   if (only.some((s) => ['throughput', 'latency', 'replay', 'audit', 'flat'].includes(s))) {
     host = await startHost(p, ['w', 'r', 'l', 'a', 'f'])
   }
-  let hostWrite: number | null = null
-  if (only.includes('throughput')) {
+  const h = host!
+  await section('throughput', 'throughput', async () => {
     process.stderr.write('throughput (4 clients x 16 calls in flight), cryptoCap, baseline, naive\n')
-    Object.assign(result, await throughput(p, host!))
-    hostWrite = (result.write as { callsPerSec: number }).callsPerSec
-  }
-  if (only.includes('latency')) {
+    return await throughput(p, h)
+  }, true)
+  const hostWrite = (result.write as { callsPerSec?: number } | undefined)?.callsPerSec ?? null
+  await section('latency', 'latency', async () => {
     process.stderr.write(`latency at ${p.latencyRates.join(' and ')} calls/s\n`)
-    result.latency = await latency(p, host!)
-  }
-  if (only.includes('replay')) {
+    return await latency(p, h)
+  })
+  await section('replay', 'replay', async () => {
     process.stderr.write(`replay: cold verify of a ${p.bigLog}-call log\n`)
-    const r = await replay(p, host!, hostWrite)
+    const r = await replay(p, h, hostWrite)
     const cap = (result.cryptoCap as { verifiesPerSec: number } | undefined)?.verifiesPerSec
     // a watcher checks every call's signature too: its limit is the same
-    result.replay = cap ? { ...r, ratioToCryptoCap: round((r.replayCallsPerSec as number) / cap) } : r
-  }
-  if (only.includes('audit')) {
+    return cap ? { ...r, ratioToCryptoCap: round((r.replayCallsPerSec as number) / cap) } : r
+  })
+  await section('audit', 'auditLag', async () => {
     process.stderr.write(`audit lag at ${p.auditRate} calls/s\n`)
-    result.auditLag = await auditLag(p, host!)
-  }
-  if (only.includes('flat')) {
+    return await auditLag(p, h)
+  })
+  await section('flat', 'auditFlat', async () => {
     process.stderr.write(`audit lag over ${flatS} s at half the host's write capacity${hostWrite ? '' : ' (not measured in this run: 500 calls/s)'}\n`)
-    result.auditFlat = await auditFlat(p, host!, hostWrite)
-  }
+    return await auditFlat(p, h, hostWrite)
+  })
   if (host) await stopHost(host)
   host = null
-  if (only.includes('gossip')) {
+  await section('gossip', 'gossip', async () => {
     process.stderr.write(`gossip to ${p.gossipNodes} nodes (${p.gossipNodes - 1} in ${p.gossipProcs} processes, and the host)\n`)
-    result.gossip = await gossip(p)
-  }
-  if (only.includes('scale')) {
+    return await gossip(p)
+  })
+  await section('scale', 'scale', async () => {
     process.stderr.write(`scale: ${p.scale} contracts on one host (deploying for at most ${p.scaleBudgetMs / 1000} s)\n`)
-    result.scale = await scale({ ...p, profileDir: null })
-  }
-  if (only.includes('sandbox')) {
+    return await scale({ ...p, profileDir: null })
+  })
+  await section('sandbox', 'sandbox', async () => {
     process.stderr.write('sandbox: cost per call in process vs in a sandbox process\n')
-    result.sandbox = await sandboxCost(quick ? 2000 : 5000)
-  }
-  if (only.includes('rehost')) {
+    return { ...await sandboxCost(quick ? 2000 : 5000) }
+  })
+  await section('rehost', 'rehost', async () => {
     process.stderr.write(`rehost: cold verify of a ${p.bigLog}-call log from 3 watchers, host offline, and from the host\n`)
-    result.rehost = await rehost(p)
-  }
+    return await rehost(p)
+  })
 } finally {
   if (host) await stopHost(host).catch(() => {})
   await testnet.destroy()

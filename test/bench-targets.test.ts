@@ -22,6 +22,12 @@ test('bench targets: met, missed, and not judged below the size a target is stat
   t.absent(by.get('read.ratioToCryptoCap'), 'figures not in the result are left out')
 })
 
+test('bench targets: flat means neither growing nor shrinking', (t) => {
+  t.is(judge({ auditFlat: { p99SlopeMsPerS: 3 } })[0]!.met, true)
+  t.is(judge({ auditFlat: { p99SlopeMsPerS: 300 } })[0]!.met, false, 'falling behind')
+  t.is(judge({ auditFlat: { p99SlopeMsPerS: -900 } })[0]!.met, false, 'started behind, catching up')
+})
+
 test('bench targets: a figure that is not a number is missed, not met', (t) => {
   const [j] = judge({ auditLag: { p99Ms: NaN } })
   t.is(j!.met, false)
