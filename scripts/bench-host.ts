@@ -6,9 +6,14 @@
  * the time calls spent inside the host since the last `served`: from the
  * RPC handing a request over to its answer) and `exit`.
  *
- * Config: `{ bootstrap, storage, names?: string[], scale?: number, maxLive?: number }`:
+ * Config: `{ bootstrap, storage, names?: string[], scale?: number, budgetMs?: number, maxLive?: number }`:
  * `names` deploys one contract per name; `scale` deploys that many more
- * (`s0`, `s1`, ...) and reports `deployed` progress events.
+ * (`s0`, `s1`, ...; on a storage that holds them already, reopens them) and
+ * reports `deployed` progress events (`count`, `seconds`, `rss` bytes) every
+ * 100; past `budgetMs` ms it stops deploying. `ready` then says how many it
+ * deployed (`deployed`), whether the budget stopped it (`stoppedEarly`), how
+ * long the node took to open (`openSeconds`) and the contracts
+ * (`scaleSeconds`), s.
  */
 
 import path from 'node:path'
@@ -27,6 +32,8 @@ interface Config {
   storage: string
   names?: string[]
   scale?: number
+  /** Stop deploying the `scale` contracts after this many ms (default: no bound). */
+  budgetMs?: number
   maxLive?: number
   /** Report every attestation the host's gossip receives (`received` events). */
   gossipEvents?: boolean
@@ -68,8 +75,10 @@ const { config, emit } = childIO<Config>(async (cmd) => {
 if (config.maxLive !== undefined) sandboxPool.max = config.maxLive
 // VMS_BENCH_SANDBOX=process: the supervised sandbox processes that `vms-node host` uses (default here: in process)
 const sandboxFactory = process.env.VMS_BENCH_SANDBOX === 'process' ? createProcessSandbox : createSandbox
+const opened = now()
 node = new HostNode({ storage: config.storage, sandboxFactory, runtime: runtimeFingerprint(), bootstrap: config.bootstrap })
 await node.ready()
+const openSeconds = (now() - opened) / 1000
 if (config.gossipEvents) node.gossip.on('attestation', (a: Attestation) => emit({ event: 'received', t: now(), id: attestationId(a) }))
 const keys: Record<string, string> = {}
 for (const name of config.names ?? []) {
@@ -77,12 +86,17 @@ for (const name of config.names ?? []) {
   keys[name] = host.key.toString('hex')
 }
 const scaleKeys: string[] = []
+const t0 = now()
+let stoppedEarly = false
 if (config.scale) {
-  const t0 = now()
   for (let i = 0; i < config.scale; i++) {
+    if (now() - t0 > (config.budgetMs ?? Infinity)) {
+      stoppedEarly = true
+      break
+    }
     const host = await node.deploy(BENCH_CONTRACT, { name: 's' + i })
     scaleKeys.push(host.key.toString('hex'))
     if ((i + 1) % 100 === 0) emit({ event: 'deployed', count: i + 1, seconds: (now() - t0) / 1000, rss: process.memoryUsage().rss })
   }
 }
-emit({ event: 'ready', keys, scaleKeys, storage: path.basename(config.storage) })
+emit({ event: 'ready', keys, scaleKeys, deployed: scaleKeys.length, stoppedEarly, openSeconds, scaleSeconds: (now() - t0) / 1000, storage: path.basename(config.storage) })

@@ -66,6 +66,11 @@ export function tempDir (prefix = 'vms-bench-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
+/** What machine this runs on: cores, CPU model, memory (bytes), Node version, OS. */
+export function machine (): Record<string, unknown> {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memBytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` }
+}
+
 /** Sleeps `ms` milliseconds. */
 export function sleep (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
@@ -82,6 +87,8 @@ export class Child {
   readonly name: string
   readonly proc: ChildProcess
   readonly exited: Promise<number | string | null>
+  /** Called with every event as it arrives (before anyone waits for it), e.g. to print progress. */
+  onevent: ((ev: Event) => void) | null = null
   private readonly events: Event[] = []
   private readonly waiters = new Set<() => void>()
   private stderrText = ''
@@ -108,6 +115,7 @@ export class Child {
         return
       }
       this.events.push(ev)
+      if (this.onevent) this.onevent(ev)
       this.wake()
     })
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => {

@@ -34,7 +34,8 @@ export interface ContractPeer {
 }
 
 /**
- * Joins the contract `key` (hex) and resolves once a host's RPC channel is open.
+ * Joins the contract `key` (hex) and resolves once a host's RPC channel is open
+ * (connections to peers that are not the host, e.g. serving watchers, replicate and gossip only).
  * @param prefix name prefix of the temporary folder
  * @param onattestation called with every attestation gossip brings
  */
@@ -52,7 +53,9 @@ export async function joinContract (config: { key: string, bootstrap: BootstrapN
       store.replicate(conn)
       gossip.attach(conn)
       const r = new RpcClient(conn, key)
-      r.rpc.fullyOpened().then(() => resolve(r), () => {})
+      // a watcher that serves replicas is on the topic too: its end of the channel is an asker's, and the
+      // channel is closed right after it opens (rpc.ts); a turn later only a host's channel is still open
+      r.rpc.fullyOpened().then(() => setImmediate(() => { if (r.rpc.opened && !r.rpc.closed) resolve(r) }), () => {})
     })
   })
   swarm.join(discoveryKey(key), { server: false, client: true })

@@ -9,7 +9,8 @@
 
 import fs from 'node:fs'
 import { Child, median, round, type Event } from './bench-lib.js'
-import { hostStats, replay, startHost, type BenchParams } from './bench-sections.js'
+import { hostStats, startHost, type BenchParams } from './bench-procs.js'
+import { replay } from './bench-replay.js'
 
 /** Cold verify from the host, then from 3 watchers with the host offline; medians in s. */
 export async function rehost (p: BenchParams): Promise<Record<string, unknown>> {
