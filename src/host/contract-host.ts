@@ -23,7 +23,7 @@ import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
 import { BlockProver } from '../log/block-proof.js'
 import { signerOf } from '../attest/signer.js'
-import { DriveCommitter } from '../log/drive-group.js'
+import { DriveCommitter, groupsAppendOnce } from '../log/drive-group.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { MemoryFiles } from '../runtime/memory-files.js'
@@ -33,7 +33,7 @@ import { checkInitCall } from './init-call.js'
 import { OrderedAdmission, REQUEST_OVERHEAD_BYTES, checkRequestCheap, type RequestCost } from './request-check.js'
 import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.js'
 import { sharedVerifyPool } from '../sig/verify-pool.js'
-import { commitGroup, executeGroup, type Done, type Pending } from './group-commit.js'
+import { commitGroup, executeGroup, type Pending } from './group-commit.js'
 import type { ContractHostOptions, HostStats } from './host-options.js'
 import safetyCatch from 'safety-catch'
 
@@ -188,13 +188,17 @@ export class ContractHost extends ReadyResource implements PoolMember {
    */
   async prove (index: number, length: number): Promise<BlockProof> {
     if (!this.opened) await this.ready()
+    return await this.proverOf().prove(index, length)
+  }
+
+  private proverOf (): BlockProver {
     if (!this.prover) this.prover = new BlockProver(this.log.core)
-    return await this.prover.prove(index, length)
+    return this.prover
   }
 
   protected override async _open (): Promise<void> {
     await this.log.ready()
-    if (this.log.drive) this.files = new DriveCommitter(this.log.drive)
+    if (this.log.drive) this.files = new DriveCommitter(this.log.drive, { atomic: this.log.atomic && groupsAppendOnce() })
     if (this.log.length === 0) await this.deploy()
     else await this.reopen()
   }
@@ -452,32 +456,36 @@ export class ContractHost extends ReadyResource implements PoolMember {
     })
     const oracle = this.genesis.oracles ? { mode: 'record' as const } : { mode: 'off' as const }
     const clock = (): number => (this.lastTimestamp = Math.max(this.lastTimestamp, Date.now()))
-    let result: { done: Done[], ran: number }
+    let result: Awaited<ReturnType<typeof executeGroup>> | null = null
     try {
-      result = await executeGroup({ sandbox, group, oracle, clock }, batch)
+      result = await executeGroup({ sandbox, group, oracle, clock, atomic: files.atomic }, batch)
       await this.previous()
     } catch (err) {
       await group.discard()
-      if (marked) await this.undoFiles(group.startVersion)
+      // a sealed group's writes are in the files cache only: reset it with the drive
+      if (marked || result?.sealed) await this.undoFiles(group.startVersion)
       throw err
     }
-    const { done, ran } = result
+    const { done, ran, sealed } = result
     if (done.length > 0) {
       const logLength = log.length
+      // a sealed group's drive blocks land with its records: the drive is ahead of the log only inside that write
+      if (sealed) this.unlogged = true
       this.committing = commitGroup(log, done, (index, record) => {
         this.stats.calls++
         this.emit('call', { index, record })
-      }).then(() => {
+      }, this.proverOf(), sealed).then(() => {
         this.stats.batches++
-        if (marked) this.unlogged = false
+        if (marked || sealed) this.unlogged = false
       }, (err) => {
-        // never logged: its writes must leave the drive before anything else happens
-        if (marked && log.length === logLength) this.undoTo = group.startVersion
+        // never logged: its writes must leave the drive (and the cache) before anything else happens
+        if ((marked || sealed) && log.length === logLength) this.undoTo = group.startVersion
         const e = VmsError.from(err)
         for (const d of done) d.p.reject(e)
         throw err
       })
       this.committing.catch(noop)
+      if (sealed) files.land(this.committing)
     }
     return batch.slice(ran)
   }

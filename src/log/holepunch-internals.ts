@@ -18,6 +18,11 @@
  * - Hyperdrive `drive.blobs`, the Hyperblobs a drive has loaded so far (the
  *   public `getBlobs()` is async and loads them; {@link loadedBlobsCore};
  *   host/deploy-service.ts storage quota, checked in {@link checkDrive}).
+ * - Hypercore `core.state.storage.createAtom()`: a storage atom, so that
+ *   sessions opened with it (`core.session({ atom })`, public) of several
+ *   cores of one store reach storage in one write on `atom.flush()`
+ *   ({@link createAtom}; log/atomic-append.ts, the host's group commit).
+ *   Hypercore's README shows it this way.
  * - Hypercore replication peers' `remoteContiguousLength` (`core.peers` is
  *   public, the shape of its peers is not; {@link replicationPeers};
  *   tui/host-adapter.ts replica count, checked in {@link checkPeers}).
@@ -71,8 +76,11 @@ function moved (module: string, what: string, from?: string): Error {
 interface CoreState {
   length?: number
   roots?: StoredTreeNode[]
-  storage?: { read (): TreeReader }
+  storage?: { read (): TreeReader, createAtom?: () => StorageAtom }
 }
+
+/** A Hypercore storage atom: what sessions opened with it change reaches storage in one write at {@link StorageAtom.flush}. */
+export interface StorageAtom { flush (): Promise<void> }
 interface TreeReader { getTreeNode (index: number): Promise<StoredTreeNode | null>, tryFlush (): void }
 
 function stateOf (core: Hypercore): CoreState | null {
@@ -104,6 +112,17 @@ export function readTreeNodes (core: Hypercore, indexes: number[]): Promise<Arra
   return Promise.all(reads)
 }
 
+/**
+ * A new storage atom of the store `core` lives in (Hypercore's
+ * `core.state.storage.createAtom()`); open sessions with
+ * `core.session({ atom })` of any core of that store.
+ * @returns null when the field is not there
+ */
+export function createAtom (core: Hypercore): StorageAtom | null {
+  const storage = stateOf(core)?.storage
+  return storage && typeof storage.createAtom === 'function' ? storage.createAtom() : null
+}
+
 /** Lets the replication of `core` keep 256..512 block requests in flight per peer instead of 16..512 (no-op when it cannot). */
 export function widenRequests (core: Hypercore): void {
   const r = (core as unknown as { replicator?: { setInflightRange?: (min: number, max: number) => void } }).replicator
@@ -125,6 +144,8 @@ export async function checkCore (core: Hypercore): Promise<void> {
   if (!node || typeof node.index !== 'number' || typeof node.size !== 'number' || !Buffer.isBuffer(node.hash)) throw moved('hypercore', 'the tree node shape of getTreeNode()')
   const r = (core as unknown as { replicator?: { setInflightRange?: unknown } }).replicator
   if (!r || typeof r.setInflightRange !== 'function') throw moved('hypercore', 'core.replicator.setInflightRange()')
+  const atom = createAtom(core)
+  if (!atom || typeof atom.flush !== 'function') throw moved('hypercore', 'core.state.storage.createAtom()')
 }
 
 /** Hyperbee's block codecs (`hyperbee/lib/messages.js`), as far as bee-eager.ts uses them. */
