@@ -31,6 +31,7 @@ import { sign } from '../crypto.js'
 import type { BlockProver } from './block-proof.js'
 import type { SealedFiles } from './drive-group.js'
 import { AtomicAppender } from './atomic-append.js'
+import { cacheBeeNodes } from './holepunch-internals.js'
 import { currentRoots, treeHashOf } from './merkle.js'
 
 const PENDING_KEY = 'vms/pending'
@@ -242,6 +243,8 @@ export class ContractLog extends ReadyResource {
       const roots = currentRoots(sessions[1]!)
       if (!roots || !treeHashOf(roots).equals(files.hash)) throw VmsError.INTERNAL('a sealed drive group would not give the tree hash its records name')
     })
+    // the next group's batch reads these index nodes: from memory, not storage
+    if (drive.core.length === files.dbAt + files.db.length) cacheBeeNodes(drive, files.dbAt, files.db)
   }
 
   /**
