@@ -7,6 +7,7 @@
 import test from 'brittle'
 import Hyperdrive from 'hyperdrive'
 import { AtomicAppender } from '../src/log/atomic-append.js'
+import { proveBlock, verifyBlockProof } from '../src/log/block-proof.js'
 import { localHost } from './local-helpers.js'
 import type { LocalHost } from './local-helpers.js'
 
@@ -55,6 +56,13 @@ test('pipelined groups: a group running while the one before it is written reads
   t.ok(h.host.stats.batches < 200 && h.host.stats.batches > 3, `group-committed (${h.host.stats.batches} groups)`)
   t.alike(await checkouts(h), [], 'every record names a readable version with its own outcome and tree hash')
   t.is(h.host.log.drive!.version, (await h.host.log.call(h.host.log.length - 1)).filesAfter, 'the drive holds nothing the log does not cover')
+  const wrong: number[] = []
+  for (const r of res as Array<{ index: number, root: { length: number, treeHash: Uint8Array } }>) {
+    const proof = await h.host.prove(r.index, r.root.length) // from the blocks and tree nodes the host kept when it appended them
+    const stored = await proveBlock(h.host.log.core, r.index, r.root.length) // read back from storage
+    if (!verifyBlockProof(proof, r.root.length, r.root.treeHash) || JSON.stringify(proof) !== JSON.stringify(stored)) wrong.push(r.index)
+  }
+  t.alike(wrong, [], 'every reply\'s proof, made from memory, verifies under its signed root and equals the one read from storage')
 })
 
 test('a group\'s storage write fails after its blocks went into the atomic sessions -> none of it lands, no call that read it is acknowledged, the host serves on from the log', async (t) => {
