@@ -39,8 +39,8 @@ export class AtomicAppender {
   }
 
   /**
-   * Appends `blocks[i]` to core `i` (an empty list leaves it alone), all
-   * in one storage write.
+   * Appends `blocks[i]` to core `i` (an empty or missing list leaves it
+   * alone), all in one storage write.
    * @param check runs after the appends and before the write, with the
    *   sessions (their lengths and roots are what the write makes of the
    *   cores); it throws to write nothing

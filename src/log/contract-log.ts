@@ -212,7 +212,8 @@ export class ContractLog extends ReadyResource {
     if (records.length > 0) {
       const blocks = records.map((call) => c.encode(logBlock, { type: 'call', call }))
       const learnt = prover ? prover.learn(blocks) : null
-      if (files) await this.appendWithFiles(blocks, files)
+      // once groups go through the atomic sessions, every append does: one outside would make them start over
+      if (files || this.appender) await this.appendWithFiles(blocks, files)
       else await this.core.append(blocks)
       if (prover) prover.appended(learnt)
     }
@@ -226,16 +227,17 @@ export class ContractLog extends ReadyResource {
   }
 
   /**
-   * The records, the group's database blocks and its blobs in one storage
-   * write, after checking that the blocks fit the drive as it is (lengths,
+   * The records, the group's database blocks and its blobs (when it wrote
+   * any) in one storage write, after checking that the blocks fit the drive as it is (lengths,
    * and the tree hash the records name).
    * @throws VmsError INTERNAL when they do not (nothing is written)
    */
-  private async appendWithFiles (blocks: Uint8Array[], files: SealedFiles): Promise<void> {
+  private async appendWithFiles (blocks: Uint8Array[], files: SealedFiles | null): Promise<void> {
     const drive = this.drive
     const blobs = drive ? await drive.getBlobs() : null
     if (!drive || !blobs) throw VmsError.INTERNAL('files drive is not open')
     if (!this.appender) this.appender = new AtomicAppender([this.core, drive.core, blobs.core])
+    if (!files) return await this.appender.append([blocks])
     if (drive.core.length !== files.dbAt || blobs.core.length !== files.blobsAt) {
       throw VmsError.INTERNAL(`the drive moved under a sealed group (database ${drive.core.length}, not ${files.dbAt}; blobs ${blobs.core.length}, not ${files.blobsAt})`)
     }
