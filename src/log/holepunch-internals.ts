@@ -28,7 +28,7 @@
  *   Hypercore's README shows it this way.
  * - Hypercore replication peers' `remoteContiguousLength` (`core.peers` is
  *   public, the shape of its peers is not; {@link replicationPeers};
- *   tui/host-adapter.ts replica count, checked in {@link checkPeers}).
+ *   tui/host-adapter.ts replica count, attest/quorum.ts a replica still fetching an announced length; checked in {@link checkPeers}).
  *
  * Each access is feature-checked: {@link checkCore} and
  * {@link checkDriveBatch} throw VmsError INTERNAL naming the field and the
