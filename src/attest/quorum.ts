@@ -15,6 +15,7 @@ import type Hypercore from 'hypercore'
 import { VERDICT_EQUIVOCATION, VERDICT_OK, type Attestation, type RootStatement, type SignerRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { withTimeout } from '../timeout.js'
+import { replicationPeers } from '../log/holepunch-internals.js'
 import type { AttestationStore } from './store.js'
 import safetyCatch from 'safety-catch'
 
@@ -49,6 +50,8 @@ export async function covers (cov: Coverage, a: Attestation): Promise<boolean> {
   const core = cov.core
   if (!core) return false
   if (core.length < a.length) await withTimeout(core.update({ wait: true }), cov.timeout ?? 5000).catch(safetyCatch)
+  // a peer announced the length already and its upgrade is still being fetched and verified: wait for it
+  if (core.length < a.length && replicationPeers(core).some((p) => p.remoteContiguousLength >= a.length)) await grown(core, a.length, cov.timeout ?? 5000)
   if (core.length < a.length) return false
   try {
     const [mine, theirs] = await Promise.all([withTimeout(core.treeHash(r.length), cov.timeout ?? 5000), withTimeout(core.treeHash(a.length), cov.timeout ?? 5000)])
@@ -57,6 +60,17 @@ export async function covers (cov: Coverage, a: Attestation): Promise<boolean> {
     safetyCatch(err) // the replica cannot say in time: not covered
     return false
   }
+}
+
+/** Resolves once `core` is at least `length` blocks long, or after `ms`. */
+async function grown (core: Hypercore, length: number, ms: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => { clearTimeout(timer); core.off('append', check); resolve() }
+    const check = (): void => { if (core.length >= length) done() }
+    const timer = setTimeout(done, ms)
+    core.on('append', check)
+    check()
+  })
 }
 
 /** Distinct watchers (hex keys) whose latest attestation of the receipt's contract {@link covers} it. */

@@ -1,12 +1,12 @@
 /**
  * Hosting one contract: its call log and files, its sandbox, and the call
- * pipeline. Calls run one at a time in the sandbox (the seeds' script-wide
- * lock) but are committed in groups (group commit): the file writes of all
- * calls that queued up together reach the drive in one blobs append and one
- * database append (drive-group.ts keeps every version a record names a
- * valid checkout), their records go into one log append, and each caller is
- * answered after the append that holds its record. A call is never
- * acknowledged before its record is durable.
+ * call queue. Calls run one at a time in the sandbox (the seeds' script-wide
+ * lock) but are committed in groups (group-pipeline.ts, group-commit.ts):
+ * the file writes of all calls that queued up together and their records
+ * reach storage in one write (drive-group.ts keeps every version a record
+ * names a valid checkout), and each caller is answered after the write that
+ * holds its record. A call is never acknowledged before its record is
+ * durable.
  *
  * Idle sandboxes may be evicted by the process's {@link SandboxPool}: the
  * next call rebuilds the sandbox by replaying the log.
@@ -16,25 +16,24 @@ import ReadyResource from 'ready-resource'
 import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
 import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord, HeadStatement, RootStatement, SignerRecord } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
-import { hash, randomBytes } from '../crypto.js'
+import { hash } from '../crypto.js'
 import { VmsError } from '../errors.js'
-import { noop } from '../noop.js'
 import { formatKey } from '../keys.js'
 import { ContractLog } from '../log/contract-log.js'
 import { BlockProver } from '../log/block-proof.js'
 import { signerOf } from '../attest/signer.js'
-import { DriveCommitter } from '../log/drive-group.js'
+import { DriveCommitter, groupsAppendOnce } from '../log/drive-group.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
-import { MemoryFiles } from '../runtime/memory-files.js'
 import { NonceTable } from '../replay/nonces.js'
 import { replayRange } from '../replay/replay.js'
-import { checkInitCall } from './init-call.js'
+import { checkInitCall, tryInit } from './init-call.js'
 import { OrderedAdmission, REQUEST_OVERHEAD_BYTES, checkRequestCheap, type RequestCost } from './request-check.js'
 import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.js'
 import { sharedVerifyPool } from '../sig/verify-pool.js'
-import { commitGroup, executeGroup, type Done, type Pending } from './group-commit.js'
+import type { Pending } from './group-commit.js'
 import type { ContractHostOptions, HostStats } from './host-options.js'
+import { GroupPipeline } from './group-pipeline.js'
 import safetyCatch from 'safety-catch'
 
 export { toOutcome } from './group-commit.js'
@@ -55,16 +54,11 @@ export class ContractHost extends ReadyResource implements PoolMember {
   private methodNames: string[] = []
   private files: DriveCommitter | null = null
   private readonly admission: OrderedAdmission
-  /** The log commit of the last group, running while the next group executes. */
-  private committing: Promise<void> | null = null
-  /** Files version to truncate back to: a group's writes whose records never reached the log. */
-  private undoTo: number | null = null
+  /** The group commit, once the log is open. */
+  private pipeline: GroupPipeline | null = null
   private genesisRecord: GenesisRecord | null = null
   private prover: BlockProver | null = null
   private readonly nonces = new NonceTable()
-  /** A group wrote to the drive and its records are not in the log yet (see {@link head}). */
-  private unloggedFiles = false
-  private readonly headWaiters = new Set<() => void>()
   private readonly queue: Pending[] = []
   private draining: Promise<void> | null = null
   private lastTimestamp = 0
@@ -150,25 +144,11 @@ export class ContractHost extends ReadyResource implements PoolMember {
    */
   async head (): Promise<HeadStatement> {
     if (!this.opened) await this.ready()
+    const gate = this.pipeline?.headGate
     const snap = (): { length: number, fork: number, files: number } => ({ length: this.log.length, fork: this.log.core.fork, files: this.log.drive?.core.length ?? 0 })
-    let at = this.unloggedFiles ? null : snap()
-    if (!at) {
-      at = await new Promise<ReturnType<typeof snap> | null>((resolve) => {
-        const timer = setTimeout(() => { this.headWaiters.delete(take); resolve(null) }, 5000)
-        timer.unref()
-        const take = (): void => { clearTimeout(timer); resolve(snap()) }
-        this.headWaiters.add(take)
-      })
-      if (!at) throw VmsError.HOST_BUSY('the files drive stayed ahead of the log (groups in flight) for 5,000 ms; ask again')
-    }
+    const at = gate ? await gate.when(snap, 5000) : snap()
+    if (!at) throw VmsError.HOST_BUSY('the files drive stayed ahead of the log (groups in flight) for 5,000 ms; ask again')
     return await this.log.signHead(at.length, at.fork, at.files)
-  }
-
-  /** Drive writes of a group wait for their records (true) or not; false again wakes `head` requests in the same tick. */
-  // eslint-disable-next-line accessor-pairs -- write-only: reads go to `unloggedFiles`
-  private set unlogged (v: boolean) {
-    this.unloggedFiles = v
-    if (!v) for (const w of [...this.headWaiters]) { this.headWaiters.delete(w); w() }
   }
 
   /**
@@ -188,13 +168,32 @@ export class ContractHost extends ReadyResource implements PoolMember {
    */
   async prove (index: number, length: number): Promise<BlockProof> {
     if (!this.opened) await this.ready()
-    if (!this.prover) this.prover = new BlockProver(this.log.core)
-    return await this.prover.prove(index, length)
+    return await this.proverOf().prove(index, length)
+  }
+
+  private proverOf (): BlockProver {
+    return (this.prover ??= new BlockProver(this.log.core))
+  }
+
+  /** The group commit (made at the first call: it needs the genesis). */
+  private pipelineOf (): GroupPipeline {
+    if (this.pipeline) return this.pipeline
+    if (!this.files) throw VmsError.CLOSED('contract is not open')
+    this.pipeline = new GroupPipeline({
+      log: this.log,
+      files: this.files,
+      prover: this.proverOf(),
+      oracle: this.genesis.oracles ? { mode: 'record' } : { mode: 'off' },
+      clock: () => (this.lastTimestamp = Math.max(this.lastTimestamp, Date.now())),
+      onCall: (index, record) => { this.stats.calls++; this.emit('call', { index, record }) },
+      onGroup: () => { this.stats.batches++ }
+    })
+    return this.pipeline
   }
 
   protected override async _open (): Promise<void> {
     await this.log.ready()
-    if (this.log.drive) this.files = new DriveCommitter(this.log.drive)
+    if (this.log.drive) this.files = new DriveCommitter(this.log.drive, { atomic: this.log.atomic && groupsAppendOnce() })
     if (this.log.length === 0) await this.deploy()
     else await this.reopen()
   }
@@ -217,7 +216,8 @@ export class ContractHost extends ReadyResource implements PoolMember {
     const remote = this.opts.remote
     const hasInit = this.sandbox.methods.includes(INIT_METHOD)
     if (remote) checkInitCall(remote.init, hasInit, remote.deployer, this.key)
-    if (hasInit) await this.tryInit(source, limits)
+    const deployer = remote ? remote.deployer : this.opts.identity.publicKey
+    if (hasInit) await tryInit(this.opts.sandboxFactory, { source, limits, name: this.name, deployer, oracles: !!this.opts.oracles })
     const filesVersion = await this.log.initFiles()
     const kp = this.log.core.keyPair
     if (!this.log.drive?.key || !kp) throw VmsError.INTERNAL('log or files not writable')
@@ -228,7 +228,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       sourceHash: hash(Buffer.from(source)),
       files: this.log.drive.key,
       filesVersion,
-      deployer: remote ? remote.deployer : this.opts.identity.publicKey,
+      deployer,
       signer: kp.publicKey,
       runtime: this.opts.runtime,
       limits,
@@ -241,30 +241,6 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (hasInit) {
       const nonce = new NonceClock().next()
       await this.enqueue(remote?.init ?? signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
-    }
-  }
-
-  /**
-   * Deploy = genesis + init: runs `init` once in a scratch sandbox over empty
-   * files (what the drive holds at deploy), so an `init` that throws keeps
-   * nothing: no genesis is written and the next start deploys afresh.
-   * @throws VmsError CONTRACT_INIT with init's error message
-   */
-  private async tryInit (source: string, limits: Limits): Promise<void> {
-    const scratch = await this.opts.sandboxFactory(source, { limits, filename: this.name + '.js' })
-    try {
-      const out = await scratch.call({
-        method: INIT_METHOD,
-        argsJson: '[]',
-        callerId: formatKey(this.opts.remote?.deployer ?? this.opts.identity.publicKey),
-        timestamp: Date.now(),
-        seed: randomBytes(32),
-        files: new MemoryFiles(),
-        oracle: this.opts.oracles ? { mode: 'record' } : { mode: 'off' }
-      })
-      if (!out.ok) throw VmsError.CONTRACT_INIT(`init failed, nothing was deployed: ${out.error?.message ?? 'no error'}`)
-    } finally {
-      await scratch.close()
     }
   }
 
@@ -367,7 +343,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       do {
         await this.drainQueue()
         // calls queued while the last commit finished are this drain's too
-        await this.previous().catch(async () => await this.settleAndRebuild())
+        await this.pipeline?.previous().catch(async () => await this.settleAndRebuild())
       } while (this.queue.length > 0)
     } finally {
       this.draining = null
@@ -385,7 +361,8 @@ export class ContractHost extends ReadyResource implements PoolMember {
       const batch = this.queue.splice(0, this.maxBatch)
       let failed = false
       try {
-        const rest = await this.runBatch(batch)
+        if (!this.sandbox) throw VmsError.CLOSED('contract is not open')
+        const rest = await this.pipelineOf().run(this.sandbox, batch)
         if (rest.length > 0) this.queue.unshift(...rest)
       } catch (err) {
         failed = true
@@ -402,13 +379,6 @@ export class ContractHost extends ReadyResource implements PoolMember {
     }
   }
 
-  /** Waits for the log commit of the previous group. @throws its failure */
-  private previous (): Promise<void> {
-    const p = this.committing ?? Promise.resolve()
-    this.committing = null
-    return p
-  }
-
   /**
    * Lets the last group reach the log (or undoes its files when it could
    * not), then rebuilds the sandbox from the log; when that fails, every
@@ -416,8 +386,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    */
   private async settleAndRebuild (): Promise<boolean> {
     try {
-      await this.previous().catch(safetyCatch) // its callers got its error
-      if (this.undoTo !== null) await this.undoFiles(this.undoTo)
+      await this.pipeline?.settle()
       await this.rebuild()
       return true
     } catch (err) {
@@ -426,70 +395,5 @@ export class ContractHost extends ReadyResource implements PoolMember {
       this.emit('warning', e)
       return false
     }
-  }
-
-  /**
-   * Executes one group (group-commit.ts) and starts its log commit without
-   * waiting for it: the next group executes meanwhile. Stops early after a
-   * call that hit a limit.
-   * @returns the calls not run
-   * @throws when the group (or the one before it) could not be made
-   *   durable; nothing of it is then left in the drive, and none of its calls
-   *   is acknowledged
-   */
-  private async runBatch (batch: Pending[]): Promise<Pending[]> {
-    const log = this.log
-    const sandbox = this.sandbox
-    const files = this.files
-    if (!files || !sandbox) throw VmsError.CLOSED('contract is not open')
-    let marked = false
-    const group = files.begin(async () => {
-      // the drive is about to change: the previous group's records first, then the marker
-      await this.previous()
-      await log.beginBatch(group.startVersion)
-      marked = true
-      this.unlogged = true
-    })
-    const oracle = this.genesis.oracles ? { mode: 'record' as const } : { mode: 'off' as const }
-    const clock = (): number => (this.lastTimestamp = Math.max(this.lastTimestamp, Date.now()))
-    let result: { done: Done[], ran: number }
-    try {
-      result = await executeGroup({ sandbox, group, oracle, clock }, batch)
-      await this.previous()
-    } catch (err) {
-      await group.discard()
-      if (marked) await this.undoFiles(group.startVersion)
-      throw err
-    }
-    const { done, ran } = result
-    if (done.length > 0) {
-      const logLength = log.length
-      this.committing = commitGroup(log, done, (index, record) => {
-        this.stats.calls++
-        this.emit('call', { index, record })
-      }).then(() => {
-        this.stats.batches++
-        if (marked) this.unlogged = false
-      }, (err) => {
-        // never logged: its writes must leave the drive before anything else happens
-        if (marked && log.length === logLength) this.undoTo = group.startVersion
-        const e = VmsError.from(err)
-        for (const d of done) d.p.reject(e)
-        throw err
-      })
-      this.committing.catch(noop)
-    }
-    return batch.slice(ran)
-  }
-
-  /** Takes the drive back to `version` after a group whose records never reached the log. */
-  private async undoFiles (version: number): Promise<void> {
-    this.undoTo = null
-    const drive = this.log.drive
-    if (!drive || !this.files) return
-    if (drive.version > version) await drive.truncate(version)
-    this.files.reset()
-    await this.log.clearPending()
-    this.unlogged = false
   }
 }

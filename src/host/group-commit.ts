@@ -3,17 +3,22 @@
  *
  * 1. {@link executeGroup}: run the queued calls one at a time in the
  *    sandbox, each reading the files as the earlier calls left them, and
- *    flush all their writes as one drive group (drive-group.ts: one blobs
- *    append, one database append, every version a record names a valid
- *    checkout); the records get their files versions and tree hashes;
- * 2. {@link commitGroup}: append all the records in one log append, sign
- *    the new root, and answer every caller.
+ *    seal all their writes as one drive group (drive-group.ts: the blobs
+ *    and database blocks of one put after another, so every version a
+ *    record names is a valid checkout); the records get their files
+ *    versions and tree hashes, worked out in memory;
+ * 2. {@link commitGroup}: write the records, the group's database blocks
+ *    and its blobs in one storage write (atomic-append.ts: all or nothing
+ *    after a crash), sign the new root, and answer every caller.
  *
  * The host starts step 1 of the next group while step 2 of this one runs:
- * the next group only reads the drive (its writes stay in memory) until
- * its own flush, which first waits for this group's records to be in the
- * log, so the pending marker always covers every drive write not yet
- * logged (see contract-log.ts, crash safety).
+ * the next group reads what this one wrote from the files cache, and waits
+ * for this group's write before it reads anything else of the drive or
+ * makes its own drive batch (DriveCommitter.land).
+ *
+ * Where the store makes no storage atoms (or a drive group writes call by
+ * call), step 1 flushes the drive itself under the pending marker and step
+ * 2 appends the records alone (see contract-log.ts, crash safety).
  */
 
 import c from 'compact-encoding'
@@ -23,7 +28,8 @@ import { randomBytes } from '../crypto.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
 import type { ContractLog } from '../log/contract-log.js'
-import type { DriveGroup } from '../log/drive-group.js'
+import type { BlockProver } from '../log/block-proof.js'
+import type { DriveGroup, SealedFiles } from '../log/drive-group.js'
 import type { CallOutcome, OracleMode, Sandbox } from '../runtime/types.js'
 
 /** A queued call and its caller's answer. */
@@ -46,6 +52,8 @@ export interface GroupContext {
   oracle: OracleMode
   /** The call time: ms since the epoch, never going back. */
   clock: () => number
+  /** Seal the drive group instead of flushing it: its blocks go with the records in {@link commitGroup}. */
+  atomic: boolean
 }
 
 const NO_HASH = Buffer.alloc(32)
@@ -59,7 +67,7 @@ const NO_HASH = Buffer.alloc(32)
  * untouched.
  * @returns the calls that ran with their records, and how many of `batch` ran
  */
-export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promise<{ done: Done[], ran: number }> {
+export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promise<{ done: Done[], ran: number, sealed: SealedFiles | null }> {
   const { sandbox, group } = ctx
   const done: Done[] = []
   const calls: number[] = []
@@ -100,8 +108,10 @@ export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promis
     calls.push(await group.applySoon(writes))
     done.push({ p, rec })
   }
+  let sealed: SealedFiles | null = null
   if (done.length > 0) {
-    await group.flush()
+    if (ctx.atomic) sealed = await group.seal()
+    else await group.flush()
     for (let k = 0; k < done.length; k++) {
       const rec = done[k]!.rec
       const v = group.versionsOf(calls[k]!)
@@ -110,17 +120,19 @@ export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promis
       rec.filesHash = await group.hashAt(v.after)
     }
   }
-  return { done, ran: i }
+  return { done, ran: i, sealed }
 }
 
 /**
  * Appends the records of a group in one log append, signs the new root and
  * answers the callers in order.
  * @param onCall called for each record once it is durable (the host's `call` event)
+ * @param prover learns the records' blocks, for the proofs of the replies
+ * @param files the group's sealed drive blocks, written with the records in one storage write
  * @returns the block index of the first record
  */
-export async function commitGroup (log: ContractLog, done: Done[], onCall: (index: number, rec: CallRecord) => void): Promise<number> {
-  const start = await log.appendCalls(done.map((d) => d.rec))
+export async function commitGroup (log: ContractLog, done: Done[], onCall: (index: number, rec: CallRecord) => void, prover: BlockProver | null = null, files: SealedFiles | null = null): Promise<number> {
+  const start = await log.appendCalls(done.map((d) => d.rec), prover, files)
   const root = await log.signRoot()
   for (let k = 0; k < done.length; k++) {
     const { p, rec } = done[k]!

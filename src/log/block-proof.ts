@@ -19,6 +19,10 @@ import type { BlockProof, TreeNodeRecord } from '../../protocol/index.js'
 import { BoundedMap } from '../bounded-map.js'
 import { VmsError } from '../errors.js'
 import { readTreeNodes } from './holepunch-internals.js'
+import { addLeaf, currentRoots, treeHashOf } from './merkle.js'
+
+/** Bytes of recently appended blocks a {@link BlockProver} keeps for the proofs of their replies. */
+const RECENT_BLOCK_BYTES = 8 * 1024 * 1024
 
 /** Flat-tree full roots of a tree of `length` leaves (flat-tree's `fullRoots(2 * length)`). */
 export function fullRoots (length: number): number[] {
@@ -49,6 +53,9 @@ export class BlockProver {
   private readonly core: Hypercore
   private readonly max: number
   private readonly nodes: BoundedMap<number, TreeNodeRecord>
+  /** Blocks appended lately (index -> bytes), oldest first, at most {@link RECENT_BLOCK_BYTES}. */
+  private readonly recent = new Map<number, Uint8Array>()
+  private recentBytes = 0
   private fork: number
 
   /**
@@ -63,6 +70,49 @@ export class BlockProver {
   }
 
   /**
+   * Learns the blocks about to be appended at the core's current length,
+   * so that proofs of them read nothing from storage: their tree nodes are
+   * worked out from the core's roots in memory (merkle.ts) and the blocks
+   * kept for a while. Call it right before the append; {@link appended}
+   * keeps what it learnt once the core's own tree hash agrees.
+   * @returns a token for {@link appended}; null when the roots are not readable (proofs then read storage)
+   */
+  learn (blocks: readonly Uint8Array[]): { length: number, fork: number, nodes: TreeNodeRecord[], blocks: readonly Uint8Array[], hash: Buffer } | null {
+    if (this.max === 0) return null
+    const core = this.core
+    const roots = currentRoots(core)
+    if (!roots) return null
+    const nodes: TreeNodeRecord[] = []
+    const start = core.length
+    for (let k = 0; k < blocks.length; k++) addLeaf(roots, start + k, blocks[k]!, (n) => nodes.push({ index: n.index, size: n.size, hash: n.hash }))
+    return { length: start, fork: core.fork, nodes, blocks, hash: treeHashOf(roots) }
+  }
+
+  /**
+   * After the append of what {@link learn} saw: keeps its tree nodes and
+   * blocks when the core is at the expected length and tree hash (checked
+   * against the roots Hypercore holds in memory), else keeps nothing.
+   */
+  appended (learnt: ReturnType<BlockProver['learn']>): void {
+    const core = this.core
+    if (!learnt || core.fork !== learnt.fork || core.length !== learnt.length + learnt.blocks.length) return
+    if (core.fork !== this.fork) return
+    const roots = currentRoots(core)
+    if (!roots || !treeHashOf(roots).equals(learnt.hash)) return
+    for (const n of learnt.nodes) this.nodes.set(n.index, n)
+    for (let k = 0; k < learnt.blocks.length; k++) {
+      const b = learnt.blocks[k]!
+      this.recent.set(learnt.length + k, b)
+      this.recentBytes += b.byteLength
+    }
+    for (const [i, b] of this.recent) {
+      if (this.recentBytes <= RECENT_BLOCK_BYTES) break
+      this.recent.delete(i)
+      this.recentBytes -= b.byteLength
+    }
+  }
+
+  /**
    * Proof of block `index` at `length`, as {@link proveBlock}.
    * @throws VmsError BAD_ARGUMENT, INTERNAL (see proveBlock)
    */
@@ -71,6 +121,8 @@ export class BlockProver {
     if (!(index >= 0 && index < length && length <= core.length)) throw VmsError.BAD_ARGUMENT(`cannot prove block ${index} at length ${length} of a log of ${core.length}`)
     if (core.fork !== this.fork) {
       this.nodes.clear()
+      this.recent.clear()
+      this.recentBytes = 0
       this.fork = core.fork
     }
     const rootIndexes = fullRoots(length)
@@ -80,7 +132,8 @@ export class BlockProver {
     const uncleIndexes: number[] = []
     for (let i = leaf; i !== top; i = flat.parent(i)) uncleIndexes.push(flat.sibling(i))
     const wanted = [...uncleIndexes, ...rootIndexes]
-    const [got, block] = await Promise.all([this.read(wanted), core.get(index, { wait: false })])
+    const known = this.recent.get(index)
+    const [got, block] = await Promise.all([this.read(wanted), known ?? core.get(index, { wait: false })])
     if (!block) throw VmsError.INTERNAL(`block ${index} is not stored`)
     if (core.fork !== this.fork) throw VmsError.INTERNAL('the log was truncated while proving')
     return { index, block, uncles: got.slice(0, uncleIndexes.length), roots: got.slice(uncleIndexes.length) }

@@ -3,7 +3,11 @@
  * Corestore namespace. The host opens it writable; watchers and clients open
  * a replica by key.
  *
- * Crash safety (undo logging): before a batch of calls touches the drive the
+ * Crash safety: the host writes a group's call records, its drive blocks and
+ * its blobs in one storage write (atomic-append.ts, {@link ContractLog.appendCalls}
+ * with a sealed drive group): after a crash all of them are there or none.
+ * Where that is not possible (a store without storage atoms, a drive group
+ * that writes call by call), undo logging: before a batch of calls touches the drive the
  * host stores a pending marker (the drive version and log length before the
  * batch) in the log core's local user data. It is not cleared after the
  * batch's call records are appended (that would be one more storage write per
@@ -24,6 +28,11 @@ import type Hypercore from 'hypercore'
 import { headSignable, logBlock, rootSignable, type CallRecord, type GenesisRecord, type HeadStatement, type LogBlock, type RootStatement } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { sign } from '../crypto.js'
+import type { BlockProver } from './block-proof.js'
+import type { SealedFiles } from './drive-group.js'
+import { AtomicAppender } from './atomic-append.js'
+import { cacheBeeNodes } from './holepunch-internals.js'
+import { currentRoots, treeHashOf } from './merkle.js'
 
 const PENDING_KEY = 'vms/pending'
 
@@ -73,6 +82,7 @@ export class ContractLog extends ReadyResource {
   recovery: RecoveryReport = { undoneBlocks: 0, unloggedEdit: false }
   private readonly filesKey: Uint8Array | null
   private readonly replica: boolean
+  private appender: AtomicAppender | null = null
 
   /**
    * @param store a Corestore (namespaced per contract on a host)
@@ -115,6 +125,7 @@ export class ContractLog extends ReadyResource {
   }
 
   protected override async _close (): Promise<void> {
+    if (this.appender) await this.appender.reset()
     if (this.drive) await this.drive.close()
     await this.core.close()
   }
@@ -192,15 +203,50 @@ export class ContractLog extends ReadyResource {
    * Appends call records as one log append; the pending marker of their
    * batch is settled by the longer log (see the module doc).
    * The records are durable (flushed to storage) when this resolves.
+   * @param prover learns the new blocks and their tree nodes (proofs of them then read no storage)
+   * @param files a sealed drive group (drive-group.ts) written in the same storage write as the records (see {@link atomic})
    * @returns the block index of the first record
    */
-  async appendCalls (records: CallRecord[]): Promise<number> {
+  async appendCalls (records: CallRecord[], prover: BlockProver | null = null, files: SealedFiles | null = null): Promise<number> {
     const start = this.core.length
     if (records.length > 0) {
-      await this.core.append(records.map((call) => c.encode(logBlock, { type: 'call', call })))
+      const blocks = records.map((call) => c.encode(logBlock, { type: 'call', call }))
+      const learnt = prover ? prover.learn(blocks) : null
+      // once groups go through the atomic sessions, every append does: one outside would make them start over
+      if (files || this.appender) await this.appendWithFiles(blocks, files)
+      else await this.core.append(blocks)
+      if (prover) prover.appended(learnt)
     }
     this.emit('append', this.core.length)
     return start
+  }
+
+  /** Whether {@link appendCalls} can write a sealed drive group with the records (one storage write). */
+  get atomic (): boolean {
+    return this.writable && AtomicAppender.works(this.core)
+  }
+
+  /**
+   * The records, the group's database blocks and its blobs (when it wrote
+   * any) in one storage write, after checking that the blocks fit the drive as it is (lengths,
+   * and the tree hash the records name).
+   * @throws VmsError INTERNAL when they do not (nothing is written)
+   */
+  private async appendWithFiles (blocks: Uint8Array[], files: SealedFiles | null): Promise<void> {
+    const drive = this.drive
+    const blobs = drive ? await drive.getBlobs() : null
+    if (!drive || !blobs) throw VmsError.INTERNAL('files drive is not open')
+    if (!this.appender) this.appender = new AtomicAppender([this.core, drive.core, blobs.core])
+    if (!files) return await this.appender.append([blocks])
+    if (drive.core.length !== files.dbAt || blobs.core.length !== files.blobsAt) {
+      throw VmsError.INTERNAL(`the drive moved under a sealed group (database ${drive.core.length}, not ${files.dbAt}; blobs ${blobs.core.length}, not ${files.blobsAt})`)
+    }
+    await this.appender.append([blocks, files.db, files.blobs], (sessions) => {
+      const roots = currentRoots(sessions[1]!)
+      if (!roots || !treeHashOf(roots).equals(files.hash)) throw VmsError.INTERNAL('a sealed drive group would not give the tree hash its records name')
+    })
+    // the next group's batch reads these index nodes: from memory, not storage
+    if (drive.core.length === files.dbAt + files.db.length) cacheBeeNodes(drive, files.dbAt, files.db)
   }
 
   /**
@@ -210,8 +256,14 @@ export class ContractLog extends ReadyResource {
   async signRoot (length: number = this.core.length): Promise<RootStatement> {
     const kp = this.core.keyPair
     if (!kp || !kp.secretKey) throw VmsError.INTERNAL('log is not writable')
-    const body = { contract: this.key, length, fork: this.core.fork, treeHash: await this.core.treeHash(length) }
+    const body = { contract: this.key, length, fork: this.core.fork, treeHash: await this.treeHash(length) }
     return { ...body, signature: sign(rootSignable(body), kp.secretKey) }
+  }
+
+  /** Tree hash of the log at `length`: from the roots in memory for the current length (no storage read), else from storage. */
+  async treeHash (length: number = this.core.length): Promise<Buffer> {
+    const roots = length === this.core.length ? currentRoots(this.core) : null
+    return roots ? treeHashOf(roots) : await this.core.treeHash(length)
   }
 
   /**

@@ -27,6 +27,7 @@ import { addLeaf, currentRoots, treeHashOf, type MerkleNode } from './merkle.js'
 import { groupsAppendOnce, makeEager } from './bee-eager.js'
 import { beeBatchBlocks, driveBatchBee } from './holepunch-internals.js'
 import { VmsError } from '../errors.js'
+import { noop } from '../noop.js'
 import safetyCatch from 'safety-catch'
 
 export { blobOfBlock, groupsAppendOnce } from './bee-eager.js'
@@ -55,6 +56,31 @@ export interface DriveCommitterOptions {
    * appended anywhere.
    */
   foreignBlobs?: ForeignBlobs
+  /**
+   * Groups end with {@link DriveGroup.seal} instead of a flush: their
+   * blocks reach the drive in the caller's write (the host's one storage
+   * write per group, atomic-append.ts), announced with
+   * {@link DriveCommitter.land}. Default false. Not with `foreignBlobs`.
+   */
+  atomic?: boolean
+}
+
+/**
+ * A group's drive blocks, made but not written ({@link DriveGroup.seal}):
+ * what the caller appends, to the blobs core and to the drive's database
+ * core, in one storage write.
+ */
+export interface SealedFiles {
+  /** Blob blocks, in order, for the blobs core at length `blobsAt`. */
+  blobs: Uint8Array[]
+  /** Blobs core length the blob ids were numbered from. */
+  blobsAt: number
+  /** Database blocks, in order, for the database core at length `dbAt`. */
+  db: Uint8Array[]
+  /** Database core length before the group. */
+  dbAt: number
+  /** Tree hash of the database core after the group (check it before writing). */
+  hash: Buffer
 }
 
 /** A new blob a call wrote: its id and content. */
@@ -75,8 +101,13 @@ export class DriveCommitter {
   readonly cache: FilesCache
   /** Groups flushed; those that wrote call by call (fallback); those whose tree hashes were read from storage. */
   readonly stats = { groups: 0, perCall: 0, slowHashes: 0 }
+  /** See {@link DriveCommitterOptions.atomic}. */
+  readonly atomic: boolean
   private roots: { length: number, roots: MerkleNode[] } | null = null
   private last: { version: number, hash: Buffer } | null = null
+  private landing: Promise<void> | null = null
+  /** Drive version after the last sealed group, until the write that lands it settles (for its groups). */
+  sealedEnd: number | null = null
 
   /**
    * @param drive the host's writable files drive
@@ -85,7 +116,35 @@ export class DriveCommitter {
   constructor (drive: Hyperdrive, opts: DriveCommitterOptions = {}) {
     this.drive = drive
     this.foreign = opts.foreignBlobs ?? null
+    this.atomic = !!opts.atomic && !this.foreign
     this.cache = new FilesCache(drive, {}, this.foreign ? this.foreign.blobs : null)
+  }
+
+  /**
+   * Announces the write that lands a sealed group in the drive: until it
+   * settles, later groups and cache misses wait before reading the drive
+   * (the cache already answers for what the sealed group wrote).
+   * @param write settles once the blocks are in the drive, or will never be (then reset the committer)
+   */
+  land (write: Promise<unknown>): void {
+    const landing = write.then(noop, noop)
+    this.landing = landing
+    this.cache.waitFor(landing)
+    landing.then(() => {
+      if (this.landing !== landing) return
+      this.landing = null
+      this.sealedEnd = null
+    }, noop)
+  }
+
+  /** Drive version the next group starts from: after the last sealed group (landing or not), else the drive's. */
+  get version (): number {
+    return this.sealedEnd ?? this.drive.version
+  }
+
+  /** Settles once the last write given to {@link land} did (at once when none is pending). */
+  async landed (): Promise<void> {
+    if (this.landing) await this.landing
   }
 
   /**
@@ -109,6 +168,7 @@ export class DriveCommitter {
   reset (): void {
     this.roots = null
     this.last = null
+    this.sealedEnd = null
     this.cache.clear()
   }
 
@@ -119,7 +179,7 @@ export class DriveCommitter {
     return currentRoots(this.drive.core)
   }
 
-  /** Remembers the roots and hash after a group (for its groups). */
+  /** Remembers the roots and hash at `length` (for its groups; kept while the drive is that long). */
   remember (length: number, roots: MerkleNode[] | null, hash: Buffer): void {
     this.roots = roots ? { length, roots } : null
     this.last = { version: length, hash }
@@ -167,7 +227,7 @@ export class DriveGroup {
     this.committer = committer
     this.beforeWrite = beforeWrite
     this.drive = committer.drive
-    this.startVersion = this.drive.version
+    this.startVersion = committer.version
     // what the view reads of this group: its pending writes, read-only, and its blobs
     this.view = new GroupFiles({
       pending: this.pending,
@@ -181,7 +241,7 @@ export class DriveGroup {
 
   /** Drive version with every write applied so far. */
   get version (): number {
-    return this.batch ? this.batch.version : this.drive.version
+    return this.batch ? this.batch.version : this.committer.version
   }
 
   /** The drive (or batch) reads go to now. */
@@ -192,6 +252,7 @@ export class DriveGroup {
   /** The batch (or drive), once the database work queued so far is done. */
   private async settled (): Promise<Hyperdrive> {
     await this.puts
+    if (!this.batch) await this.committer.landed()
     return this.current()
   }
 
@@ -327,6 +388,51 @@ export class DriveGroup {
     }
   }
 
+  /**
+   * Ends the group without writing (atomic committers): the database
+   * blocks and blobs are made, the tree hash of every version the group
+   * passes through is worked out from the roots in memory, the cache takes
+   * the group's writes, and the caller appends the blocks (and announces
+   * it with {@link DriveCommitter.land}). Versions and hashes are then
+   * known as after a flush.
+   * @returns the blocks to write; null when the group wrote nothing
+   * @throws VmsError INTERNAL when the committer is not atomic or the roots are not readable (nothing changed)
+   */
+  async seal (): Promise<SealedFiles | null> {
+    await this.puts
+    if (this.putError !== null) throw this.putError
+    if (!this.committer.atomic) throw VmsError.INTERNAL('seal() is for atomic drive committers')
+    const batch = this.batch
+    if (!batch) return null
+    const bee = driveBatchBee(batch)
+    if (!bee) throw VmsError.INTERNAL('drive batch internals changed (see holepunch-internals.ts)')
+    const db = bee.length > 0 ? beeBatchBlocks(bee).slice() : []
+    const dbAt = this.drive.core.length
+    const roots = this.committer.startRoots()
+    // the group before this one did not land (its error goes to its own callers): this one built on what never was
+    if (dbAt !== this.startVersion) throw VmsError.INTERNAL(`the drive is at version ${dbAt}, the group began at ${this.startVersion}`)
+    if (!roots) throw VmsError.INTERNAL('the drive\'s tree roots are not readable (see holepunch-internals.ts)')
+    const hashes = new Map<number, Buffer>([[dbAt, treeHashOf(roots)]])
+    for (let k = 0; k < db.length; k++) {
+      addLeaf(roots, dbAt + k, db[k]!)
+      hashes.set(dbAt + k + 1, treeHashOf(roots))
+    }
+    const hash = hashes.get(dbAt + db.length)!
+    const sealed: SealedFiles = { blobs: this.staged, blobsAt: this.blobBase, db, dbAt, hash }
+    this.committer.stats.groups++
+    this.hashes = hashes
+    this.committer.remember(dbAt + db.length, roots, hash)
+    this.committer.sealedEnd = dbAt + db.length
+    this.committer.cache.applied(this.pending)
+    this.staged = []
+    this.batch = null
+    this.pending.clear()
+    this.putsBelow.clear()
+    this.delsBelow.clear()
+    await batch.close().catch(safetyCatch)
+    return sealed
+  }
+
   /** Tree hash of the drive at `version` (a version this group passed through, or the current one). */
   async hashAt (version: number): Promise<Buffer> {
     return this.hashes?.get(version) ?? await this.committer.hashAt(version)
@@ -351,6 +457,8 @@ export class DriveGroup {
   }
 
   private async open (): Promise<void> {
+    // a sealed group before this one must be in the drive first: this batch and the blob ids build on it
+    await this.committer.landed()
     const foreign = this.committer.foreign
     if (foreign) {
       this.blobs = foreign.blobs

@@ -62,6 +62,8 @@ export class FilesCache {
   private readerDrive: Hyperdrive | null = null
   /** Bumped by every change, so a lookup that raced with one does not store a stale answer. */
   private gen = 0
+  /** A write that lands changes the cache already holds (see {@link waitFor}); misses wait for it. */
+  private landing: Promise<void> | null = null
 
   private readonly blobSource: { get (id: BlobId): Promise<Uint8Array | null> } | null
 
@@ -78,10 +80,24 @@ export class FilesCache {
     this.blobSource = blobs
   }
 
+  /**
+   * Makes lookups the cache cannot answer wait for `landing` before they
+   * read the drive: the cache was given ({@link applied}) writes that reach
+   * the drive when it settles (a sealed drive group, drive-group.ts).
+   * @param landing never rejects
+   */
+  waitFor (landing: Promise<void>): void {
+    this.landing = landing
+    landing.then(() => {
+      if (this.landing === landing) this.landing = null
+    }, safetyCatch)
+  }
+
   /** The entry at `path` in the drive as flushed, or null. */
   async entry (path: string): Promise<EntryValue | null> {
     const hit = this.entries.get(path)
     if (hit !== undefined) return hit
+    if (this.landing) await this.landing
     const gen = this.gen
     const e = await this.reader().entry(path)
     const value = e ? e.value : null
@@ -94,6 +110,7 @@ export class FilesCache {
     if (path === '/') return DIR
     const hit = this.stats.get(path)
     if (hit !== undefined) return hit
+    if (this.landing) await this.landing
     const gen = this.gen
     const known = statOfEntry(await this.entry(path))
     if (known !== undefined) return known
@@ -112,6 +129,7 @@ export class FilesCache {
     const key = blobKey(id)
     const hit = this.blobs.get(key)
     if (hit) return hit
+    if (this.landing) await this.landing
     const blobs = this.blobSource ?? await this.drive.getBlobs()
     if (blobs === null) return null // an empty replica: no blob is held yet
     const data = await blobs.get(id)

@@ -15,12 +15,20 @@
  *   ({@link driveBatchBee}, {@link interceptBeeBlocks}; log/bee-eager.ts).
  * - `hyperbee/lib/messages.js`, Hyperbee's block codecs, loaded from the
  *   Hyperbee Hyperdrive itself loads ({@link hyperbeeMessages}).
+ * - Hyperbee `bee._nodeCache` of a drive's database (`drive.db`), where
+ *   Hyperbee keeps the blocks it read, decoded: the host puts the blocks it
+ *   just appended there ({@link cacheBeeNodes}; log/contract-log.ts).
  * - Hyperdrive `drive.blobs`, the Hyperblobs a drive has loaded so far (the
  *   public `getBlobs()` is async and loads them; {@link loadedBlobsCore};
  *   host/deploy-service.ts storage quota, checked in {@link checkDrive}).
+ * - Hypercore `core.state.storage.createAtom()`: a storage atom, so that
+ *   sessions opened with it (`core.session({ atom })`, public) of several
+ *   cores of one store reach storage in one write on `atom.flush()`
+ *   ({@link createAtom}; log/atomic-append.ts, the host's group commit).
+ *   Hypercore's README shows it this way.
  * - Hypercore replication peers' `remoteContiguousLength` (`core.peers` is
  *   public, the shape of its peers is not; {@link replicationPeers};
- *   tui/host-adapter.ts replica count, checked in {@link checkPeers}).
+ *   tui/host-adapter.ts replica count, attest/quorum.ts a replica still fetching an announced length; checked in {@link checkPeers}).
  *
  * Each access is feature-checked: {@link checkCore} and
  * {@link checkDriveBatch} throw VmsError INTERNAL naming the field and the
@@ -71,8 +79,11 @@ function moved (module: string, what: string, from?: string): Error {
 interface CoreState {
   length?: number
   roots?: StoredTreeNode[]
-  storage?: { read (): TreeReader }
+  storage?: { read (): TreeReader, createAtom?: () => StorageAtom }
 }
+
+/** A Hypercore storage atom: what sessions opened with it change reaches storage in one write at {@link StorageAtom.flush}. */
+export interface StorageAtom { flush (): Promise<void> }
 interface TreeReader { getTreeNode (index: number): Promise<StoredTreeNode | null>, tryFlush (): void }
 
 function stateOf (core: Hypercore): CoreState | null {
@@ -104,6 +115,17 @@ export function readTreeNodes (core: Hypercore, indexes: number[]): Promise<Arra
   return Promise.all(reads)
 }
 
+/**
+ * A new storage atom of the store `core` lives in (Hypercore's
+ * `core.state.storage.createAtom()`); open sessions with
+ * `core.session({ atom })` of any core of that store.
+ * @returns null when the field is not there
+ */
+export function createAtom (core: Hypercore): StorageAtom | null {
+  const storage = stateOf(core)?.storage
+  return storage && typeof storage.createAtom === 'function' ? storage.createAtom() : null
+}
+
 /** Lets the replication of `core` keep 256..512 block requests in flight per peer instead of 16..512 (no-op when it cannot). */
 export function widenRequests (core: Hypercore): void {
   const r = (core as unknown as { replicator?: { setInflightRange?: (min: number, max: number) => void } }).replicator
@@ -125,13 +147,15 @@ export async function checkCore (core: Hypercore): Promise<void> {
   if (!node || typeof node.index !== 'number' || typeof node.size !== 'number' || !Buffer.isBuffer(node.hash)) throw moved('hypercore', 'the tree node shape of getTreeNode()')
   const r = (core as unknown as { replicator?: { setInflightRange?: unknown } }).replicator
   if (!r || typeof r.setInflightRange !== 'function') throw moved('hypercore', 'core.replicator.setInflightRange()')
+  const atom = createAtom(core)
+  if (!atom || typeof atom.flush !== 'function') throw moved('hypercore', 'core.state.storage.createAtom()')
 }
 
 /** Hyperbee's block codecs (`hyperbee/lib/messages.js`), as far as bee-eager.ts uses them. */
 export interface BeeMessages {
   Node: {
     encode (m: { key: Uint8Array, value: Uint8Array | null, index: Uint8Array }): Uint8Array
-    decode (buf: Uint8Array): { key: Uint8Array, value: Uint8Array | null }
+    decode (buf: Uint8Array): { key: Uint8Array, value: Uint8Array | null, index: Uint8Array | null }
   }
   YoloIndex: { encode (m: { levels: Array<{ keys: number[], children: number[] }> }): Uint8Array }
 }
@@ -226,6 +250,33 @@ export function checkDriveBatch (batch: object): void {
   if (!('appending' in b)) throw moved('hyperbee', 'batch.appending', 'hyperdrive')
 }
 
+interface BeeNodeCache { set (seq: number, node: { key: Uint8Array, value: Uint8Array | null, index: Uint8Array | null, inflated: null }): void }
+
+function beeNodeCache (drive: Hyperdrive): BeeNodeCache | null {
+  const db = (drive as unknown as { db?: { _nodeCache?: Partial<BeeNodeCache> | null } | null }).db
+  const cache = db && typeof db === 'object' ? db._nodeCache : null
+  return cache && typeof cache.set === 'function' ? cache as BeeNodeCache : null
+}
+
+/**
+ * Puts database blocks just appended to a drive (at `start`, in order) into
+ * its Hyperbee's node cache, decoded as Hyperbee decodes a block it reads,
+ * so that the next batch does not read the index nodes it wrote back from
+ * storage. Call it only with blocks that are the core's blocks (checked by
+ * tree hash) at the core's current fork.
+ * @returns false when the cache or the codecs are not there (reads then go to storage)
+ */
+export function cacheBeeNodes (drive: Hyperdrive, start: number, raws: readonly Uint8Array[]): boolean {
+  const m = hyperbeeMessages()
+  const cache = beeNodeCache(drive)
+  if (!m || !cache) return false
+  for (let k = 0; k < raws.length; k++) {
+    const n = m.Node.decode(raws[k]!)
+    cache.set(start + k, { key: n.key, value: n.value, index: n.index, inflated: null })
+  }
+  return true
+}
+
 /**
  * The blobs core of a drive, if the drive has loaded its blobs (Hyperdrive
  * `drive.blobs.core`; not loaded: before the first file content was read or
@@ -246,6 +297,7 @@ export async function checkDrive (drive: Hyperdrive): Promise<void> {
   const blobs = await drive.getBlobs()
   if (blobs === null) return // no blobs core yet (an empty replica): nothing loaded to compare
   if (loadedBlobsCore(drive) !== blobs.core) throw moved('hyperdrive', 'drive.blobs (the loaded Hyperblobs)')
+  if (!beeNodeCache(drive)) throw moved('hyperbee', 'bee._nodeCache (of drive.db)', 'hyperdrive')
 }
 
 /** A replication peer of a core, as far as it is read: how long a contiguous copy the remote holds, blocks. */

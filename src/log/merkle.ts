@@ -19,13 +19,20 @@ export function treeHashOf (roots: readonly MerkleNode[]): Buffer {
   return crypto.tree(roots)
 }
 
-/** Adds the block at position `length` to `roots` (modified in place), merging full subtrees. */
-export function addLeaf (roots: MerkleNode[], length: number, block: Uint8Array): void {
-  roots.push({ index: 2 * length, size: block.byteLength, hash: crypto.data(block), span: 1 })
+/**
+ * Adds the block at position `length` to `roots` (modified in place), merging full subtrees.
+ * @param onNode gets every node made: the leaf, then each parent (the tree nodes Hypercore stores for the block)
+ */
+export function addLeaf (roots: MerkleNode[], length: number, block: Uint8Array, onNode?: (node: MerkleNode) => void): void {
+  const leaf = { index: 2 * length, size: block.byteLength, hash: crypto.data(block), span: 1 }
+  roots.push(leaf)
+  if (onNode) onNode(leaf)
   while (roots.length >= 2 && roots[roots.length - 2]!.span === roots[roots.length - 1]!.span) {
     const b = roots.pop()!
     const a = roots.pop()!
-    roots.push({ index: (a.index + b.index) / 2, size: a.size + b.size, hash: crypto.parent(a, b), span: a.span * 2 })
+    const parent = { index: (a.index + b.index) / 2, size: a.size + b.size, hash: crypto.parent(a, b), span: a.span * 2 }
+    roots.push(parent)
+    if (onNode) onNode(parent)
   }
 }
 

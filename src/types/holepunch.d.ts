@@ -66,6 +66,8 @@ declare module 'hypercore' {
     setUserData (key: string, value: Uint8Array | null): Promise<void>
     getUserData (key: string): Promise<Buffer | null>
     findingPeers (): () => void
+    /** A session of the same core; with `atom` (log/holepunch-internals.ts `createAtom`) its writes wait for `atom.flush()`. */
+    session (opts?: { atom?: unknown }): Hypercore
     download (range?: { start?: number, end?: number }): { destroy (): void }
   }
 }
