@@ -9,7 +9,11 @@
  * acknowledged before its record is durable.
  *
  * Idle sandboxes may be evicted by the process's {@link SandboxPool}: the
- * next call rebuilds the sandbox by replaying the log.
+ * next call rebuilds the sandbox by replaying the log. With an `openPool`
+ * (host-node.ts), a whole idle contract may be closed too ({@link ContractHost.sleep}):
+ * its log and files sessions and its sandbox; the next request reopens them
+ * (the replication of its cores does not need it open: the Corestore opens
+ * a stored core on a peer's request).
  */
 
 import ReadyResource from 'ready-resource'
@@ -46,7 +50,7 @@ export type { ContractHostOptions, HostStats } from './host-options.js'
  * Events: `call` ({ index, record }) after each record is durable.
  */
 export class ContractHost extends ReadyResource implements PoolMember {
-  readonly log: ContractLog
+  private logRef: ContractLog
   readonly name: string
   readonly stats: HostStats = { calls: 0, rejected: 0, batches: 0, rebuilds: 0, replayedAtOpen: 0, evictions: 0 }
   private readonly opts: ContractHostOptions
@@ -70,22 +74,116 @@ export class ContractHost extends ReadyResource implements PoolMember {
   private lastTimestamp = 0
   private readonly maxBatch: number
   private readonly maxQueue: number
+  /** Set while closed for idleness: resolves once the sessions are closed. */
+  private asleep: Promise<void> | null = null
+  private waking: Promise<void> | null = null
+  /** Opened lazily: nothing was replayed yet (nonces, methods, sandbox), the first wake does it. */
+  private unreplayed = false
+  private replaying: Promise<void> | null = null
+  /** Requests running (they keep the contract awake). */
+  private inUse = 0
+  private slept = { length: 0, fork: 0 }
+  private readonly openMember: PoolMember = { evict: () => this.sleep() }
 
   /** @param opts see {@link ContractHostOptions} */
   constructor (opts: ContractHostOptions) {
     super()
     this.opts = opts
     this.name = opts.name
-    this.log = new ContractLog(opts.store)
+    this.logRef = new ContractLog(opts.store)
     this.maxBatch = opts.maxBatch ?? 256
     this.maxQueue = opts.maxQueue ?? 10_000
     this.pool = opts.pool ?? sandboxPool
     this.admission = new OrderedAdmission(opts.verifier ?? sharedVerifyPool())
   }
 
+  /** The call log and files (a closed one while asleep: key and discovery keys still read). */
+  get log (): ContractLog {
+    return this.logRef
+  }
+
   /** The contract key (z-base32 via `formatKey`). */
   get key (): Buffer {
     return this.log.key
+  }
+
+  /** Blocks in the call log (genesis included), also while asleep. */
+  get length (): number {
+    return this.asleep ? this.slept.length : this.log.length
+  }
+
+  /** True while closed for idleness ({@link ContractHost.sleep}). */
+  get sleeping (): boolean {
+    return this.asleep !== null
+  }
+
+  /**
+   * Closes the contract while nothing uses it (the open pool's eviction):
+   * its sandbox and its log and files sessions; the in-memory nonce table
+   * stays. The next request reopens it (and its next call rebuilds the
+   * sandbox by replay). Nothing is lost: it sleeps only with no call
+   * queued, running or committing and no files written ahead of the log.
+   * @returns false when busy, closing or already asleep (kept)
+   */
+  sleep (): boolean {
+    if (this.asleep || this.waking || this.draining || this.committing || this.queue.length > 0 || this.inUse > 0) return false
+    if (this.closing || !this.opened || this.unloggedFiles || this.undoTo !== null || this.headWaiters.size > 0) return false
+    this.slept = { length: this.log.length, fork: this.log.core.fork }
+    const sb = this.sandbox
+    const log = this.logRef
+    this.sandbox = null
+    this.files = null
+    this.prover = null
+    this.pool.release(this)
+    this.asleep = (async () => {
+      if (sb) await sb.close().catch(safetyCatch)
+      await log.close()
+    })()
+    this.asleep.catch(safetyCatch)
+    return true
+  }
+
+  /** Reopens a sleeping contract (once, however many ask). */
+  private async wake (): Promise<void> {
+    if (!this.waking) {
+      if (this.closing) throw VmsError.CLOSED('host is closing')
+      this.waking = (async () => {
+        await this.asleep?.catch(safetyCatch)
+        const log = new ContractLog(this.opts.store)
+        try {
+          await log.ready()
+        } catch (err) {
+          await log.close().catch(safetyCatch)
+          throw err
+        }
+        this.logRef = log
+        if (log.drive) this.files = new DriveCommitter(log.drive)
+        this.asleep = null
+      })().finally(() => { this.waking = null })
+    }
+    await this.waking
+  }
+
+  /** The replay a lazy open skipped (sandbox, nonces, methods), once. */
+  private async replayFirst (): Promise<void> {
+    if (!this.replaying) {
+      this.replaying = this.rebuild().then(() => { this.unreplayed = false }).finally(() => { this.replaying = null })
+    }
+    await this.replaying
+  }
+
+  /** Runs `fn` with the contract open (woken when asleep) and kept awake until it settles. */
+  private async using<T> (fn: () => Promise<T>): Promise<T> {
+    this.inUse++
+    try {
+      if (!this.opened) await this.ready()
+      while (this.asleep || this.waking) await this.wake()
+      if (this.unreplayed) await this.replayFirst()
+      this.opts.openPool?.use(this.openMember)
+      return await fn()
+    } finally {
+      this.inUse--
+    }
   }
 
   /** The genesis record. @throws VmsError CLOSED before ready */
@@ -105,7 +203,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @returns false when busy or closing (kept)
    */
   evict (): boolean {
-    if (this.draining || this.closing || !this.opened || !this.sandbox) return false
+    if (this.draining || this.replaying || this.closing || !this.opened || !this.sandbox) return false
     const sb = this.sandbox
     this.sandbox = null
     sb.close().catch(safetyCatch)
@@ -120,8 +218,8 @@ export class ContractHost extends ReadyResource implements PoolMember {
       files: Buffer.from(g.files),
       name: g.name,
       methods: this.methods,
-      length: this.log.length,
-      fork: this.log.core.fork,
+      length: this.length,
+      fork: this.asleep ? this.slept.fork : this.log.core.fork,
       runtime: g.runtime,
       oracles: g.oracles,
       limits: g.limits
@@ -134,9 +232,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError BAD_ARGUMENT when `length` is past the log
    */
   async root (length = 0): Promise<RootStatement> {
-    if (!this.opened) await this.ready()
-    if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
-    return await this.log.signRoot(length || this.log.length)
+    return await this.using(async () => {
+      if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
+      return await this.log.signRoot(length || this.log.length)
+    })
   }
 
   /**
@@ -149,7 +248,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError HOST_BUSY when no such point came within 5,000 ms
    */
   async head (): Promise<HeadStatement> {
-    if (!this.opened) await this.ready()
+    return await this.using(async () => await this.headAwake())
+  }
+
+  private async headAwake (): Promise<HeadStatement> {
     const snap = (): { length: number, fork: number, files: number } => ({ length: this.log.length, fork: this.log.core.fork, files: this.log.drive?.core.length ?? 0 })
     let at = this.unloggedFiles ? null : snap()
     if (!at) {
@@ -187,9 +289,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError BAD_ARGUMENT when `index >= length` or `length` is past the log
    */
   async prove (index: number, length: number): Promise<BlockProof> {
-    if (!this.opened) await this.ready()
-    if (!this.prover) this.prover = new BlockProver(this.log.core)
-    return await this.prover.prove(index, length)
+    return await this.using(async () => {
+      if (!this.prover) this.prover = new BlockProver(this.log.core)
+      return await this.prover.prove(index, length)
+    })
   }
 
   protected override async _open (): Promise<void> {
@@ -197,12 +300,16 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (this.log.drive) this.files = new DriveCommitter(this.log.drive)
     if (this.log.length === 0) await this.deploy()
     else await this.reopen()
+    this.opts.openPool?.use(this.openMember)
   }
 
   protected override async _close (): Promise<void> {
+    await this.waking?.catch(safetyCatch)
     if (this.draining) await this.draining
     for (const p of this.queue.splice(0)) p.reject(VmsError.CLOSED('host is closing'))
     this.pool.release(this)
+    this.opts.openPool?.release(this.openMember)
+    await this.asleep?.catch(safetyCatch)
     if (this.sandbox) await this.sandbox.close()
     await this.log.close()
   }
@@ -274,6 +381,12 @@ export class ContractHost extends ReadyResource implements PoolMember {
       throw VmsError.CONTRACT_MISMATCH(`storage holds contract "${genesis.name}" ${formatKey(this.key)} with other source; use another --storage or --name`)
     }
     this.genesisRecord = genesis
+    const open = this.opts.openPool
+    if (open && open.live >= open.max) {
+      // past the open bound: replay on the first request instead (keeps a start with many contracts short)
+      this.unreplayed = true
+      return
+    }
     await this.rebuild()
   }
 
@@ -306,7 +419,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
    *   throws (e.g. STORAGE_QUOTA) (none of these is logged)
    */
   async call (req: CallRequest, cost: RequestCost = { ms: 0 }): Promise<CallResponse> {
-    if (!this.opened) await this.ready()
+    return await this.using(async () => await this.callAwake(req, cost))
+  }
+
+  private async callAwake (req: CallRequest, cost: RequestCost): Promise<CallResponse> {
     const t0 = performance.now()
     try {
       if (this.closing) throw VmsError.CLOSED('host is closing')

@@ -187,7 +187,7 @@ export class DeployService {
   listing (operator: Uint8Array): ContractListing {
     const contracts = [...this.node.contracts.values()].map((h) => {
       const e = this.deployed(h.key)
-      return { contract: h.key, name: h.genesis.name, deployer: Buffer.from(e ? e.request.deployer : h.genesis.deployer ?? operator), length: h.log.length, deployed: !!e }
+      return { contract: h.key, name: h.genesis.name, deployer: Buffer.from(e ? e.request.deployer : h.genesis.deployer ?? operator), length: h.length, deployed: !!e }
     })
     return { registryLength: this.registry.length, contracts }
   }
