@@ -43,8 +43,9 @@ test('host sleep: an idle contract closed past the open bound stays announced, r
   t.ok(h0.sleeping && h1.sleeping, 'the least recently used ones sleep')
   t.is(h0.length, 2, 'a sleeping contract knows its log length (genesis + one call)')
   const swarm = node.swarm!
-  t.ok(swarm.status(h0.log.core.discoveryKey!), 'its log topic stays joined')
-  t.ok(swarm.status(h0.log.drive!.discoveryKey!), 'its files topic stays joined')
+  const [logTopic, filesTopic] = node.topicsOf(h0.key)
+  t.ok(logTopic && swarm.status(logTopic), 'its log topic stays joined')
+  t.ok(filesTopic && swarm.status(filesTopic), 'its files topic stays joined')
 
   // a peer replicates the sleeping contract's log and files: the host's Corestore opens them on request
   const store = new Corestore(tmpdir(t))
@@ -59,7 +60,7 @@ test('host sleep: an idle contract closed past the open bound stays announced, r
   await core.update({ wait: true })
   t.is(core.length, 2, 'the replica has the whole log')
   t.ok(await core.get(1, { timeout: 10_000 }), 'and its call record')
-  const drive = new Hyperdrive(store, h0.log.drive!.key)
+  const drive = new Hyperdrive(store, Buffer.from(h0.genesis.files))
   await drive.ready()
   const files = drive.core.findingPeers()
   peer.join(drive.discoveryKey!, { server: false, client: true })

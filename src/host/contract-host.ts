@@ -28,6 +28,7 @@ import { ContractLog } from '../log/contract-log.js'
 import { BlockProver } from '../log/block-proof.js'
 import { signerOf } from '../attest/signer.js'
 import { DriveCommitter } from '../log/drive-group.js'
+import { releaseClosedLog, unpooled, unpooledFields } from './sleep-state.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { MemoryFiles } from '../runtime/memory-files.js'
@@ -83,6 +84,9 @@ export class ContractHost extends ReadyResource implements PoolMember {
   /** Requests running (they keep the contract awake). */
   private inUse = 0
   private slept = { length: 0, fork: 0 }
+  /** Known once the log is open (a sleeping contract's closed log no longer knows it). */
+  private contractKey: Buffer | null = null
+  private signerRecord: SignerRecord | null = null
   private readonly openMember: PoolMember = { evict: () => this.sleep() }
 
   /** @param opts see {@link ContractHostOptions} */
@@ -104,7 +108,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
 
   /** The contract key (z-base32 via `formatKey`). */
   get key (): Buffer {
-    return this.log.key
+    return this.contractKey ?? this.log.key
   }
 
   /** Blocks in the call log (genesis included), also while asleep. */
@@ -129,6 +133,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (this.asleep || this.waking || this.draining || this.committing || this.queue.length > 0 || this.inUse > 0) return false
     if (this.closing || !this.opened || this.unloggedFiles || this.undoTo !== null || this.headWaiters.size > 0) return false
     this.slept = { length: this.log.length, fork: this.log.core.fork }
+    const signer = this.signerRecord ?? signerOf(this.log.core) // what a reply needs even when its contract sleeps in between
+    if (signer) this.signerRecord = unpooledFields(signer)
+    if (this.genesisRecord) this.genesisRecord = unpooledFields(this.genesisRecord)
+    if (this.contractKey) this.contractKey = unpooled(this.contractKey)
     const sb = this.sandbox
     const log = this.logRef
     this.sandbox = null
@@ -138,6 +146,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.asleep = (async () => {
       if (sb) await sb.close().catch(safetyCatch)
       await log.close()
+      releaseClosedLog(log)
     })()
     this.asleep.catch(safetyCatch)
     return true
@@ -278,7 +287,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError INTERNAL when the log has no single-signer manifest
    */
   signer (): SignerRecord {
-    const s = signerOf(this.log.core)
+    const s = this.signerRecord ?? signerOf(this.log.core)
     if (!s) throw VmsError.INTERNAL('the call log has no single-signer manifest')
     return s
   }
@@ -297,6 +306,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
 
   protected override async _open (): Promise<void> {
     await this.log.ready()
+    this.contractKey = this.log.key
     if (this.log.drive) this.files = new DriveCommitter(this.log.drive)
     if (this.log.length === 0) await this.deploy()
     else await this.reopen()

@@ -120,6 +120,8 @@ export class HostNode extends ReadyResource {
   private reopening = false
   /** The bound on open contracts (see {@link HostNodeOptions.maxOpenContracts}); `live` counts the open ones. */
   readonly openContracts: SandboxPool
+  /** The topics each served contract joined (log and files discovery keys), by contract key (hex). */
+  private readonly topics = new Map<string, Buffer[]>()
   /** Resolves once the swarm announced the node key (deployers reach the node by it). */
   listening: Promise<void> = Promise.resolve()
 
@@ -207,13 +209,17 @@ export class HostNode extends ReadyResource {
       await host.close().catch(safetyCatch)
       throw err
     }
-    this.contracts.set(host.key.toString('hex'), host)
+    const id = host.key.toString('hex')
+    this.contracts.set(id, host)
     this.attestations.want(host.key) // the store keeps attestations about hosted contracts only
+    // read now: a contract that sleeps later no longer knows them
+    const topics = [host.log.core.discoveryKey as Buffer]
+    const files = host.log.drive?.discoveryKey
+    if (files) topics.push(files)
+    this.topics.set(id, topics)
     const swarm = this.swarm
     if (swarm) {
-      swarm.join(host.log.core.discoveryKey as Buffer, { server: true, client: false })
-      const files = host.log.drive?.discoveryKey
-      if (files) swarm.join(files, { server: true, client: false })
+      for (const topic of topics) swarm.join(topic, { server: true, client: false })
       await swarm.flush()
     }
     this.emit('contract', host)
@@ -229,15 +235,22 @@ export class HostNode extends ReadyResource {
     const host = this.contracts.get(id)
     if (!host) return null
     this.contracts.delete(id)
+    const topics = this.topics.get(id) ?? []
+    this.topics.delete(id)
     const swarm = this.swarm
-    if (swarm) {
-      await swarm.leave(host.log.core.discoveryKey as Buffer)
-      const files = host.log.drive?.discoveryKey
-      if (files) await swarm.leave(files)
-    }
+    if (swarm) for (const topic of topics) await swarm.leave(topic)
     await host.close()
     this.emit('undeploy', host)
     return host
+  }
+
+  /**
+   * The topics a served contract is announced on: its log's and its files
+   * drive's discovery keys (32 bytes each; also while it sleeps).
+   * @returns [] when not hosted here
+   */
+  topicsOf (key: Uint8Array): Buffer[] {
+    return [...(this.topics.get(Buffer.from(key).toString('hex')) ?? [])]
   }
 
   /** True while `key` (a remote noise public key) is refused. */
