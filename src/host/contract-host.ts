@@ -181,13 +181,22 @@ export class ContractHost extends ReadyResource implements PoolMember {
     await this.replaying
   }
 
-  /** Runs `fn` with the contract open (woken when asleep) and kept awake until it settles. */
-  private async using<T> (fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the contract open (woken when asleep) and kept awake
+   * until it settles; first the replay a lazy open skipped (at most once per
+   * open: what an eager open would have done), its time added to
+   * `cost.ms` (a call's: charged to the peer when its call is rejected).
+   */
+  private async using<T> (fn: () => Promise<T>, cost: RequestCost = { ms: 0 }): Promise<T> {
     this.inUse++
     try {
       if (!this.opened) await this.ready()
       while (this.asleep || this.waking) await this.wake()
-      if (this.unreplayed) await this.replayFirst()
+      if (this.unreplayed) {
+        const t0 = performance.now()
+        await this.replayFirst()
+        cost.ms += performance.now() - t0
+      }
       this.opts.openPool?.use(this.openMember)
       return await fn()
     } finally {
@@ -429,7 +438,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    *   throws (e.g. STORAGE_QUOTA) (none of these is logged)
    */
   async call (req: CallRequest, cost: RequestCost = { ms: 0 }): Promise<CallResponse> {
-    return await this.using(async () => await this.callAwake(req, cost))
+    return await this.using(async () => await this.callAwake(req, cost), cost)
   }
 
   private async callAwake (req: CallRequest, cost: RequestCost): Promise<CallResponse> {

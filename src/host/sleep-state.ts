@@ -17,15 +17,13 @@
  */
 
 import type { ContractLog } from '../log/contract-log.js'
+import { releaseClosedSession } from '../log/holepunch-internals.js'
 
 /** Releases the in-memory state a closed log still references (see the module doc). Call only after `log.close()` resolved. */
 export function releaseClosedLog (log: ContractLog): void {
   log.drive = null
   log.genesis = null
-  const session = log.core as unknown as { core: unknown, state: unknown, closed: boolean }
-  if (!session.closed) return
-  session.core = null
-  session.state = null
+  releaseClosedSession(log.core)
 }
 
 /**
