@@ -219,8 +219,9 @@ export class HostNode extends ReadyResource {
     this.topics.set(id, topics)
     const swarm = this.swarm
     if (swarm) {
-      for (const topic of topics) swarm.join(topic, { server: true, client: false })
-      await swarm.flush()
+      // this contract's announces only: swarm.flush() waits on every topic joined (O(contracts) per deploy)
+      const sessions = topics.map((topic) => swarm.join(topic, { server: true, client: false }))
+      await Promise.all(sessions.map(async (d) => await d.flushed()))
     }
     this.emit('contract', host)
     return host
