@@ -42,6 +42,10 @@ test('host sleep: an idle contract closed past the open bound stays announced, r
   t.is(node.openContracts.live, 2, 'two contracts open')
   t.ok(h0.sleeping && h1.sleeping, 'the least recently used ones sleep')
   t.is(h0.length, 2, 'a sleeping contract knows its log length (genesis + one call)')
+  await new Promise((resolve) => setTimeout(resolve, 100)) // its sleep signs its last root
+  const asleepRoot = await h0.root()
+  t.is(asleepRoot.length, 2)
+  t.ok(h0.sleeping, 'a root request does not wake it (watchers poll roots)')
   const swarm = node.swarm!
   const [logTopic, filesTopic] = node.topicsOf(h0.key)
   t.ok(logTopic && swarm.status(logTopic), 'its log topic stays joined')
@@ -75,6 +79,7 @@ test('host sleep: an idle contract closed past the open bound stays announced, r
   t.is(await client.call('add', 2), 7, 'the woken contract continues its in-memory state')
   t.is((await client.checkReceipt()).ok, true, 'the receipt checks against the contract key')
   t.absent(h0.sleeping, 'awake after the call')
+  t.alike(await h0.root(2), asleepRoot, 'the root it answered asleep is the one it signs awake')
 
   // the other contracts' calls put it to sleep again; a watcher verifies it (its root requests wake it)
   for (const h of hosts.slice(1)) await add(h, 1)

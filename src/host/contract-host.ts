@@ -87,6 +87,8 @@ export class ContractHost extends ReadyResource implements PoolMember {
   /** Known once the log is open (a sleeping contract's closed log no longer knows it). */
   private contractKey: Buffer | null = null
   private signerRecord: SignerRecord | null = null
+  /** The root statement signed as the contract went to sleep (its log cannot grow while asleep). */
+  private sleptRoot: RootStatement | null = null
   private readonly openMember: PoolMember = { evict: () => this.sleep() }
 
   /** @param opts see {@link ContractHostOptions} */
@@ -144,6 +146,9 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.prover = null
     this.pool.release(this)
     this.asleep = (async () => {
+      // nothing appends while asleep: the root at this length answers `root` requests (watchers poll them) without a wake
+      const root = await log.signRoot(this.slept.length).catch(() => null)
+      if (root) this.sleptRoot = unpooledFields(root)
       if (sb) await sb.close().catch(safetyCatch)
       await log.close()
       releaseClosedLog(log)
@@ -168,6 +173,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
         this.logRef = log
         if (log.drive) this.files = new DriveCommitter(log.drive)
         this.asleep = null
+        this.sleptRoot = null
       })().finally(() => { this.waking = null })
     }
     await this.waking
@@ -250,6 +256,8 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError BAD_ARGUMENT when `length` is past the log
    */
   async root (length = 0): Promise<RootStatement> {
+    const slept = this.sleptRoot
+    if (this.asleep && !this.waking && slept && (length === 0 || length === slept.length)) return slept
     return await this.using(async () => {
       if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
       return await this.log.signRoot(length || this.log.length)
