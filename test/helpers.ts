@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import createTestnet from 'hyperdht/testnet.js'
 import type { Testnet } from 'hyperdht/testnet.js'
-import { HostNode } from '../src/host/host-node.js'
+import { HostNode, type HostNodeOptions } from '../src/host/host-node.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import { signCall } from '../src/caller.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
@@ -61,9 +61,9 @@ export function identity (): KeyPair {
   return keyPair()
 }
 
-/** An in-process host node on `net`, closed at teardown. */
-export async function hostNode (t: T, net: Testnet, storage?: string): Promise<HostNode> {
-  const node = new HostNode({ storage: storage ?? tmpdir(t), sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap })
+/** An in-process host node on `net` (more options in `opts`), closed at teardown. */
+export async function hostNode (t: T, net: Testnet, storage?: string, opts: Partial<HostNodeOptions> = {}): Promise<HostNode> {
+  const node = new HostNode({ storage: storage ?? tmpdir(t), sandboxFactory: createSandbox, runtime: runtimeFingerprint(), bootstrap: net.bootstrap, ...opts })
   t.teardown(() => node.close())
   await node.ready()
   return node

@@ -8,7 +8,7 @@ import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import type Hypercore from 'hypercore'
-import { checkCore, checkDrive, checkDriveBatch, checkPeers, coreRoots, driveBatchBee, hyperbeeMessages, loadedBlobsCore, readTreeNodes, replicationPeers } from '../src/log/holepunch-internals.js'
+import { checkCore, checkDrive, checkDriveBatch, checkPeers, coreRoots, driveBatchBee, hyperbeeMessages, loadedBlobsCore, readTreeNodes, releaseClosedSession, replicationPeers } from '../src/log/holepunch-internals.js'
 import { currentRoots, treeHashOf } from '../src/log/merkle.js'
 import { groupsAppendOnce, makeEager } from '../src/log/bee-eager.js'
 import { tmpdir } from './helpers.js'
@@ -88,4 +88,23 @@ test('holepunch internals: hypercore replication peers have remoteContiguousLeng
   while (replicationPeers(core)[0]?.remoteContiguousLength !== 2) await new Promise((resolve) => setTimeout(resolve, 20))
   checkPeers(core)
   t.is(replicationPeers(core)[0].remoteContiguousLength, 2, 'the host sees the replica\'s whole copy')
+})
+
+test('holepunch internals: a closed hypercore session lets go of its core and state', async (t) => {
+  const store = new Corestore(path.join(tmpdir(t), 'store'))
+  t.teardown(() => store.close())
+  const core = store.get({ name: 'log' })
+  await core.ready()
+  await core.append(Buffer.from('a'))
+  t.absent(releaseClosedSession(core), 'an open session is left alone')
+  t.is(core.length, 1)
+  await core.close()
+  t.ok(releaseClosedSession(core), 'core and state are where they were')
+  t.is(core.length, 0, 'getters answer as before the open')
+  t.is(core.key, null)
+  t.alike(core.peers, [])
+  const again = store.get({ name: 'log' })
+  await again.ready()
+  t.is(again.length, 1, 'the core reopens with its data')
+  await again.close()
 })

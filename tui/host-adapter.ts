@@ -205,7 +205,7 @@ export function attachHost (node: HostNode, state: NodeState, opts: HostAdapterO
       const key = formatKey(host.key)
       const rate = rates.get(key)
       state.upsertContract(key, {
-        length: host.log.length,
+        length: host.length,
         filesVersion: host.log.drive?.version ?? 0,
         callsPerSec: rate ? rate.rate(now) : 0,
         replicas: fullReplicas(replicationPeers(host.log.core), host.log.length) // rehosting

@@ -42,7 +42,7 @@ export interface HostedSummary {
 /** Summary of one hosted contract. */
 export function summary (node: HostNode, host: ContractHost): HostedSummary {
   const g = host.genesis
-  return { contract: formatKey(host.key), files: formatKey(g.files), name: g.name, deployer: formatKey(g.deployer), deployed: !!node.deployService?.deployed(host.key), length: host.log.length }
+  return { contract: formatKey(host.key), files: formatKey(g.files), name: g.name, deployer: formatKey(g.deployer), deployed: !!node.deployService?.deployed(host.key), length: host.length }
 }
 
 /**

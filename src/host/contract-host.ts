@@ -9,7 +9,11 @@
  * durable.
  *
  * Idle sandboxes may be evicted by the process's {@link SandboxPool}: the
- * next call rebuilds the sandbox by replaying the log.
+ * next call rebuilds the sandbox by replaying the log. With an `openPool`
+ * (host-node.ts), a whole idle contract may be closed too ({@link ContractHost.sleep}):
+ * its log and files sessions and its sandbox; the next request reopens them
+ * (the replication of its cores does not need it open: the Corestore opens
+ * a stored core on a peer's request).
  */
 
 import ReadyResource from 'ready-resource'
@@ -23,6 +27,7 @@ import { ContractLog } from '../log/contract-log.js'
 import { BlockProver } from '../log/block-proof.js'
 import { signerOf } from '../attest/signer.js'
 import { DriveCommitter, groupsAppendOnce } from '../log/drive-group.js'
+import { releaseClosedLog, unpooled, unpooledFields } from './sleep-state.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { NonceTable } from '../replay/nonces.js'
@@ -45,7 +50,7 @@ export type { ContractHostOptions, HostStats } from './host-options.js'
  * Events: `call` ({ index, record }) after each record is durable.
  */
 export class ContractHost extends ReadyResource implements PoolMember {
-  readonly log: ContractLog
+  private logRef: ContractLog
   readonly name: string
   readonly stats: HostStats = { calls: 0, rejected: 0, batches: 0, rebuilds: 0, replayedAtOpen: 0, evictions: 0 }
   private readonly opts: ContractHostOptions
@@ -64,22 +69,140 @@ export class ContractHost extends ReadyResource implements PoolMember {
   private lastTimestamp = 0
   private readonly maxBatch: number
   private readonly maxQueue: number
+  /** Set while closed for idleness: resolves once the sessions are closed. */
+  private asleep: Promise<void> | null = null
+  private waking: Promise<void> | null = null
+  /** Opened lazily: nothing was replayed yet (nonces, methods, sandbox), the first wake does it. */
+  private unreplayed = false
+  private replaying: Promise<void> | null = null
+  /** Requests running (they keep the contract awake). */
+  private inUse = 0
+  private slept = { length: 0, fork: 0 }
+  /** Known once the log is open (a sleeping contract's closed log no longer knows it). */
+  private contractKey: Buffer | null = null
+  private signerRecord: SignerRecord | null = null
+  /** The root statement signed as the contract went to sleep (its log cannot grow while asleep). */
+  private sleptRoot: RootStatement | null = null
+  private readonly openMember: PoolMember = { evict: () => this.sleep() }
 
   /** @param opts see {@link ContractHostOptions} */
   constructor (opts: ContractHostOptions) {
     super()
     this.opts = opts
     this.name = opts.name
-    this.log = new ContractLog(opts.store)
+    this.logRef = new ContractLog(opts.store)
     this.maxBatch = opts.maxBatch ?? 256
     this.maxQueue = opts.maxQueue ?? 10_000
     this.pool = opts.pool ?? sandboxPool
     this.admission = new OrderedAdmission(opts.verifier ?? sharedVerifyPool())
   }
 
+  /** The call log and files (a closed one while asleep: key and discovery keys still read). */
+  get log (): ContractLog {
+    return this.logRef
+  }
+
   /** The contract key (z-base32 via `formatKey`). */
   get key (): Buffer {
-    return this.log.key
+    return this.contractKey ?? this.log.key
+  }
+
+  /** Blocks in the call log (genesis included), also while asleep. */
+  get length (): number {
+    return this.asleep ? this.slept.length : this.log.length
+  }
+
+  /** True while closed for idleness ({@link ContractHost.sleep}). */
+  get sleeping (): boolean {
+    return this.asleep !== null
+  }
+
+  /**
+   * Closes the contract while nothing uses it (the open pool's eviction):
+   * its sandbox and its log and files sessions; the in-memory nonce table
+   * stays. The next request reopens it (and its next call rebuilds the
+   * sandbox by replay). Nothing is lost: it sleeps only with no call
+   * queued, running or committing and no files written ahead of the log.
+   * @returns false when busy, closing or already asleep (kept)
+   */
+  sleep (): boolean {
+    if (this.asleep || this.waking || this.draining || this.queue.length > 0 || this.inUse > 0) return false
+    if (this.closing || !this.opened || (this.pipeline !== null && !this.pipeline.idle)) return false
+    this.slept = { length: this.log.length, fork: this.log.core.fork }
+    const signer = this.signerRecord ?? signerOf(this.log.core) // what a reply needs even when its contract sleeps in between
+    if (signer) this.signerRecord = unpooledFields(signer)
+    if (this.genesisRecord) this.genesisRecord = unpooledFields(this.genesisRecord)
+    if (this.contractKey) this.contractKey = unpooled(this.contractKey)
+    const sb = this.sandbox
+    const log = this.logRef
+    this.sandbox = null
+    this.files = null
+    this.prover = null
+    this.pipeline = null
+    this.pool.release(this)
+    this.asleep = (async () => {
+      // nothing appends while asleep: the root at this length answers `root` requests (watchers poll them) without a wake
+      const root = await log.signRoot(this.slept.length).catch(() => null)
+      if (root) this.sleptRoot = unpooledFields(root)
+      if (sb) await sb.close().catch(safetyCatch)
+      await log.close()
+      releaseClosedLog(log)
+    })()
+    this.asleep.catch(safetyCatch)
+    return true
+  }
+
+  /** Reopens a sleeping contract (once, however many ask). */
+  private async wake (): Promise<void> {
+    if (!this.waking) {
+      if (this.closing) throw VmsError.CLOSED('host is closing')
+      this.waking = (async () => {
+        await this.asleep?.catch(safetyCatch)
+        const log = new ContractLog(this.opts.store)
+        try {
+          await log.ready()
+        } catch (err) {
+          await log.close().catch(safetyCatch)
+          throw err
+        }
+        this.logRef = log
+        this.files = this.committerOf(log)
+        this.asleep = null
+        this.sleptRoot = null
+      })().finally(() => { this.waking = null })
+    }
+    await this.waking
+  }
+
+  /** The replay a lazy open skipped (sandbox, nonces, methods), once. */
+  private async replayFirst (): Promise<void> {
+    if (!this.replaying) {
+      this.replaying = this.rebuild().then(() => { this.unreplayed = false }).finally(() => { this.replaying = null })
+    }
+    await this.replaying
+  }
+
+  /**
+   * Runs `fn` with the contract open (woken when asleep) and kept awake
+   * until it settles; first the replay a lazy open skipped (at most once per
+   * open: what an eager open would have done), its time added to
+   * `cost.ms` (a call's: charged to the peer when its call is rejected).
+   */
+  private async using<T> (fn: () => Promise<T>, cost: RequestCost = { ms: 0 }): Promise<T> {
+    this.inUse++
+    try {
+      if (!this.opened) await this.ready()
+      while (this.asleep || this.waking) await this.wake()
+      if (this.unreplayed) {
+        const t0 = performance.now()
+        await this.replayFirst()
+        cost.ms += performance.now() - t0
+      }
+      this.opts.openPool?.use(this.openMember)
+      return await fn()
+    } finally {
+      this.inUse--
+    }
   }
 
   /** The genesis record. @throws VmsError CLOSED before ready */
@@ -99,7 +222,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @returns false when busy or closing (kept)
    */
   evict (): boolean {
-    if (this.draining || this.closing || !this.opened || !this.sandbox) return false
+    if (this.draining || this.replaying || this.closing || !this.opened || !this.sandbox) return false
     const sb = this.sandbox
     this.sandbox = null
     sb.close().catch(safetyCatch)
@@ -114,8 +237,8 @@ export class ContractHost extends ReadyResource implements PoolMember {
       files: Buffer.from(g.files),
       name: g.name,
       methods: this.methods,
-      length: this.log.length,
-      fork: this.log.core.fork,
+      length: this.length,
+      fork: this.asleep ? this.slept.fork : this.log.core.fork,
       runtime: g.runtime,
       oracles: g.oracles,
       limits: g.limits
@@ -128,9 +251,12 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError BAD_ARGUMENT when `length` is past the log
    */
   async root (length = 0): Promise<RootStatement> {
-    if (!this.opened) await this.ready()
-    if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
-    return await this.log.signRoot(length || this.log.length)
+    const slept = this.sleptRoot
+    if (this.asleep && !this.waking && slept && (length === 0 || length === slept.length)) return slept
+    return await this.using(async () => {
+      if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
+      return await this.log.signRoot(length || this.log.length)
+    })
   }
 
   /**
@@ -143,7 +269,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError HOST_BUSY when no such point came within 5,000 ms
    */
   async head (): Promise<HeadStatement> {
-    if (!this.opened) await this.ready()
+    return await this.using(async () => await this.headAwake())
+  }
+
+  private async headAwake (): Promise<HeadStatement> {
     const gate = this.pipeline?.headGate
     const snap = (): { length: number, fork: number, files: number } => ({ length: this.log.length, fork: this.log.core.fork, files: this.log.drive?.core.length ?? 0 })
     const at = gate ? await gate.when(snap, 5000) : snap()
@@ -156,7 +285,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError INTERNAL when the log has no single-signer manifest
    */
   signer (): SignerRecord {
-    const s = signerOf(this.log.core)
+    const s = this.signerRecord ?? signerOf(this.log.core)
     if (!s) throw VmsError.INTERNAL('the call log has no single-signer manifest')
     return s
   }
@@ -167,12 +296,16 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError BAD_ARGUMENT when `index >= length` or `length` is past the log
    */
   async prove (index: number, length: number): Promise<BlockProof> {
-    if (!this.opened) await this.ready()
-    return await this.proverOf().prove(index, length)
+    return await this.using(async () => await this.proverOf().prove(index, length))
   }
 
   private proverOf (): BlockProver {
     return (this.prover ??= new BlockProver(this.log.core))
+  }
+
+  /** The drive's group committer on `log` (atomic with the log's appends where Hyperbee allows), null without a drive. */
+  private committerOf (log: ContractLog): DriveCommitter | null {
+    return log.drive ? new DriveCommitter(log.drive, { atomic: log.atomic && groupsAppendOnce() }) : null
   }
 
   /** The group commit (made at the first call: it needs the genesis). */
@@ -193,15 +326,20 @@ export class ContractHost extends ReadyResource implements PoolMember {
 
   protected override async _open (): Promise<void> {
     await this.log.ready()
-    if (this.log.drive) this.files = new DriveCommitter(this.log.drive, { atomic: this.log.atomic && groupsAppendOnce() })
+    this.contractKey = this.log.key
+    this.files = this.committerOf(this.log)
     if (this.log.length === 0) await this.deploy()
     else await this.reopen()
+    this.opts.openPool?.use(this.openMember)
   }
 
   protected override async _close (): Promise<void> {
+    await this.waking?.catch(safetyCatch)
     if (this.draining) await this.draining
     for (const p of this.queue.splice(0)) p.reject(VmsError.CLOSED('host is closing'))
     this.pool.release(this)
+    this.opts.openPool?.release(this.openMember)
+    await this.asleep?.catch(safetyCatch)
     if (this.sandbox) await this.sandbox.close()
     await this.log.close()
   }
@@ -250,6 +388,12 @@ export class ContractHost extends ReadyResource implements PoolMember {
       throw VmsError.CONTRACT_MISMATCH(`storage holds contract "${genesis.name}" ${formatKey(this.key)} with other source; use another --storage or --name`)
     }
     this.genesisRecord = genesis
+    const open = this.opts.openPool
+    if (open && open.live >= open.max) {
+      // past the open bound: replay on the first request instead (keeps a start with many contracts short)
+      this.unreplayed = true
+      return
+    }
     await this.rebuild()
   }
 
@@ -282,7 +426,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
    *   throws (e.g. STORAGE_QUOTA) (none of these is logged)
    */
   async call (req: CallRequest, cost: RequestCost = { ms: 0 }): Promise<CallResponse> {
-    if (!this.opened) await this.ready()
+    return await this.using(async () => await this.callAwake(req, cost), cost)
+  }
+
+  private async callAwake (req: CallRequest, cost: RequestCost): Promise<CallResponse> {
     const t0 = performance.now()
     try {
       if (this.closing) throw VmsError.CLOSED('host is closing')

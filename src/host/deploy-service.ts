@@ -67,6 +67,9 @@ interface Prepared {
 
 const NAME = /^[\w.-]{1,64}$/
 
+/** Deployed contracts reopened at once when a node starts. */
+export const REOPEN_CONCURRENCY = 8
+
 /** Deploys, undeploys and the registry of one node. */
 export class DeployService {
   readonly registry: RegistryLog
@@ -91,12 +94,24 @@ export class DeployService {
     this.policy = new DeployPolicy(opts)
   }
 
-  /** Opens the registry and reopens every deployed contract it holds. @throws VmsError BAD_RECORD */
+  /**
+   * Opens the registry and reopens every deployed contract it holds,
+   * {@link REOPEN_CONCURRENCY} at a time (each open waits mostly for storage
+   * reads and the DHT announce, not for the CPU).
+   * @throws VmsError BAD_RECORD, or the first error of a reopen (after all of them settled)
+   */
   async open (): Promise<void> {
     await this.registry.ready()
-    for (const e of this.registry.state.active.values()) {
-      await this.node.deploy(e.request.source, { name: e.request.name, namespace: namespaceOf(deployRequestHash(e.request)), admit: this.admit })
+    const entries = [...this.registry.state.active.values()]
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < entries.length) {
+        const e = entries[next++]!
+        await this.node.deploy(e.request.source, { name: e.request.name, namespace: namespaceOf(deployRequestHash(e.request)), admit: this.admit })
+      }
     }
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(REOPEN_CONCURRENCY, entries.length) }, worker))
+    for (const r of settled) if (r.status === 'rejected') throw r.reason
   }
 
   /** Closes the registry core. */
@@ -187,7 +202,7 @@ export class DeployService {
   listing (operator: Uint8Array): ContractListing {
     const contracts = [...this.node.contracts.values()].map((h) => {
       const e = this.deployed(h.key)
-      return { contract: h.key, name: h.genesis.name, deployer: Buffer.from(e ? e.request.deployer : h.genesis.deployer ?? operator), length: h.log.length, deployed: !!e }
+      return { contract: h.key, name: h.genesis.name, deployer: Buffer.from(e ? e.request.deployer : h.genesis.deployer ?? operator), length: h.length, deployed: !!e }
     })
     return { registryLength: this.registry.length, contracts }
   }

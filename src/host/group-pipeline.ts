@@ -43,10 +43,21 @@ export class GroupPipeline {
   private committing: Promise<void> | null = null
   /** Files version to truncate back to: a group's writes whose records never reached the log. */
   private undoTo: number | null = null
+  /** Log commits started and not settled. */
+  private inFlight = 0
 
   /** @param ctx see {@link PipelineContext} */
   constructor (ctx: PipelineContext) {
     this.ctx = ctx
+  }
+
+  /**
+   * True when nothing of a group is in flight: no log commit running, no
+   * files to undo, no drive write ahead of the log, no head request waiting
+   * (the host may then close the contract's sessions, host-node sleep).
+   */
+  get idle (): boolean {
+    return this.inFlight === 0 && this.undoTo === null && !this.headGate.shut && !this.headGate.waiting
   }
 
   /** Waits for the log commit of the previous group. @throws its failure */
@@ -95,12 +106,15 @@ export class GroupPipeline {
       const logLength = log.length
       // a sealed group's drive blocks land with its records: the drive is ahead of the log only inside that write
       if (sealed) this.headGate.set(true)
+      this.inFlight++
       this.committing = commitGroup(log, done, this.ctx.onCall, this.ctx.prover, sealed).then(() => {
+        this.inFlight--
         this.ctx.onGroup()
         if (marked || sealed) this.headGate.set(false)
       }, (err) => {
         // never logged: its writes must leave the drive (and the cache) before anything else happens
         if ((marked || sealed) && log.length === logLength) this.undoTo = group.startVersion
+        this.inFlight--
         const e = VmsError.from(err)
         for (const d of done) d.p.reject(e)
         throw err

@@ -15,6 +15,11 @@ export class HeadGate {
     return this.shutNow
   }
 
+  /** Whether a head request waits for the gate to open. */
+  get waiting (): boolean {
+    return this.waiters.size > 0
+  }
+
   /** Shuts (true) or opens (false) the gate; opening wakes every waiter in this tick. */
   set (shut: boolean): void {
     this.shutNow = shut

@@ -18,6 +18,15 @@
  *
  * Hosts take part in attestation gossip like every node: they keep and
  * forward what watchers sign, so clients can ask any peer for them.
+ *
+ * Many contracts: at most `maxOpenContracts` are open at once; past it the
+ * least recently used idle ones are closed (their sandbox and their log and
+ * files sessions: ContractHost.sleep) and reopened by their next request.
+ * They stay served all the while: their topics stay announced, and a peer
+ * that asks to replicate one of their cores gets it (the Corestore opens a
+ * stored core on request and closes it again once idle). A restart with
+ * more contracts than that opens the rest without replaying their logs (the
+ * first request does).
  */
 
 import safetyCatch from 'safety-catch'
@@ -37,6 +46,7 @@ import { VmsNode, type ConnectionContext, type NodeService, type PeerInfo } from
 import type { Limits, SandboxFactory } from '../runtime/types.js'
 import { createProcessSandbox } from '../runtime/sandbox-process.js'
 import { ContractHost } from './contract-host.js'
+import { SandboxPool } from './sandbox-pool.js'
 import { DeployService, type DeployServiceOptions } from './deploy-service.js'
 import type { CallRequest } from '../../protocol/index.js'
 
@@ -65,7 +75,19 @@ export interface HostNodeOptions extends NetOptions {
    * Without it the node still answers `contracts`.
    */
   deploys?: Omit<DeployServiceOptions, 'sandboxFactory'>
+  /**
+   * Contracts open at once (default {@link DEFAULT_MAX_OPEN_CONTRACTS});
+   * past it idle ones are closed until their next request (see the module doc).
+   */
+  maxOpenContracts?: number
 }
+
+/**
+ * Default bound on open contracts per host node: about 190 KB of memory
+ * each (cores, drive, caches; measured with 1,000-3,000 contracts), a
+ * sleeping one ~10 KB (its topics, keys and nonce table).
+ */
+export const DEFAULT_MAX_OPEN_CONTRACTS = 512
 
 /** Options for {@link HostNode.deploy}. */
 export interface DeployOptions {
@@ -96,6 +118,10 @@ export class HostNode extends ReadyResource {
   /** Deploys by others and the registry log (set once open). */
   deployService: DeployService | null = null
   private reopening = false
+  /** The bound on open contracts (see {@link HostNodeOptions.maxOpenContracts}); `live` counts the open ones. */
+  readonly openContracts: SandboxPool
+  /** The topics each served contract joined (log and files discovery keys), by contract key (hex). */
+  private readonly topics = new Map<string, Buffer[]>()
   /** Resolves once the swarm announced the node key (deployers reach the node by it). */
   listening: Promise<void> = Promise.resolve()
 
@@ -103,6 +129,7 @@ export class HostNode extends ReadyResource {
   constructor (opts: HostNodeOptions) {
     super()
     this.opts = opts
+    this.openContracts = new SandboxPool(opts.maxOpenContracts ?? DEFAULT_MAX_OPEN_CONTRACTS)
     this.node = new VmsNode({
       ...opts,
       firewalled: opts.firewalled ?? false,
@@ -173,7 +200,8 @@ export class HostNode extends ReadyResource {
       sandboxFactory: this.opts.sandboxFactory ?? createProcessSandbox,
       runtime: this.opts.runtime,
       limits: opts.limits,
-      oracles: opts.oracles
+      oracles: opts.oracles,
+      openPool: this.openContracts
     })
     try {
       await host.ready()
@@ -181,14 +209,19 @@ export class HostNode extends ReadyResource {
       await host.close().catch(safetyCatch)
       throw err
     }
-    this.contracts.set(host.key.toString('hex'), host)
+    const id = host.key.toString('hex')
+    this.contracts.set(id, host)
     this.attestations.want(host.key) // the store keeps attestations about hosted contracts only
+    // read now: a contract that sleeps later no longer knows them
+    const topics = [host.log.core.discoveryKey as Buffer]
+    const files = host.log.drive?.discoveryKey
+    if (files) topics.push(files)
+    this.topics.set(id, topics)
     const swarm = this.swarm
     if (swarm) {
-      swarm.join(host.log.core.discoveryKey as Buffer, { server: true, client: false })
-      const files = host.log.drive?.discoveryKey
-      if (files) swarm.join(files, { server: true, client: false })
-      await swarm.flush()
+      // this contract's announces only: swarm.flush() waits on every topic joined (O(contracts) per deploy)
+      const sessions = topics.map((topic) => swarm.join(topic, { server: true, client: false }))
+      await Promise.all(sessions.map(async (d) => await d.flushed()))
     }
     this.emit('contract', host)
     return host
@@ -203,15 +236,22 @@ export class HostNode extends ReadyResource {
     const host = this.contracts.get(id)
     if (!host) return null
     this.contracts.delete(id)
+    const topics = this.topics.get(id) ?? []
+    this.topics.delete(id)
     const swarm = this.swarm
-    if (swarm) {
-      await swarm.leave(host.log.core.discoveryKey as Buffer)
-      const files = host.log.drive?.discoveryKey
-      if (files) await swarm.leave(files)
-    }
+    if (swarm) for (const topic of topics) await swarm.leave(topic)
     await host.close()
     this.emit('undeploy', host)
     return host
+  }
+
+  /**
+   * The topics a served contract is announced on: its log's and its files
+   * drive's discovery keys (32 bytes each; also while it sleeps).
+   * @returns [] when not hosted here
+   */
+  topicsOf (key: Uint8Array): Buffer[] {
+    return [...(this.topics.get(Buffer.from(key).toString('hex')) ?? [])]
   }
 
   /** True while `key` (a remote noise public key) is refused. */

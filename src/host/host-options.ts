@@ -32,6 +32,13 @@ export interface ContractHostOptions {
   maxQueue?: number
   /** Bound on live sandboxes shared with other hosts (default: the process's pool). */
   pool?: SandboxPool
+  /**
+   * Bound on open contracts shared with other hosts (host-node.ts): past it
+   * the least recently used idle ones are closed (ContractHost.sleep in
+   * contract-host.ts) and a restart opens the rest without replaying them.
+   * Default: none (never closed for idleness).
+   */
+  openPool?: SandboxPool
   /** Checks request signatures (default: the process's worker pool). */
   verifier?: SignatureVerifier
   /**

@@ -4,6 +4,9 @@
  * live, the least recently used idle ones are evicted: their isolate is
  * disposed, and the host rebuilds it by replaying its log on its next call.
  * With fewer contracts than `max` nothing is ever evicted.
+ *
+ * The same LRU bound serves a host node's open contracts (host-node.ts):
+ * there a member's `evict` closes the whole idle contract.
  */
 
 /** Something that holds a sandbox it can drop while idle. */

@@ -29,6 +29,9 @@
  * - Hypercore replication peers' `remoteContiguousLength` (`core.peers` is
  *   public, the shape of its peers is not; {@link replicationPeers};
  *   tui/host-adapter.ts replica count, attest/quorum.ts a replica still fetching an announced length; checked in {@link checkPeers}).
+ * - A closed Hypercore session's `core` and `state`, set to null so a
+ *   sleeping contract's closed log keeps no core memory alive
+ *   ({@link releaseClosedSession}; host/sleep-state.ts).
  *
  * Each access is feature-checked: {@link checkCore} and
  * {@link checkDriveBatch} throw VmsError INTERNAL naming the field and the
@@ -316,4 +319,19 @@ export function replicationPeers (core: Hypercore): ReplicationPeer[] {
  */
 export function checkPeers (core: Hypercore): void {
   if (core.peers.length === 0 || replicationPeers(core).length !== core.peers.length) throw moved('hypercore', 'core.peers[].remoteContiguousLength')
+}
+
+/**
+ * Drops a closed Hypercore session's references to its core and session
+ * state (bitfield pages, tree, replicator), which a closed session keeps;
+ * its public getters then answer as before its open (length 0, null keys,
+ * no peers).
+ * @returns false when the session is not closed or the fields moved (nothing done)
+ */
+export function releaseClosedSession (session: Hypercore): boolean {
+  const s = session as unknown as { closed?: boolean, core?: unknown, state?: unknown }
+  if (s.closed !== true || !('core' in s) || !('state' in s)) return false
+  s.core = null
+  s.state = null
+  return true
 }

@@ -91,8 +91,8 @@ function openRpc (mux: Protomux, id: Buffer, target: RpcTarget, onrequest: (meth
   }
   rpc.respond('info', { requestEncoding: c.raw, responseEncoding: provenInfo }, async (): Promise<ProvenInfo> => {
     onrequest('info')
+    const root = await target.root(0) // first: it reopens a contract closed for idleness, whose info() then reads the open log
     const info = target.info()
-    const root = await target.root(0)
     return { info, genesis: { signer: target.signer(), root, proof: await target.prove(0, root.length) } }
   })
   rpc.respond('root', { requestEncoding: c.raw, responseEncoding: rootStatement }, (raw: Uint8Array) => {

@@ -187,6 +187,8 @@ declare module 'hyperswarm' {
     peers: Map<string, PeerInfo>
     join (topic: Uint8Array, opts?: { server?: boolean, client?: boolean }): Discovery
     leave (topic: Uint8Array): Promise<void>
+    /** The discovery of a joined topic, undefined when not joined. */
+    status (topic: Uint8Array): Discovery | undefined
     /** Keeps a connection to the peer with this noise public key (reconnects when it drops). */
     joinPeer (publicKey: Uint8Array): void
     leavePeer (publicKey: Uint8Array): void
