@@ -11,7 +11,7 @@ import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import { HostNode } from '../src/host/host-node.js'
-import { discoveryKey } from '../src/crypto.js'
+import { discoveryKey, hash } from '../src/crypto.js'
 import { signCall } from '../src/caller.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
@@ -266,4 +266,21 @@ test('head evidence inclusion proofs: the last block of every length verifies un
     if (checkLastBlock(blocks[i]!, stored, length + 1, treeHash)) bad++
   }
   t.is(bad, 0, 'every proof checks, no forged one does')
+})
+
+test('attack: a watcher told to expect another contract (--source) reports the mismatch but never attests it, so an honest host is not blamed and its clients keep calling', async (t) => {
+  const net = await testnet(t)
+  const { node, host } = await startHost(t, net, tmpdir(t))
+  const c = await connect(t, net, host.key)
+  await c.increment()
+  const w = await watcherOn(t, net)
+  const cw = await w.watch(host.key, { expected: { sourceHash: hash(Buffer.from('exports.other = async () => 1\n')) } })
+  const v = await nextFault(cw)
+  t.is(v.fault?.kind, 'genesis', 'the watcher reports that the log runs another contract')
+  t.is(v.fault?.cause, 'expectation', 'as its own expectation failing, not as the host\'s fault')
+  const mine = (a: { watcher: Uint8Array }): boolean => hex(a.watcher) === hex(w.identity.publicKey)
+  await new Promise((resolve) => setTimeout(resolve, 3000)) // more than its attest interval and a gossip round
+  t.absent(node.attestations.faults(host.key).some(mine), 'no fault attestation of it reached the host')
+  const fresh = await connect(t, net, host.key)
+  t.ok(await fresh.increment() !== undefined, 'a fresh client still calls the contract')
 })

@@ -135,6 +135,7 @@ export class Attester {
     if (!f.signer) f.signer = signerOf(f.cw.log.core)
     if (f.faulted || !v.fault || !f.signer) return
     f.faulted = true
+    if (v.fault.cause === 'expectation') return // the watcher's own expectation, not the host's fault: nothing to attest
     this.feedStatements(f)
     const list = f.cw.statements
     const s = list.length > 0 ? list.reduce((a, b) => (b.length > a.length ? b : a)) : null

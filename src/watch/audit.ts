@@ -33,6 +33,8 @@ import safetyCatch from 'safety-catch'
 export interface FaultDraft {
   kind: FaultKind
   message: string
+  /** Set when only the watcher's expectation failed (the log is sound in itself): cause `expectation`. */
+  expectation?: true
   expected: Record<string, unknown>
   observed: Record<string, unknown>
 }
@@ -61,7 +63,7 @@ export function checkGenesis (g: GenesisRecord, manifestSigner: Uint8Array | nul
     return draft('genesis', 'the genesis signer is not the key that signs the call log', { signer: hex(manifestSigner) }, { signer: hex(g.signer) })
   }
   if (expected.sourceHash && !b4a.equals(expected.sourceHash, g.sourceHash)) {
-    return draft('genesis', 'the log runs another contract than the one expected', { sourceHash: hex(expected.sourceHash) }, { sourceHash: hex(g.sourceHash) })
+    return { ...draft('genesis', 'the log runs another contract than the one expected', { sourceHash: hex(expected.sourceHash) }, { sourceHash: hex(g.sourceHash) }), expectation: true }
   }
   return null
 }

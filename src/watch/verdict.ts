@@ -36,7 +36,14 @@ export type FaultKind = 'malformed' | 'signature' | 'genesis' | 'files' | 'resul
  * never writes), `nondeterministic` (two replays of the same call on this
  * runtime disagree: the contract's fault, not the host's), `unknown`.
  */
-export type FaultCause = 'host' | 'nondeterministic' | 'unknown'
+/**
+ * Who a fault is blamed on: the host; nobody (the replay itself is not
+ * deterministic, or could not judge: `unknown`); or `expectation`: the log
+ * runs another contract than the one this watcher was told to expect
+ * (`--source`, `--source-hash`). The host runs what its genesis names, so an
+ * expectation fault is reported to the user and never attested.
+ */
+export type FaultCause = 'host' | 'nondeterministic' | 'unknown' | 'expectation'
 
 /** One log block in evidence: its raw bytes and, when available, a hypercore proof. */
 export interface EvidenceRecord {

@@ -174,7 +174,7 @@ export abstract class WatchPump extends ReadyResource {
     this.genesis = g
     this.poll.book = new RootBook(this.key, g.signer, this.progress.statements)
     if (d) {
-      await this.fail(d, 0, 'host', [0])
+      await this.fail(d, 0, d.expectation ? 'expectation' : 'host', [0])
       return
     }
     const drive = await this.log.openFiles()
