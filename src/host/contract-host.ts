@@ -1,6 +1,6 @@
 /**
  * Hosting one contract: its call log and files, its sandbox, and the call
- * call queue. Calls run one at a time in the sandbox (the seeds' script-wide
+ * queue. Calls run one at a time in the sandbox (the seeds' script-wide
  * lock) but are committed in groups (group-pipeline.ts, group-commit.ts):
  * the file writes of all calls that queued up together and their records
  * reach storage in one write (drive-group.ts keeps every version a record
@@ -8,16 +8,18 @@
  * holds its record. A call is never acknowledged before its record is
  * durable.
  *
+ * The queue and its drain live in call-queue.ts, the genesis in deploy-genesis.ts.
+ *
  * Idle sandboxes may be evicted by the process's {@link SandboxPool}: the
  * next call rebuilds the sandbox by replaying the log. With an `openPool`
- * (host-node.ts), a whole idle contract may be closed too ({@link ContractHost.sleep}):
- * its log and files sessions and its sandbox; the next request reopens them
- * (the replication of its cores does not need it open: the Corestore opens
- * a stored core on a peer's request).
+ * (host-node.ts), a whole idle contract may be closed too ({@link ContractHost.sleep},
+ * sleep-cycle.ts): its log and files sessions and its sandbox; the next
+ * request reopens them (the replication of its cores does not need it open:
+ * the Corestore opens a stored core on a peer's request).
  */
 
 import ReadyResource from 'ready-resource'
-import { INIT_METHOD, RECORD_VERSION } from '../../protocol/index.js'
+import { INIT_METHOD } from '../../protocol/index.js'
 import type { BlockProof, CallRequest, CallResponse, ContractInfo, GenesisRecord, HeadStatement, RootStatement, SignerRecord } from '../../protocol/index.js'
 import { NonceClock, signCall } from '../caller.js'
 import { hash } from '../crypto.js'
@@ -27,16 +29,18 @@ import { ContractLog } from '../log/contract-log.js'
 import { BlockProver } from '../log/block-proof.js'
 import { signerOf } from '../attest/signer.js'
 import { DriveCommitter, groupsAppendOnce } from '../log/drive-group.js'
-import { releaseClosedLog, unpooled, unpooledFields } from './sleep-state.js'
+import { unpooled, unpooledFields } from './sleep-state.js'
 import type { Limits, Sandbox } from '../runtime/types.js'
 import { DEFAULT_LIMITS } from '../runtime/types.js'
 import { NonceTable } from '../replay/nonces.js'
 import { replayRange } from '../replay/replay.js'
 import { checkInitCall, tryInit } from './init-call.js'
+import { writeGenesis } from './deploy-genesis.js'
 import { OrderedAdmission, REQUEST_OVERHEAD_BYTES, checkRequestCheap, type RequestCost } from './request-check.js'
 import { sandboxPool, type PoolMember, type SandboxPool } from './sandbox-pool.js'
 import { sharedVerifyPool } from '../sig/verify-pool.js'
-import type { Pending } from './group-commit.js'
+import { CallQueue } from './call-queue.js'
+import { SleepCycle } from './sleep-cycle.js'
 import type { ContractHostOptions, HostStats } from './host-options.js'
 import { GroupPipeline } from './group-pipeline.js'
 import safetyCatch from 'safety-catch'
@@ -59,31 +63,15 @@ export class ContractHost extends ReadyResource implements PoolMember {
   private methodNames: string[] = []
   private files: DriveCommitter | null = null
   private readonly admission: OrderedAdmission
-  /** The group commit, once the log is open. */
-  private pipeline: GroupPipeline | null = null
   private genesisRecord: GenesisRecord | null = null
   private prover: BlockProver | null = null
   private readonly nonces = new NonceTable()
-  private readonly queue: Pending[] = []
-  private draining: Promise<void> | null = null
+  private readonly calls: CallQueue
+  private readonly cycle: SleepCycle
   private lastTimestamp = 0
-  private readonly maxBatch: number
-  private readonly maxQueue: number
-  /** Set while closed for idleness: resolves once the sessions are closed. */
-  private asleep: Promise<void> | null = null
-  private waking: Promise<void> | null = null
-  /** Opened lazily: nothing was replayed yet (nonces, methods, sandbox), the first wake does it. */
-  private unreplayed = false
-  private replaying: Promise<void> | null = null
-  /** Requests running (they keep the contract awake). */
-  private inUse = 0
-  private slept = { length: 0, fork: 0 }
   /** Known once the log is open (a sleeping contract's closed log no longer knows it). */
   private contractKey: Buffer | null = null
   private signerRecord: SignerRecord | null = null
-  /** The root statement signed as the contract went to sleep (its log cannot grow while asleep). */
-  private sleptRoot: RootStatement | null = null
-  private readonly openMember: PoolMember = { evict: () => this.sleep() }
 
   /** @param opts see {@link ContractHostOptions} */
   constructor (opts: ContractHostOptions) {
@@ -91,10 +79,31 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.opts = opts
     this.name = opts.name
     this.logRef = new ContractLog(opts.store)
-    this.maxBatch = opts.maxBatch ?? 256
-    this.maxQueue = opts.maxQueue ?? 10_000
     this.pool = opts.pool ?? sandboxPool
     this.admission = new OrderedAdmission(opts.verifier ?? sharedVerifyPool())
+    this.calls = new CallQueue({
+      maxBatch: opts.maxBatch ?? 256,
+      maxQueue: opts.maxQueue ?? 10_000,
+      stats: this.stats,
+      nonces: this.nonces,
+      rejected: (req, err) => this.rejected(req, err),
+      pool: this.pool,
+      member: this,
+      sandbox: () => this.sandbox,
+      rebuild: async () => await this.rebuild(),
+      makePipeline: () => this.makePipeline(),
+      warn: (err) => this.emit('warning', err)
+    })
+    this.cycle = new SleepCycle({
+      openPool: opts.openPool,
+      closing: () => this.closing !== null,
+      idle: () => !this.closing && this.opened && this.calls.idle,
+      detach: () => this.detach(),
+      newLog: () => new ContractLog(opts.store),
+      attach: (log) => { this.logRef = log; this.files = this.committerOf(log) },
+      ready: async () => { if (!this.opened) await this.ready() },
+      replay: async () => await this.rebuild()
+    })
   }
 
   /** The call log and files (a closed one while asleep: key and discovery keys still read). */
@@ -109,12 +118,12 @@ export class ContractHost extends ReadyResource implements PoolMember {
 
   /** Blocks in the call log (genesis included), also while asleep. */
   get length (): number {
-    return this.asleep ? this.slept.length : this.log.length
+    return this.cycle.at?.length ?? this.log.length
   }
 
   /** True while closed for idleness ({@link ContractHost.sleep}). */
   get sleeping (): boolean {
-    return this.asleep !== null
+    return this.cycle.sleeping
   }
 
   /**
@@ -126,83 +135,22 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @returns false when busy, closing or already asleep (kept)
    */
   sleep (): boolean {
-    if (this.asleep || this.waking || this.draining || this.queue.length > 0 || this.inUse > 0) return false
-    if (this.closing || !this.opened || (this.pipeline !== null && !this.pipeline.idle)) return false
-    this.slept = { length: this.log.length, fork: this.log.core.fork }
+    return this.cycle.sleep()
+  }
+
+  /** What sleep lets go of: the sessions' users; the small records kept are copied out of pooled buffers (sleep-state.ts). */
+  private detach (): { log: ContractLog, sandbox: Sandbox | null } {
     const signer = this.signerRecord ?? signerOf(this.log.core) // what a reply needs even when its contract sleeps in between
     if (signer) this.signerRecord = unpooledFields(signer)
     if (this.genesisRecord) this.genesisRecord = unpooledFields(this.genesisRecord)
     if (this.contractKey) this.contractKey = unpooled(this.contractKey)
-    const sb = this.sandbox
-    const log = this.logRef
+    const sandbox = this.sandbox
     this.sandbox = null
     this.files = null
     this.prover = null
-    this.pipeline = null
+    this.calls.drop()
     this.pool.release(this)
-    this.asleep = (async () => {
-      // nothing appends while asleep: the root at this length answers `root` requests (watchers poll them) without a wake
-      const root = await log.signRoot(this.slept.length).catch(() => null)
-      if (root) this.sleptRoot = unpooledFields(root)
-      if (sb) await sb.close().catch(safetyCatch)
-      await log.close()
-      releaseClosedLog(log)
-    })()
-    this.asleep.catch(safetyCatch)
-    return true
-  }
-
-  /** Reopens a sleeping contract (once, however many ask). */
-  private async wake (): Promise<void> {
-    if (!this.waking) {
-      if (this.closing) throw VmsError.CLOSED('host is closing')
-      this.waking = (async () => {
-        await this.asleep?.catch(safetyCatch)
-        const log = new ContractLog(this.opts.store)
-        try {
-          await log.ready()
-        } catch (err) {
-          await log.close().catch(safetyCatch)
-          throw err
-        }
-        this.logRef = log
-        this.files = this.committerOf(log)
-        this.asleep = null
-        this.sleptRoot = null
-      })().finally(() => { this.waking = null })
-    }
-    await this.waking
-  }
-
-  /** The replay a lazy open skipped (sandbox, nonces, methods), once. */
-  private async replayFirst (): Promise<void> {
-    if (!this.replaying) {
-      this.replaying = this.rebuild().then(() => { this.unreplayed = false }).finally(() => { this.replaying = null })
-    }
-    await this.replaying
-  }
-
-  /**
-   * Runs `fn` with the contract open (woken when asleep) and kept awake
-   * until it settles; first the replay a lazy open skipped (at most once per
-   * open: what an eager open would have done), its time added to
-   * `cost.ms` (a call's: charged to the peer when its call is rejected).
-   */
-  private async using<T> (fn: () => Promise<T>, cost: RequestCost = { ms: 0 }): Promise<T> {
-    this.inUse++
-    try {
-      if (!this.opened) await this.ready()
-      while (this.asleep || this.waking) await this.wake()
-      if (this.unreplayed) {
-        const t0 = performance.now()
-        await this.replayFirst()
-        cost.ms += performance.now() - t0
-      }
-      this.opts.openPool?.use(this.openMember)
-      return await fn()
-    } finally {
-      this.inUse--
-    }
+    return { log: this.logRef, sandbox }
   }
 
   /** The genesis record. @throws VmsError CLOSED before ready */
@@ -222,7 +170,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @returns false when busy or closing (kept)
    */
   evict (): boolean {
-    if (this.draining || this.replaying || this.closing || !this.opened || !this.sandbox) return false
+    if (this.calls.busy || this.cycle.replaying || this.closing || !this.opened || !this.sandbox) return false
     const sb = this.sandbox
     this.sandbox = null
     sb.close().catch(safetyCatch)
@@ -238,7 +186,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       name: g.name,
       methods: this.methods,
       length: this.length,
-      fork: this.asleep ? this.slept.fork : this.log.core.fork,
+      fork: this.cycle.at?.fork ?? this.log.core.fork,
       runtime: g.runtime,
       oracles: g.oracles,
       limits: g.limits
@@ -251,9 +199,9 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError BAD_ARGUMENT when `length` is past the log
    */
   async root (length = 0): Promise<RootStatement> {
-    const slept = this.sleptRoot
-    if (this.asleep && !this.waking && slept && (length === 0 || length === slept.length)) return slept
-    return await this.using(async () => {
+    const slept = this.cycle.rootAsleep(length)
+    if (slept) return slept
+    return await this.cycle.use(async () => {
       if (length > this.log.length) throw VmsError.BAD_ARGUMENT(`the log has ${this.log.length} blocks, not ${length}`)
       return await this.log.signRoot(length || this.log.length)
     })
@@ -269,11 +217,11 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError HOST_BUSY when no such point came within 5,000 ms
    */
   async head (): Promise<HeadStatement> {
-    return await this.using(async () => await this.headAwake())
+    return await this.cycle.use(async () => await this.headAwake())
   }
 
   private async headAwake (): Promise<HeadStatement> {
-    const gate = this.pipeline?.headGate
+    const gate = this.calls.pipeline?.headGate
     const snap = (): { length: number, fork: number, files: number } => ({ length: this.log.length, fork: this.log.core.fork, files: this.log.drive?.core.length ?? 0 })
     const at = gate ? await gate.when(snap, 5000) : snap()
     if (!at) throw VmsError.HOST_BUSY('the files drive stayed ahead of the log (groups in flight) for 5,000 ms; ask again')
@@ -296,7 +244,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    * @throws VmsError BAD_ARGUMENT when `index >= length` or `length` is past the log
    */
   async prove (index: number, length: number): Promise<BlockProof> {
-    return await this.using(async () => await this.proverOf().prove(index, length))
+    return await this.cycle.use(async () => await this.proverOf().prove(index, length))
   }
 
   private proverOf (): BlockProver {
@@ -308,11 +256,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
     return log.drive ? new DriveCommitter(log.drive, { atomic: log.atomic && groupsAppendOnce() }) : null
   }
 
-  /** The group commit (made at the first call: it needs the genesis). */
-  private pipelineOf (): GroupPipeline {
-    if (this.pipeline) return this.pipeline
+  /** A new group commit (made at the first call: it needs the genesis). @throws VmsError CLOSED without the files */
+  private makePipeline (): GroupPipeline {
     if (!this.files) throw VmsError.CLOSED('contract is not open')
-    this.pipeline = new GroupPipeline({
+    return new GroupPipeline({
       log: this.log,
       files: this.files,
       prover: this.proverOf(),
@@ -321,7 +268,6 @@ export class ContractHost extends ReadyResource implements PoolMember {
       onCall: (index, record) => { this.stats.calls++; this.emit('call', { index, record }) },
       onGroup: () => { this.stats.batches++ }
     })
-    return this.pipeline
   }
 
   protected override async _open (): Promise<void> {
@@ -330,16 +276,14 @@ export class ContractHost extends ReadyResource implements PoolMember {
     this.files = this.committerOf(this.log)
     if (this.log.length === 0) await this.deploy()
     else await this.reopen()
-    this.opts.openPool?.use(this.openMember)
+    this.cycle.used()
   }
 
   protected override async _close (): Promise<void> {
-    await this.waking?.catch(safetyCatch)
-    if (this.draining) await this.draining
-    for (const p of this.queue.splice(0)) p.reject(VmsError.CLOSED('host is closing'))
+    await this.cycle.woken()
+    await this.calls.close(VmsError.CLOSED('host is closing'))
     this.pool.release(this)
-    this.opts.openPool?.release(this.openMember)
-    await this.asleep?.catch(safetyCatch)
+    await this.cycle.release()
     if (this.sandbox) await this.sandbox.close()
     await this.log.close()
   }
@@ -356,29 +300,10 @@ export class ContractHost extends ReadyResource implements PoolMember {
     if (remote) checkInitCall(remote.init, hasInit, remote.deployer, this.key)
     const deployer = remote ? remote.deployer : this.opts.identity.publicKey
     if (hasInit) await tryInit(this.opts.sandboxFactory, { source, limits, name: this.name, deployer, oracles: !!this.opts.oracles })
-    const filesVersion = await this.log.initFiles()
-    const kp = this.log.core.keyPair
-    if (!this.log.drive?.key || !kp) throw VmsError.INTERNAL('log or files not writable')
-    const genesis: GenesisRecord = {
-      version: RECORD_VERSION,
-      name: this.name,
-      source,
-      sourceHash: hash(Buffer.from(source)),
-      files: this.log.drive.key,
-      filesVersion,
-      deployer,
-      signer: kp.publicKey,
-      runtime: this.opts.runtime,
-      limits,
-      oracles: !!this.opts.oracles,
-      createdAt: Date.now(),
-      ...(remote ? { deployRequest: remote.request } : {})
-    }
-    await this.log.create(genesis)
-    this.genesisRecord = genesis
+    this.genesisRecord = await writeGenesis(this.log, { name: this.name, source, deployer, runtime: this.opts.runtime, limits, oracles: !!this.opts.oracles, deployRequest: remote?.request })
     if (hasInit) {
       const nonce = new NonceClock().next()
-      await this.enqueue(remote?.init ?? signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
+      await this.calls.enqueue(remote?.init ?? signCall(this.opts.identity, this.key, nonce, INIT_METHOD, '[]'))
     }
   }
 
@@ -391,7 +316,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     const open = this.opts.openPool
     if (open && open.live >= open.max) {
       // past the open bound: replay on the first request instead (keeps a start with many contracts short)
-      this.unreplayed = true
+      this.cycle.deferReplay()
       return
     }
     await this.rebuild()
@@ -426,7 +351,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
    *   throws (e.g. STORAGE_QUOTA) (none of these is logged)
    */
   async call (req: CallRequest, cost: RequestCost = { ms: 0 }): Promise<CallResponse> {
-    return await this.using(async () => await this.callAwake(req, cost), cost)
+    return await this.cycle.use(async () => await this.callAwake(req, cost), cost)
   }
 
   private async callAwake (req: CallRequest, cost: RequestCost): Promise<CallResponse> {
@@ -435,7 +360,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
       if (this.closing) throw VmsError.CLOSED('host is closing')
       if (this.opts.admit) this.opts.admit()
       checkRequestCheap(req, this.key, this.methods, this.genesis.limits)
-      if (this.queue.length >= this.maxQueue) throw VmsError.HOST_BUSY(`${this.queue.length} calls queued`)
+      this.calls.checkRoom()
     } catch (err) {
       this.rejected(req, err)
       throw err
@@ -445,7 +370,7 @@ export class ContractHost extends ReadyResource implements PoolMember {
     // the signature is checked off this thread, then the arguments, the nonce check and the queue, in arrival order
     const { done } = await this.admission.admit(req, this.genesis.limits, () => {
       if (this.closing) throw VmsError.CLOSED('host is closing')
-      return { done: this.enqueue(req) }
+      return { done: this.calls.enqueue(req) }
     }, cost).catch((err: VmsError) => {
       if (err.code === 'BAD_SIGNATURE' || err.code === 'BAD_ARGUMENTS') this.rejected(req, err)
       throw err
@@ -470,77 +395,5 @@ export class ContractHost extends ReadyResource implements PoolMember {
   /** The last nonce the log holds for `caller` (0 when none). */
   lastNonce (caller: Uint8Array): number {
     return this.nonces.get(caller)
-  }
-
-  private enqueue (req: CallRequest): Promise<CallResponse> {
-    try {
-      this.nonces.reserve(req.caller, req.nonce)
-    } catch (err) {
-      this.rejected(req, err)
-      return Promise.reject(err)
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ req, resolve, reject })
-      if (this.draining === null) this.draining = this.drain()
-    })
-  }
-
-  private async drain (): Promise<void> {
-    try {
-      do {
-        await this.drainQueue()
-        // calls queued while the last commit finished are this drain's too
-        await this.pipeline?.previous().catch(async () => await this.settleAndRebuild())
-      } while (this.queue.length > 0)
-    } finally {
-      this.draining = null
-    }
-  }
-
-  private async drainQueue (): Promise<void> {
-    while (this.queue.length > 0) {
-      if (!this.sandbox) {
-        // evicted by the pool while idle: rebuild it by replaying the log
-        this.stats.evictions++
-        this.pool.rebuilds++
-        if (!(await this.settleAndRebuild())) continue
-      }
-      const batch = this.queue.splice(0, this.maxBatch)
-      let failed = false
-      try {
-        if (!this.sandbox) throw VmsError.CLOSED('contract is not open')
-        const rest = await this.pipelineOf().run(this.sandbox, batch)
-        if (rest.length > 0) this.queue.unshift(...rest)
-      } catch (err) {
-        failed = true
-        const e = VmsError.from(err)
-        for (const p of batch) p.reject(e)
-      }
-      if (failed || (this.sandbox && !this.sandbox.usable)) {
-        // after a limit, or calls that ran but were never logged: memory must follow the log again
-        this.stats.rebuilds++
-        await this.settleAndRebuild()
-      } else {
-        this.pool.use(this)
-      }
-    }
-  }
-
-  /**
-   * Lets the last group reach the log (or undoes its files when it could
-   * not), then rebuilds the sandbox from the log; when that fails, every
-   * queued call is rejected with the reason.
-   */
-  private async settleAndRebuild (): Promise<boolean> {
-    try {
-      await this.pipeline?.settle()
-      await this.rebuild()
-      return true
-    } catch (err) {
-      const e = VmsError.from(err)
-      for (const p of this.queue.splice(0)) p.reject(e)
-      this.emit('warning', e)
-      return false
-    }
   }
 }
