@@ -28,8 +28,9 @@ export interface CallQueueContext {
   nonces: NonceTable
   /** Told of a call refused before the queue (its nonce already used). */
   rejected: (req: CallRequest, err: unknown) => void
-  /** The sandbox pool the host's sandbox counts in, and the host as its member. */
+  /** The sandbox pool the host's sandbox counts in. */
   pool: SandboxPool
+  /** The host as a member of `pool` (marked used after each group). */
   member: PoolMember
   /** The sandbox calls run in; null after the pool evicted it. */
   sandbox: () => Sandbox | null
@@ -69,7 +70,7 @@ export class CallQueue {
     return this.draining === null && this.queue.length === 0 && (this.current === null || this.current.idle)
   }
 
-  /** @throws VmsError HOST_BUSY when `maxQueue` calls wait */
+  /** Checks that one more call fits. @throws VmsError HOST_BUSY when `maxQueue` calls wait */
   checkRoom (): void {
     if (this.queue.length >= this.ctx.maxQueue) throw VmsError.HOST_BUSY(`${this.queue.length} calls queued`)
   }
