@@ -65,6 +65,8 @@ if (config.mode === 'verify') {
     judged,
     length: v.length,
     verdict: v.verdict,
+    // an ok benchmark log must never give a fault: when it does, what the watcher saw is the figure that matters
+    fault: v.fault ? { kind: v.fault.kind, index: v.fault.index, cause: v.fault.cause, message: v.fault.message } : null,
     judgingSeconds,
     replayCallsPerSec: Math.round(judged / judgingSeconds),
     downloadSeconds: downloaded ? (downloaded - t0) / 1000 : null,
