@@ -105,6 +105,7 @@ export class Child {
     })
     this.proc.stderr!.on('data', (d: Buffer) => {
       this.stderrText = (this.stderrText + d.toString()).slice(-20_000)
+      if (process.env.VMS_BENCH_VERBOSE) process.stderr.write(d) // the children's own messages too (findings, warnings)
     })
     this.proc.stdin!.on('error', () => {})
     readline.createInterface({ input: this.proc.stdout! }).on('line', (line) => {

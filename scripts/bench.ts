@@ -142,7 +142,7 @@ try {
   })
   await section('flat', 'auditFlat', async () => {
     process.stderr.write(`audit lag over ${flatS} s at half the host's write capacity${hostWrite ? '' : ' (not measured in this run: 500 calls/s)'}\n`)
-    return await auditFlat(p, h, hostWrite)
+    return await auditFlat(p, h, flag('flat-rate') ? 2 * Number(flag('flat-rate')) : hostWrite)
   })
   if (host) await stopHost(host)
   host = null
