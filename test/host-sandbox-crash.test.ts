@@ -76,7 +76,7 @@ test('watcher: a replay that kills its sandbox process (a host recorded success 
     }
     return lying
   }
-  const h = await localHost(t, BOMBER, { factory: claims, limits: { memoryMb: 64 } })
+  const h = await localHost(t, BOMBER, { factory: claims, limits: { memoryMb: 64, timeoutMs: 20_000 } })
   await h.call('inc')
   await h.call('bomb')
   await h.call('inc')
@@ -92,7 +92,7 @@ test('watcher: a replay that kills its sandbox process (a host recorded success 
 test('host: a contract whose sandbox shared the crashed process is rebuilt in a new one before its next call (no CLOSED for its callers)', async (t) => {
   const pool = new SandboxProcessPool({ processes: 1 })
   t.teardown(() => pool.close())
-  const bomber = await localHost(t, BOMBER, { factory: pool.create, limits: { memoryMb: 64 } })
+  const bomber = await localHost(t, BOMBER, { factory: pool.create, limits: { memoryMb: 64, timeoutMs: 20_000 } })
   const counter = await localHost(t, example('counter.js'), { factory: pool.create })
   t.is((await counter.call('increment')).outcome.result, '1')
   t.is((await bomber.call('bomb')).outcome.error?.code, 'MEMORY_LIMIT')
