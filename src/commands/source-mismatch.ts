@@ -114,7 +114,7 @@ function linesOf (text: string): string[] {
 // eslint-disable-next-line no-control-regex -- control characters are what it escapes
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 
-/** `text` safe for a terminal: unsafe characters as `\uXXXX`, cut at {@link SHOWN_WIDTH} characters. */
+/** `text` safe for a terminal: unsafe characters as `\u` escapes of four hex digits, cut at {@link SHOWN_WIDTH} characters. */
 function shown (text: string): string {
   const cut = text.length > SHOWN_WIDTH ? text.slice(0, SHOWN_WIDTH) + '…' : text
   return cut.replace(UNSAFE, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
