@@ -11,7 +11,19 @@ import type Hypercore from 'hypercore'
 import { checkCore, checkDrive, checkDriveBatch, checkPeers, coreRoots, driveBatchBee, hyperbeeMessages, loadedBlobsCore, readTreeNodes, releaseClosedSession, replicationPeers } from '../src/log/holepunch-internals.js'
 import { currentRoots, treeHashOf } from '../src/log/merkle.js'
 import { groupsAppendOnce, makeEager } from '../src/log/bee-eager.js'
-import { tmpdir } from './helpers.js'
+import { tmpdir, type T } from './helpers.js'
+
+/** A ready Hyperdrive on a fresh Corestore in a temporary folder, closed (drive, then store) at teardown. */
+async function openDrive (t: T): Promise<Hyperdrive> {
+  const store = new Corestore(path.join(tmpdir(t), 'store'))
+  const drive = new Hyperdrive(store.namespace('files'))
+  await drive.ready()
+  t.teardown(async () => {
+    await drive.close()
+    await store.close()
+  })
+  return drive
+}
 
 test('holepunch internals: hypercore core.state (roots, tree storage) and replicator are where they were', async (t) => {
   const store = new Corestore(path.join(tmpdir(t), 'store'))
@@ -28,13 +40,7 @@ test('holepunch internals: hypercore core.state (roots, tree storage) and replic
 })
 
 test('holepunch internals: hyperdrive batch.db and the hyperbee batch hooks are where they were', async (t) => {
-  const store = new Corestore(path.join(tmpdir(t), 'store'))
-  const drive = new Hyperdrive(store.namespace('files'))
-  await drive.ready()
-  t.teardown(async () => {
-    await drive.close()
-    await store.close()
-  })
+  const drive = await openDrive(t)
   t.ok(hyperbeeMessages(), 'hyperbee block codecs load')
   const batch = drive.batch()
   checkDriveBatch(batch)
@@ -56,13 +62,7 @@ test('holepunch internals: a moved field is a clear INTERNAL error naming the mo
 })
 
 test('holepunch internals: hyperdrive drive.blobs is where it was', async (t) => {
-  const store = new Corestore(path.join(tmpdir(t), 'store'))
-  const drive = new Hyperdrive(store.namespace('files'))
-  await drive.ready()
-  t.teardown(async () => {
-    await drive.close()
-    await store.close()
-  })
+  const drive = await openDrive(t)
   await drive.put('/a', Buffer.from('xyz'))
   await checkDrive(drive)
   t.is(loadedBlobsCore(drive)!.byteLength, 3, 'the loaded blobs core counts the file bytes')
