@@ -6,6 +6,7 @@ import test from 'brittle'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Watcher } from '../src/watch/watcher.js'
+import { Attester } from '../src/watch/attester.js'
 import { HostNode } from '../src/host/host-node.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
 import { signCall } from '../src/caller.js'
@@ -111,4 +112,32 @@ test('split view: one key, two stores serving two logs to two watchers; equivoca
   t.is(evidence.type, 'equivocation')
   t.ok(checkEvidence(evidence).valid, 'the evidence is exactly two valid, distinct host statements')
   await t.exception(c.increment(), /CONTRACT_FAULTY/, 'the client refuses the contract')
+})
+
+test('attester: a verdict whose block read fails because its watch closed (the watcher shutting down) is dropped, not a crash of the process', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('rsvp.js'), { name: 'rsvp' })
+  const c = await client(t, net, host.key)
+  await c.RSVP('guest', true)
+  const w = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 50, attest: false })
+  t.teardown(() => w.close())
+  const cw = await w.watch(host.key)
+  const v = await cw.until(host.log.length, 20_000)
+  t.is(v.verdict, 'ok')
+  t.ok(await until(() => cw.statements.some((s) => s.length === host.log.length)), 'the watcher holds a root at the judged length')
+
+  // the attester follows a watch whose log session closes under it: its next ok attestation reads a block of a closed session
+  const attester = new Attester(w.gossip, w.identity, { everyCalls: 1, everyMs: 10 })
+  const stop = attester.follow(cw)
+  t.teardown(stop)
+  await cw.log.core.close()
+  const unhandled: unknown[] = []
+  const onunhandled = (err: unknown): void => { unhandled.push(err) }
+  process.on('unhandledRejection', onunhandled)
+  t.teardown(() => { process.off('unhandledRejection', onunhandled) })
+  cw.emit('verdict', v)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.alike(unhandled.map(String), [], 'no unhandled SESSION_CLOSED')
+  t.absent(w.gossip.store.latest(host.key).some((a) => Buffer.from(a.watcher).equals(w.identity.publicKey)), 'nothing attested from a closed watch')
 })

@@ -51,6 +51,8 @@ declare module 'hypercore' {
     writable: boolean
     opened: boolean
     closed: boolean
+    /** The close in progress, null until close() is called. */
+    closing: Promise<void> | null
     peers: unknown[]
     ready (): Promise<void>
     close (): Promise<void>

@@ -20,6 +20,7 @@ import type { Verdict } from './verdict.js'
 import { signAttestation } from '../attest/attestation.js'
 import { signerOf } from '../attest/signer.js'
 import type { AttestationStore } from '../attest/store.js'
+import safetyCatch from 'safety-catch'
 
 /** Options for {@link Attester}. */
 export interface AttesterOptions {
@@ -67,7 +68,7 @@ export class Attester {
     const f: Followed = { cw, signer: signerOf(cw.log.core), attested: 0, statementsSeen: 0, timer: null, faulted: false }
     this.followed.add(f)
     const onverdict = (v: Verdict): void => this.onverdict(f, v)
-    const onfault = (v: Verdict): void => { void this.attestFault(f, v) }
+    const onfault = (v: Verdict): void => { this.attestFault(f, v).catch(safetyCatch) }
     cw.on('verdict', onverdict)
     cw.on('fault', onfault)
     return () => {
@@ -92,13 +93,13 @@ export class Attester {
     const s = this.coveredStatement(f, v)
     if (!s || s.length <= f.attested) return
     if (s.length - f.attested >= this.opts.everyCalls || f.attested === 0) {
-      void this.attestOk(f)
+      this.attestOk(f).catch(safetyCatch)
       return
     }
     if (!f.timer) {
       f.timer = setTimeout(() => {
         f.timer = null
-        void this.attestOk(f)
+        this.attestOk(f).catch(safetyCatch)
       }, this.opts.everyMs)
       f.timer.unref()
     }
@@ -126,8 +127,18 @@ export class Attester {
     if (!v || v.verdict !== 'ok' || f.faulted) return
     const s = this.coveredStatement(f, v)
     if (!s || s.length <= f.attested) return
+    const before = f.attested
     f.attested = s.length
-    const files = await this.filesAt(f, s.length)
+    let files: { version: number, hash: Uint8Array }
+    try {
+      files = await this.filesAt(f, s.length)
+    } catch (err) {
+      f.attested = before // the next verdict tries again
+      // unfollowed or closed while the block was read (the watch closes its log): nothing left to attest
+      if (!this.followed.has(f) || f.cw.log.core.closing !== null) return
+      throw err
+    }
+    if (!this.followed.has(f)) return
     this.gossip.publish(this.sign(f, s, VERDICT_OK, files, null, v))
   }
 
@@ -142,7 +153,7 @@ export class Attester {
     if (!s) {
       // found before any root: the watcher keeps asking its peers for one; attest when it comes
       f.faulted = false
-      f.cw.once('statement', () => { void this.attestFault(f, v) })
+      f.cw.once('statement', () => { this.attestFault(f, v).catch(safetyCatch) })
       return
     }
     const fault = v.fault
