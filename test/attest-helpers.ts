@@ -8,9 +8,9 @@ import type { KeyPair } from '../src/crypto.js'
 import type { ContractHost } from '../src/host/contract-host.js'
 import { rootSignable, type Attestation } from '../protocol/index.js'
 
-/** A valid attestation by `watcher` about `host`'s current root (`fault` makes it a fault claim). */
-export async function attestHost (host: ContractHost, watcher: KeyPair, fault = false): Promise<Attestation> {
-  const claim = fault ? { kind: 'result', index: 1, cause: 'host', message: 'made up', evidence: '{}' } : null
+/** A valid attestation by `watcher` about `host`'s current root (`fault` makes it a fault claim, blaming the host or the cause named). */
+export async function attestHost (host: ContractHost, watcher: KeyPair, fault: boolean | string = false): Promise<Attestation> {
+  const claim = fault ? { kind: 'result', index: 1, cause: typeof fault === 'string' ? fault : 'host', message: 'made up', evidence: '{}' } : null
   return signAttestation(attestationOver(await host.root(), signerOf(host.log.core)!, { fault: claim, runtime: 'test' }), watcher)
 }
 

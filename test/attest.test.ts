@@ -13,6 +13,7 @@ import { signCall } from '../src/caller.js'
 import { checkEvidence } from '../src/attest/evidence.js'
 import { VERDICT_EQUIVOCATION, VERDICT_OK } from '../protocol/index.js'
 import type { AttestationStore } from '../src/attest/store.js'
+import { attestHost } from './attest-helpers.js'
 import { connectClient, example, hostNode, identity, testnet, tmpdir, until } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
@@ -140,4 +141,19 @@ test('attester: a verdict whose block read fails because its watch closed (the w
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.alike(unhandled.map(String), [], 'no unhandled SESSION_CLOSED')
   t.absent(w.gossip.store.latest(host.key).some((a) => Buffer.from(a.watcher).equals(w.identity.publicKey)), 'nothing attested from a closed watch')
+})
+
+test('attack: a fault attestation of cause unknown (a watcher whose machine could not run a replay) gossiped to clients does not make them refuse an honest host; one blaming the host does', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('counter.js'), { name: 'counter' })
+  const c = await client(t, net, host.key)
+  t.is(await c.increment(), 1)
+  node.gossip.publish(await attestHost(host, identity(), 'unknown'))
+  node.gossip.publish(await attestHost(host, identity(), 'unknown'))
+  t.ok(await until(() => c.attestations.faults(host.key).length === 2), 'the client holds both')
+  t.is(await c.increment(), 2, 'could-not-judge claims are no evidence against the host: the call is served')
+  node.gossip.publish(await attestHost(host, identity(), 'host'))
+  t.ok(await until(() => c.attestations.faults(host.key).length === 3))
+  await t.exception(c.increment(), /CONTRACT_FAULTY/, 'a fault blaming the host is refused by default (faultQuorum 1)')
 })

@@ -90,13 +90,16 @@ export function okWatchers (store: AttestationStore, contract: Uint8Array, lengt
 }
 
 /**
- * Refuses a contract that is known to be faulty.
+ * Refuses a contract that is known to be faulty. A replay fault whose cause
+ * is `unknown` (the watcher's own machine could not run the replay: its
+ * deadline, memory or sandbox) says nothing about the host and does not count;
+ * current watchers never attest one.
  * @param faultQuorum distinct watchers whose replay faults are enough (default 1)
  * @throws VmsError CONTRACT_FAULTY when the store holds split-view evidence
  *   about `contract`, or replay faults from `faultQuorum` distinct watchers
  */
 export function assertNoFault (store: AttestationStore, contract: Uint8Array, faultQuorum = 1): void {
-  const faults = store.faults(contract)
+  const faults = store.faults(contract).filter((a) => a.fault?.cause !== 'unknown')
   const proven = faults.find((a) => a.verdict === VERDICT_EQUIVOCATION)
   if (proven) throw faulty(proven, 'proved')
   // the store keeps only fault verdicts here: what is left are replay faults

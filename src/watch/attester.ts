@@ -5,7 +5,9 @@
  * attests, so an ok attestation is made at the longest root statement the
  * watcher holds that its judged length covers. Attestations are batched: one
  * when the attested length advanced by `everyCalls` since the last one, or
- * `everyMs` after a change; a fault is attested at once. Every root statement
+ * `everyMs` after a change; a fault is attested at once, except one of
+ * cause `unknown` (a replay this machine could not run) or `expectation`
+ * (the user's expectation, not the host's record). Every root statement
  * the watcher receives also goes into the attestation store, which detects
  * split views (see store.ts); any node that sees one signs an equivocation
  * attestation with the two statements as evidence ({@link reportSplitViews}).
@@ -146,7 +148,8 @@ export class Attester {
     if (!f.signer) f.signer = signerOf(f.cw.log.core)
     if (f.faulted || !v.fault || !f.signer) return
     f.faulted = true
-    if (v.fault.cause === 'expectation') return // the watcher's own expectation, not the host's fault: nothing to attest
+    // the watcher's own expectation, or a replay its own machine could not run: neither says anything about the host
+    if (v.fault.cause === 'expectation' || v.fault.cause === 'unknown') return
     this.feedStatements(f)
     const list = f.cw.statements
     const s = list.length > 0 ? list.reduce((a, b) => (b.length > a.length ? b : a)) : null
