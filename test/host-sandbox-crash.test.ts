@@ -86,7 +86,51 @@ test('watcher: a replay that kills its sandbox process (a host recorded success 
   t.is(v.fault?.index, 2, 'the bomb call')
   t.is(v.fault?.cause, 'unknown', `the watcher cannot judge a replay its own machine could not run: ${v.fault?.message}`)
   t.is(v.fault?.evidence.replays[0]?.error?.code, 'MEMORY_LIMIT')
+  t.is(watcher.gossip.store.faults(h.host.key).length, 0, 'could not judge: nothing attested against the host')
   t.ok(watcher.opened && !watcher.closing, 'the watcher (this process) is still running')
+})
+
+test('attack: a watcher whose sandbox process is killed while it replays an honest call (its own machine failing, not the host) replays the call again and judges ok; it neither reports nor attests a fault', async (t) => {
+  // a call that runs long enough on any machine to be killed in the middle of its replay
+  const SLOW = `
+let n = 0
+exports.inc = () => ++n
+exports.slow = () => { let x = 0; for (let i = 0; i < 2e8; i++) x = (x + i) % 1000003; return [++n, x] }
+`
+  const h = await localHost(t, SLOW, { limits: { timeoutMs: 20_000 } })
+  await h.call('inc')
+  await h.call('slow')
+  await h.call('inc')
+  const pool = new SandboxProcessPool({ processes: 1 })
+  t.teardown(() => pool.close())
+  let killed = 0
+  // the watcher's machine: the first replay of `slow` has its sandbox process killed (SIGKILL) 100 ms in
+  const killing: SandboxFactory = async (source, opts) => {
+    const sb = await pool.create(source, opts)
+    return {
+      get methods () { return sb.methods },
+      get usable () { return sb.usable },
+      call: async (ctx) => {
+        const out = sb.call(ctx)
+        if (ctx.method === 'slow' && killed++ === 0) setTimeout(() => { for (const pid of pool.pids) process.kill(pid, 'SIGKILL') }, 100)
+        return await out
+      },
+      close: async () => await sb.close()
+    }
+  }
+  const { watcher } = await localWatcher(t, h.store, { factory: killing })
+  const cw = await watcher.watch(h.host.key)
+  const warnings: string[] = []
+  cw.on('warning', (err: Error) => warnings.push(err.message))
+  const faults: unknown[] = []
+  cw.on('fault', (v) => faults.push(v))
+  const v = await cw.until(h.host.log.length, 60_000)
+  t.is(v.verdict, 'ok', v.fault?.message)
+  t.is(pool.exits.length, 1, 'the sandbox process was killed once, mid-replay')
+  t.ok(killed >= 2, 'the call was replayed again')
+  t.ok(warnings.some((m) => /call 2 failed for a reason of this machine/.test(m)), `a warning names the retry: ${warnings.join(' | ')}`)
+  t.is(faults.length, 0, 'no fault')
+  t.is(watcher.gossip.store.faults(h.host.key).length, 0, 'nothing attested against the host')
 })
 
 test('host: a contract whose sandbox shared the crashed process is rebuilt in a new one before its next call (no CLOSED for its callers)', async (t) => {

@@ -11,7 +11,7 @@ import type { CallRecord } from '../../protocol/index.js'
 import type { ContractLog } from '../log/contract-log.js'
 import { replayContext, replayRange } from '../replay/replay.js'
 import { replayToJSON, sameReplay } from '../replay/outcome.js'
-import type { CallOutcome, FilesView, Sandbox } from '../runtime/types.js'
+import type { CallOutcome, FilesView, Limits, Sandbox } from '../runtime/types.js'
 import type { FaultDraft } from './audit.js'
 import type { Evidence, FaultCause } from './verdict.js'
 
@@ -71,13 +71,30 @@ export async function classifyDivergence (d: FaultDraft, i: number, rec: CallRec
 /**
  * True when a replay ended for a reason of this machine, not of the call: its
  * own deadline or memory (a limit), a failure of the sandbox itself
- * (INTERNAL: isolate disposed, ...), or a stack overflow, whose depth depends
- * on the machine and its JIT state. Such a replay cannot judge the host.
+ * (INTERNAL: isolate disposed, its sandbox process ended, ...), or a stack
+ * overflow, whose depth depends on the machine and its JIT state. Such a
+ * replay cannot judge the host: the judge replays the call again in a fresh
+ * sandbox with more room ({@link OWN_MACHINE_RETRIES}, {@link retryLimits}).
+ * @param out a replay's outcome
  */
-function ownMachine (out: CallOutcome): boolean {
+export function ownMachine (out: CallOutcome): boolean {
   if (out.limit) return true
   if (out.ok || !out.error) return false
   return out.error.code === 'INTERNAL' || stackOverflow(out.error.message)
+}
+
+/** Fresh-sandbox replays the judge tries after one that failed for a reason of its machine, before it judges on what it has. */
+export const OWN_MACHINE_RETRIES = 2
+
+/**
+ * The limits of the `attempt`-th retry (1-based) of a replay that failed
+ * for a reason of this machine: 4 times the time and twice the memory per
+ * attempt. Only the watcher's own room grows: what the host recorded and
+ * the contract's deterministic limits (sizes, depth) stay as they are.
+ * @param l the replay limits (judge.ts `replayLimits`)
+ */
+export function retryLimits (l: Limits, attempt: number): Limits {
+  return { ...l, timeoutMs: l.timeoutMs * 4 ** attempt, memoryMb: l.memoryMb * 2 ** attempt }
 }
 
 /** True for the message of a JavaScript stack overflow (RangeError). */

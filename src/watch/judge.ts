@@ -10,7 +10,11 @@
  * before the next one, as the host does. When a replay diverges, the call is
  * replayed once more in a fresh sandbox rebuilt to that point: two different
  * replays mean the contract is nondeterministic; two equal ones, that the
- * host's record is wrong (judge-classify.ts).
+ * host's record is wrong (judge-classify.ts). A replay that failed for a
+ * reason of this machine (its own deadline or memory, its sandbox process
+ * ending, a stack overflow) is first replayed again, in a sandbox rebuilt
+ * from the log with more room, so that one loaded or unlucky machine does not
+ * turn a hiccup into a verdict.
  *
  * Files are judged against the mirror (mirror.ts) when it can, and the
  * next call is replayed while the mirror confirms this one
@@ -30,7 +34,7 @@ import { isLimitRecord, replayContext, replayRange } from '../replay/replay.js'
 import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
 import { changedPaths, checkFiles, checkRecord, compareOutcome, type FaultDraft } from './audit.js'
 import { Checkouts } from '../replay/checkouts.js'
-import { classifyDivergence, type Divergence } from './judge-classify.js'
+import { classifyDivergence, OWN_MACHINE_RETRIES, ownMachine, retryLimits, type Divergence } from './judge-classify.js'
 import { sharedVerifyPool, type SignatureVerifier } from '../sig/verify-pool.js'
 import { BlocksAhead, DriveHashes } from './judge-ahead.js'
 import { FilesMirror } from './mirror.js'
@@ -106,6 +110,8 @@ export class CallJudge {
   private ranUnjudged = false
   /** Failures to open or sync the mirror; past a few, judging goes without it. */
   private mirrorErrors = 0
+  /** Retries a replay failing for a reason of this machine took so far: new sandboxes get that much more room (judge-classify.ts). */
+  private room = 0
 
   /** @param opts see {@link CallJudgeOptions} */
   constructor (opts: CallJudgeOptions) {
@@ -205,9 +211,19 @@ export class CallJudge {
     if (gen !== this.ahead.generation) files = null // the drive or log was truncated meanwhile: read them again
     const theirs = mirror ? mirror.hostBlocks(rec, files) : null // read while the replay runs
     this.ranUnjudged = true
-    const out = await (started ?? sandbox.call(replayContext(rec, mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore)))))
+    const replay = async (sb: Sandbox): Promise<CallOutcome> => await sb.call(replayContext(rec, mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore))))
+    let out = await (started ?? replay(sandbox))
     stats.replayed++
-    if (out.limit || !sandbox.usable) this.needsRebuild = true
+    // this machine's deadline, memory or sandbox process is no verdict: replay again in a fresh sandbox with more room
+    for (let attempt = 1; attempt <= OWN_MACHINE_RETRIES && ownMachine(out) && compareOutcome(rec, out) !== null; attempt++) {
+      this.opts.warn(VmsError.INTERNAL(`the replay of call ${i} failed for a reason of this machine (${out.error?.code ?? out.limit}): replaying it again in a fresh sandbox (attempt ${attempt} of ${OWN_MACHINE_RETRIES})`))
+      this.dropAhead()
+      this.room = attempt
+      await this.rebuild(i)
+      out = await replay(this.sandbox!)
+      stats.replayed++
+    }
+    if (out.limit || !this.sandbox!.usable) this.needsRebuild = true
     let diverged = compareOutcome(rec, out)
     if (!diverged) {
       // fast: the host's blocks are exactly those the replayed writes make
@@ -321,7 +337,8 @@ export class CallJudge {
 
   private async newSandbox (): Promise<Sandbox> {
     const g = this.opts.genesis
-    return await this.opts.sandboxFactory(g.source, { limits: replayLimits(g.limits), filename: g.name + '.js' })
+    const limits = this.room > 0 ? retryLimits(replayLimits(g.limits), this.room) : replayLimits(g.limits)
+    return await this.opts.sandboxFactory(g.source, { limits, filename: g.name + '.js' })
   }
 
   /** The files mirror brought to `version`, or null to judge without it (mirror.ts). */
