@@ -9,6 +9,7 @@ import { Watcher } from '../src/watch/watcher.js'
 import { Attester } from '../src/watch/attester.js'
 import { HostNode } from '../src/host/host-node.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
+import type { SandboxFactory } from '../src/runtime/types.js'
 import { signCall } from '../src/caller.js'
 import { checkEvidence } from '../src/attest/evidence.js'
 import { VERDICT_EQUIVOCATION, VERDICT_OK } from '../protocol/index.js'
@@ -156,4 +157,44 @@ test('attack: a fault attestation of cause unknown (a watcher whose machine coul
   node.gossip.publish(await attestHost(host, identity(), 'host'))
   t.ok(await until(() => c.attestations.faults(host.key).length === 3))
   await t.exception(c.increment(), /CONTRACT_FAULTY/, 'a fault blaming the host is refused by default (faultQuorum 1)')
+})
+
+test('a watcher judging a backlog that the host keeps growing keeps asking for roots and attesting as it goes (it attested only at the root it held before the backlog)', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('counter.js'), { name: 'counter' })
+  const c = await client(t, net, host.key)
+  const burst = async (n: number): Promise<void> => { await Promise.all(Array.from({ length: n }, async () => await c.increment())) }
+  for (let i = 0; i < 10; i++) await burst(30)
+  // a watcher slower than its host: every replay takes 5 ms more
+  const slow: SandboxFactory = async (source, opts) => {
+    const sb = await createSandbox(source, opts)
+    return {
+      get methods () { return sb.methods },
+      get usable () { return sb.usable },
+      call: async (ctx) => { await new Promise((resolve) => setTimeout(resolve, 5)); return await sb.call(ctx) },
+      close: async () => await sb.close()
+    }
+  }
+  const w = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 100, sandboxFactory: slow, attest: { everyCalls: 10, everyMs: 100 } })
+  t.teardown(() => w.close())
+  const cw = await w.watch(host.key)
+  const attested = new Set<number>()
+  let behind = true
+  const sampler = setInterval(() => {
+    for (const a of w.gossip.store.latest(host.key)) if (a.verdict === VERDICT_OK) attested.add(a.length)
+  }, 20)
+  t.teardown(() => clearInterval(sampler))
+  const until6s = Date.now() + 6000
+  while (Date.now() < until6s) {
+    await burst(20) // the host's growth: about 400 calls/s, twice the watcher's pace
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    if (cw.verdict && cw.verdict.length >= host.log.length) behind = false
+  }
+  clearInterval(sampler)
+  const firstRoot = Math.min(...attested)
+  t.ok(behind, `the watcher never caught up during the load (judged ${cw.verdict?.length ?? 0} of ${host.log.length})`)
+  t.ok(attested.size >= 4, `it attested at ${attested.size} lengths while behind: ${[...attested].sort((a, b) => a - b).join(', ')}`)
+  t.ok(Math.max(...attested) > firstRoot + 200, 'well past the first root it held')
+  t.is((await cw.until(host.log.length, 60_000)).verdict, 'ok')
 })

@@ -125,8 +125,15 @@ export abstract class WatchPump extends ReadyResource {
           }
           this.audited = i + 1
           if (this.progress.judged()) await this.save()
-          // a long backlog still gives verdicts (and so attestations) as it goes
-          if (Date.now() - this.lastVerdictAt >= VERDICT_EVERY_MS) await this.emitVerdict()
+          // a long backlog still gives verdicts (and so attestations) as it goes, and roots keep coming:
+          // an ok attestation needs a host-signed root that the judged length covers, and the ones
+          // asked before a backlog that the host keeps growing are soon all behind it
+          if (Date.now() - this.lastVerdictAt >= VERDICT_EVERY_MS) {
+            await this.poll.checkPending()
+            if (this.fault) break
+            await this.emitVerdict()
+            this.poll.schedule()
+          }
         }
         if (this.fault || !this.started) break
         await this.poll.checkPending()
