@@ -254,6 +254,25 @@ test('root statements: equivocation and truncation are provable offline; tampere
   t.is(book.add({ ...b, signature: Buffer.alloc(64) }).status, 'invalid')
 })
 
+test('root statements: past the cap the kept ones are thinned out over the whole log, so a watcher far behind its host still has a root just ahead of it', (t) => {
+  const signer = keyPair()
+  const contract = randomBytes(32)
+  const stmt = (length: number): RootStatement => {
+    const body = { contract, length, fork: 0, treeHash: randomBytes(32) }
+    return { ...body, signature: sign(rootSignable(body), signer.secretKey) }
+  }
+  const book = new RootBook(contract, signer.publicKey)
+  let kept = 0
+  for (let length = 10; length <= 10_000; length += 10) if (book.add(stmt(length)).status === 'kept') kept++ // one root a poll, 1,000 polls
+  t.is(kept, 1000)
+  const lengths = book.statements.map((s) => s.length).sort((a, b) => a - b)
+  t.is(lengths.length, 64, 'at most 64 kept')
+  t.is(lengths[0], 10, 'the first of the fork stays')
+  t.is(lengths.at(-1), 10_000, 'and the newest')
+  const widest = Math.max(...lengths.slice(1).map((l, i) => l - lengths[i]!))
+  t.ok(widest <= 2 * 10_000 / 63, `spread out: the widest gap is ${widest} blocks`)
+})
+
 function wrap (sb: Sandbox, before?: (ctx: Parameters<Sandbox['call']>[0]) => Parameters<Sandbox['call']>[0], after?: (out: Awaited<ReturnType<Sandbox['call']>>) => Awaited<ReturnType<Sandbox['call']>>): Sandbox {
   return {
     get methods () { return sb.methods },

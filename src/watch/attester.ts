@@ -39,7 +39,8 @@ interface Followed {
   /** Known once the replica has the log's manifest (after the first replication). */
   signer: SignerRecord | null
   attested: number
-  statementsSeen: number
+  /** Statements already handed to the store (the watch thins its kept ones out, so no index would do). */
+  fed: WeakSet<RootStatement>
   timer: NodeJS.Timeout | null
   faulted: boolean
 }
@@ -67,7 +68,7 @@ export class Attester {
    */
   follow (cw: ContractWatch): () => void {
     this.gossip.store.want(cw.key) // a followed contract is one this node keeps attestations about
-    const f: Followed = { cw, signer: signerOf(cw.log.core), attested: 0, statementsSeen: 0, timer: null, faulted: false }
+    const f: Followed = { cw, signer: signerOf(cw.log.core), attested: 0, fed: new WeakSet(), timer: null, faulted: false }
     this.followed.add(f)
     const onverdict = (v: Verdict): void => this.onverdict(f, v)
     const onfault = (v: Verdict): void => { this.attestFault(f, v).catch(safetyCatch) }
@@ -110,9 +111,11 @@ export class Attester {
   /** Hands every new root statement of the watcher to the store (split-view check). */
   private feedStatements (f: Followed): void {
     if (!f.signer) return
-    const list = f.cw.statements
-    for (let i = f.statementsSeen; i < list.length; i++) this.gossip.store.addStatement(list[i], f.signer)
-    f.statementsSeen = list.length
+    for (const s of f.cw.statements) {
+      if (f.fed.has(s)) continue
+      f.fed.add(s)
+      this.gossip.store.addStatement(s, f.signer)
+    }
   }
 
   /** The longest host statement of the judged fork that the judged length covers. */

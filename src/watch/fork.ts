@@ -99,19 +99,28 @@ export class RootBook {
     return null
   }
 
-  /** Drops the oldest statements past MAX_KEPT, keeping the first of each fork. */
+  /**
+   * Past MAX_KEPT, thins the statements out: keeps the first and the newest
+   * of each fork, and drops the one whose removal leaves the smallest gap
+   * in length between its neighbours of the same fork. So the kept ones stay
+   * spread over the whole log: a watcher judging a backlog far behind the
+   * host still finds, just ahead of it, a root to attest at (attester.ts),
+   * which dropping the oldest would not leave it.
+   */
   private trim (): void {
     while (this.kept.length > MAX_KEPT) {
-      const firsts = new Set<number>()
-      let drop = -1
-      for (let i = 0; i < this.kept.length; i++) {
-        const f = this.kept[i]!.fork
-        if (!firsts.has(f)) { firsts.add(f); continue }
-        drop = i
-        break
+      let drop: RootStatement | null = null
+      let gap = Infinity
+      const forks = new Set(this.kept.map((s) => s.fork))
+      for (const fork of forks) {
+        const list = this.kept.filter((s) => s.fork === fork).sort((a, b) => a.length - b.length)
+        for (let j = 1; j < list.length - 1; j++) {
+          const g = list[j + 1]!.length - list[j - 1]!.length
+          if (g < gap) { gap = g; drop = list[j]! }
+        }
       }
-      if (drop === -1) return
-      this.kept.splice(drop, 1)
+      if (drop === null) return
+      this.kept.splice(this.kept.indexOf(drop), 1)
     }
   }
 }
