@@ -44,6 +44,8 @@ watcher = new Watcher({ storage: path.join(dir, 'watcher'), bootstrap: config.bo
 const t0 = now()
 if (config.mode === 'verify') {
   const cw = await watcher.watch(config.key, { oneShot: true })
+  // a replay retried for a reason of this machine, a stall: findings, printed where the bench shows them
+  cw.on('warning', (err: Error) => process.stderr.write(`watcher warning: ${err.message}\n`))
   let firstJudged = 0
   let downloaded = 0
   let target = Infinity
