@@ -216,7 +216,7 @@ export class CallJudge {
     stats.replayed++
     // this machine's deadline, memory or sandbox process is no verdict: replay again in a fresh sandbox with more room
     for (let attempt = 1; attempt <= OWN_MACHINE_RETRIES && ownMachine(out) && compareOutcome(rec, out) !== null; attempt++) {
-      this.opts.warn(VmsError.INTERNAL(`the replay of call ${i} failed for a reason of this machine (${out.error?.code ?? out.limit}): replaying it again in a fresh sandbox (attempt ${attempt} of ${OWN_MACHINE_RETRIES})`))
+      this.opts.warn(VmsError.INTERNAL(`the replay of call ${i} failed for a reason of this machine (${out.error?.message ?? out.limit}): replaying it again in a fresh sandbox (attempt ${attempt} of ${OWN_MACHINE_RETRIES})`))
       this.dropAhead()
       this.room = attempt
       await this.rebuild(i)

@@ -19,7 +19,7 @@ export interface ContractWatchOptions {
   expected?: ExpectedContract
   /** ms to wait for a block or an answer before giving up (one-shot audits); 0 = wait forever. */
   timeout?: number
-  /** ms between root statement requests while following (default 1,000). */
+  /** ms between root statement requests while following and behind the log (default 250; none while the newest root covers the log). */
   rootInterval?: number
   /** ms a host has to answer a root request (default 10,000). */
   requestTimeout?: number

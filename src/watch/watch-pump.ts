@@ -30,6 +30,14 @@ import { buildFault, verdictNow } from './watch-verdict.js'
 /** While judging a backlog, a verdict at least this often (ms). */
 const VERDICT_EVERY_MS = 250
 
+/**
+ * Default ms between root requests while the log grows past the newest kept
+ * root: an ok attestation waits for a root its judged length covers, so this
+ * bounds the audit lag from below; each request costs the host one ed25519
+ * signature (tens of µs), and none is sent while the newest root covers the log.
+ */
+const ROOT_INTERVAL_MS = 250
+
 /** The state of a contract watch and the pump that moves it; {@link ContractWatch} is the class to use. */
 export abstract class WatchPump extends ReadyResource {
   readonly key: Buffer
@@ -79,7 +87,7 @@ export abstract class WatchPump extends ReadyResource {
       settled: () => this.settled(),
       forged: (drop, reason) => this.forged(drop, reason),
       warn: (err) => this.warn(err)
-    }, opts.rootInterval ?? 1000, opts.requestTimeout ?? 10_000)
+    }, opts.rootInterval ?? ROOT_INTERVAL_MS, opts.requestTimeout ?? 10_000)
     this.heads = new HeadWatch({
       key: this.key,
       log: this.log,

@@ -72,7 +72,7 @@ export interface WatcherOptions extends NetOptions {
   runtime?: string
   /** ms to wait for peers, blocks and answers in one-shot audits, and for root requests (default 10,000). */
   timeout?: number
-  /** ms between root statement requests while following (default 1,000). */
+  /** ms between root statement requests while following and behind the log (default 250; none while the newest root covers the log). */
   rootInterval?: number
   /** Use this gossip (and its store) instead of owning one (not closed by the watcher). */
   gossip?: Gossip
