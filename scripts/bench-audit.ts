@@ -15,13 +15,13 @@
  */
 
 import { Child, median, now, percentile, round, sleep } from './bench-lib.js'
-import { hostStats, load, openLoad, startClients, stopAll, type BenchParams, type HostProc, type LoadDone } from './bench-procs.js'
+import { hostStats, load, openLoad, profileArgs, startClients, stopAll, type BenchParams, type HostProc, type LoadDone } from './bench-procs.js'
 
 /**
  * Lag (ms) of every covered call with its reply time (ms wall clock); `total` calls replied. `verdictLag`:
  * the same calls' lag to the watcher's own first ok verdict (NaN when none), which leaves gossip out.
  */
-interface Lags { replied: number[], lag: number[], verdictLag: number[], total: number, source: 'attestation' | 'verdict' }
+interface Lags { replied: number[], lag: number[], verdictLag: number[], total: number, source: 'attestation' | 'verdict', downloadLag: number[] }
 
 /** The time of the first mark (sorted by time) whose length covers block `index`, or null. */
 function firstCovering (marks: Array<[number, number]>, index: number): number | null {
@@ -32,10 +32,16 @@ function firstCovering (marks: Array<[number, number]>, index: number): number |
 /** Asks the watcher for its ok verdicts since the last ask and measures each call's lag. */
 async function lagsOf (done: LoadDone[], watcher: Child): Promise<Lags> {
   watcher.send({ cmd: 'report' })
-  const verdicts = ((await watcher.next('verdicts')).verdicts as Array<[number, number]>).sort((a, b) => a[0] - b[0])
+  const report = await watcher.next('verdicts')
+  const verdicts = (report.verdicts as Array<[number, number]>).sort((a, b) => a[0] - b[0])
+  const arrived = new Map((report.arrivals as Array<[number, number]> | undefined ?? []).map(([t, index]) => [index, t]))
   const withAtt = done.every((d) => d.attestations.length > 0)
-  const out: Lags = { replied: [], lag: [], verdictLag: [], total: 0, source: withAtt ? 'attestation' : 'verdict' }
+  const out: Lags = { replied: [], lag: [], verdictLag: [], total: 0, source: withAtt ? 'attestation' : 'verdict', downloadLag: [] }
   for (const d of done) {
+    d.index.forEach((index, i) => {
+      const t = arrived.get(index)
+      if (t !== undefined) out.downloadLag.push(t - (d.start[i]! + d.latency[i]!))
+    })
     const marks = withAtt ? d.attestations.slice().sort((a, b) => a[0] - b[0]) : verdicts
     out.total += d.index.length
     d.index.forEach((index, i) => {
@@ -74,7 +80,7 @@ export function slope (xs: number[], ys: number[]): number {
 
 /** Starts the following watcher of contract `name` and its clients. */
 async function start (p: BenchParams, host: HostProc, name: string): Promise<{ watcher: Child, clients: Child[] }> {
-  const watcher = new Child('bench-watch', { bootstrap: p.bootstrap, key: host.keys[name], mode: 'follow' })
+  const watcher = new Child('bench-watch', { bootstrap: p.bootstrap, key: host.keys[name], mode: 'follow' }, profileArgs(p, 'follow-' + name))
   await watcher.next('ready', 60_000)
   return { watcher, clients: await startClients(p, host.keys[name]!) }
 }
@@ -99,19 +105,20 @@ async function settle (host: HostProc, watcher: Child, name: string, timeoutMs =
 
 /**
  * Audit lag at `p.auditRate` calls/s offered, `runs` runs of `durationMs`.
- * @returns `{ offeredCallsPerSec, source, p50Ms, p99Ms, verdict: { p50Ms, p99Ms } (to the watcher's verdict, no gossip),
+ * @returns `{ offeredCallsPerSec, source, p50Ms, p99Ms, verdict: { p50Ms, p99Ms } (to the watcher's verdict, no gossip), download: { p50Ms, p99Ms } (reply to the record downloaded by the watcher),
  *   covered (share of calls with a lag), runs }`
  */
 export async function auditLag (p: BenchParams, host: HostProc): Promise<Record<string, unknown>> {
   const { watcher, clients } = await start(p, host, 'a')
-  const runs: Array<{ source: string, p50Ms: number, p99Ms: number, covered: number, settleMs: number, verdict: { p50Ms: number, p99Ms: number } }> = []
+  const runs: Array<{ source: string, p50Ms: number, p99Ms: number, covered: number, settleMs: number, verdict: { p50Ms: number, p99Ms: number }, download: { p50Ms: number, p99Ms: number } }> = []
   try {
     for (let r = 0; r < p.runs; r++) {
       const settleMs = await settle(host, watcher, 'a')
       const l = await load(clients, openLoad(p.auditRate, clients.length, p.durationMs, { linger: 20_000 }))
       const lags = await lagsOf(l.done, watcher)
-      runs.push({ source: lags.source, p50Ms: round(percentile(lags.lag, 50)), p99Ms: round(percentile(lags.lag, 99)), covered: round(lags.lag.length / Math.max(1, lags.total), 4), settleMs, verdict: pcts(lags.verdictLag) })
-      process.stderr.write(`  run ${r + 1}: ${lags.source} lag p50 ${runs.at(-1)!.p50Ms} ms, p99 ${runs.at(-1)!.p99Ms} ms (${lags.lag.length}/${lags.total} calls covered; to the watcher's verdict p50 ${runs.at(-1)!.verdict.p50Ms} ms, p99 ${runs.at(-1)!.verdict.p99Ms} ms)\n`)
+      runs.push({ source: lags.source, p50Ms: round(percentile(lags.lag, 50)), p99Ms: round(percentile(lags.lag, 99)), covered: round(lags.lag.length / Math.max(1, lags.total), 4), settleMs, verdict: pcts(lags.verdictLag), download: pcts(lags.downloadLag) })
+      const last = runs.at(-1)!
+      process.stderr.write(`  run ${r + 1}: ${lags.source} lag p50 ${last.p50Ms} ms, p99 ${last.p99Ms} ms (${lags.lag.length}/${lags.total} calls covered; to the watcher's verdict p50 ${last.verdict.p50Ms} ms, p99 ${last.verdict.p99Ms} ms; the record downloaded p50 ${last.download.p50Ms} ms, p99 ${last.download.p99Ms} ms after the reply)\n`)
     }
   } finally {
     await stopAll([...clients, watcher])
@@ -122,6 +129,7 @@ export async function auditLag (p: BenchParams, host: HostProc): Promise<Record<
     p50Ms: median(runs.map((x) => x.p50Ms)),
     p99Ms: median(runs.map((x) => x.p99Ms)),
     verdict: { p50Ms: median(runs.map((x) => x.verdict.p50Ms)), p99Ms: median(runs.map((x) => x.verdict.p99Ms)) },
+    download: { p50Ms: median(runs.map((x) => x.download.p50Ms)), p99Ms: median(runs.map((x) => x.download.p99Ms)) },
     covered: median(runs.map((x) => x.covered)),
     runs
   }

@@ -7,14 +7,17 @@
  *   judgingSeconds, replayCallsPerSec, downloadSeconds, cpuMs }` (s, calls/s,
  *   ms of CPU time of this process);
  * - follow: judges live and emits `ready`; command `report` answers
- *   `{ event: 'verdicts', verdicts: [[ms wall clock, length], ...] }` with the
- *   ok verdicts since the last report.
+ *   `{ event: 'verdicts', verdicts: [[ms wall clock, length], ...], arrivals: [[ms, index], ...] }` with the
+ *   ok verdicts since the last report and when every tenth call record was downloaded.
+ *   With `VMS_BENCH_TRACE=1` it prints where it stands every 500 ms (stderr).
+ * `VMS_BENCH_WATCH_SANDBOX=inprocess` replays in this process's isolates (a comparison).
  */
 
 import fs from 'node:fs'
 import path from 'node:path'
 import type { BootstrapNode } from '../src/net/swarm.js'
 import { Watcher } from '../src/watch/watcher.js'
+import { createSandbox } from '../src/runtime/sandbox.js'
 import type { Verdict } from '../src/watch/verdict.js'
 import { childIO, now, tempDir } from './bench-lib.js'
 
@@ -26,12 +29,14 @@ interface Config {
 }
 
 const verdicts: Array<[number, number]> = []
+/** Follow mode: when call records arrived here, `[ms wall clock, block index]`, one in ten (where the lag goes: network or judging). */
+const arrivals: Array<[number, number]> = []
 let watcher: Watcher | null = null
 const dir = tempDir('vms-watch-')
 
 const { config, emit } = childIO<Config>(async (cmd) => {
   if (cmd.cmd === 'report') {
-    emit({ event: 'verdicts', verdicts: verdicts.splice(0) })
+    emit({ event: 'verdicts', verdicts: verdicts.splice(0), arrivals: arrivals.splice(0) })
   } else if (cmd.cmd === 'exit') {
     if (watcher) await watcher.close()
     fs.rmSync(dir, { recursive: true, force: true })
@@ -40,7 +45,10 @@ const { config, emit } = childIO<Config>(async (cmd) => {
 })
 
 const timeout = config.timeout ?? 120_000
-watcher = new Watcher({ storage: path.join(dir, 'watcher'), bootstrap: config.bootstrap, timeout })
+// VMS_BENCH_WATCH_SANDBOX=inprocess: replays in isolates of this process, not supervised sandbox processes
+// (a comparison only: a contract that aborts V8 then ends the watcher)
+const inProcess = process.env.VMS_BENCH_WATCH_SANDBOX === 'inprocess'
+watcher = new Watcher({ storage: path.join(dir, 'watcher'), bootstrap: config.bootstrap, timeout, sandboxFactory: inProcess ? createSandbox : undefined })
 const t0 = now()
 if (config.mode === 'verify') {
   const cw = await watcher.watch(config.key, { oneShot: true })
@@ -76,11 +84,19 @@ if (config.mode === 'verify') {
   })
 } else {
   const cw = await watcher.watch(config.key)
+  cw.log.core.on('download', (index: number) => { if (index % 10 === 0) arrivals.push([now(), index]) })
   cw.on('verdict', (v: Verdict) => {
     if (v.verdict === 'ok') verdicts.push([now(), v.length])
     // a benchmark host is honest: any other verdict is a finding, printed where the bench shows it
     else if (v.fault) process.stderr.write(`watcher: ${v.verdict} at block ${v.fault.index} (${v.fault.kind}, cause ${v.fault.cause}): ${v.fault.message}\n`)
   })
   cw.on('warning', (err: Error) => process.stderr.write(`watcher warning: ${err.message}\n`))
+  if (process.env.VMS_BENCH_TRACE) {
+    // where a following watcher stands, every 500 ms: blocks here, judged, and what judging cost (rebuilds replay the log)
+    setInterval(() => {
+      const st = cw.stats
+      process.stderr.write(`watcher trace: length ${cw.log.core.length} contiguous ${cw.log.core.contiguousLength} judged ${cw.verdict?.length ?? 0} replayed ${st.replayed} ahead ${st.replayedAhead ?? 0} mirrored ${st.mirrored ?? 0} rebuilds ${st.rebuilds} rebuildReplays ${st.rebuildReplays}\n`)
+    }, 500).unref()
+  }
   emit({ event: 'ready' })
 }

@@ -33,7 +33,7 @@
  * `--only section,section` (throughput, latency, replay, audit, flat, gossip, scale, sandbox, rehost),
  * `--big-log n`, `--scale n`, `--scale-budget s` (stop deploying, and reopening, after s seconds each),
  * `--gossip-nodes n`, `--flat-seconds s`, `--profile dir` (CPU profiles of
- * the host and cold-verify processes; `node dist/scripts/profile-top.js file` sums them up).
+ * the host, cold-verify and following-watcher processes; `node dist/scripts/profile-top.js file` sums them up).
  */
 
 import os from 'node:os'
