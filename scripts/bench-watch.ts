@@ -18,6 +18,7 @@ import path from 'node:path'
 import type { BootstrapNode } from '../src/net/swarm.js'
 import { Watcher } from '../src/watch/watcher.js'
 import { createSandbox } from '../src/runtime/sandbox.js'
+import { describeExit, sharedSandboxProcesses } from '../src/runtime/sandbox-process.js'
 import type { Verdict } from '../src/watch/verdict.js'
 import { childIO, now, tempDir } from './bench-lib.js'
 
@@ -48,6 +49,7 @@ const timeout = config.timeout ?? 120_000
 // VMS_BENCH_WATCH_SANDBOX=inprocess: replays in isolates of this process, not supervised sandbox processes
 // (a comparison only: a contract that aborts V8 then ends the watcher)
 const inProcess = process.env.VMS_BENCH_WATCH_SANDBOX === 'inprocess'
+sharedSandboxProcesses().on('exit', (e) => process.stderr.write(`watcher warning: ${describeExit(e)}\n`))
 watcher = new Watcher({ storage: path.join(dir, 'watcher'), bootstrap: config.bootstrap, timeout, sandboxFactory: inProcess ? createSandbox : undefined })
 const t0 = now()
 if (config.mode === 'verify') {

@@ -9,7 +9,7 @@ import { HostNode } from '../host/host-node.js'
 import type { ContractHost } from '../host/contract-host.js'
 import type { CallRecord } from '../../protocol/index.js'
 import { runtimeFingerprint } from '../runtime/sandbox.js'
-import { sharedSandboxProcesses, type ChildExit } from '../runtime/sandbox-process.js'
+import { describeExit, sharedSandboxProcesses, type ChildExit } from '../runtime/sandbox-process.js'
 import type { Limits } from '../runtime/types.js'
 import { formatBootstrap, type NetOptions } from '../net/swarm.js'
 import type { Output } from './output.js'
@@ -98,7 +98,7 @@ export async function runHost (file: string, opts: HostOptions, out: Output): Pr
   contract.on('warning', (err: Error) => out.note('warning: ' + err.message))
   // contract code ended a sandbox process (the node keeps serving): say so once per process
   sharedSandboxProcesses().on('exit', (e: ChildExit) => {
-    out.note(`warning: sandbox process ${e.pid ?? '?'} ended by ${e.signal ?? `exit code ${e.code}`}${e.outOfMemory ? ' (V8 out of memory)' : ''}; its contracts are rebuilt on their next call`)
+    out.note(`warning: ${describeExit(e)}; its contracts are rebuilt on their next call`)
   })
   return { node, contract }
 }

@@ -19,6 +19,7 @@ import type { StaleReport } from '../watch/freshness.js'
 import type { AuditCommandOptions } from './verify.js'
 import { isSourceMismatch, mismatchLines, readExpectedSource } from './source-mismatch.js'
 import type { Output } from './output.js'
+import { describeExit, sharedSandboxProcesses, type ChildExit } from '../runtime/sandbox-process.js'
 import safetyCatch from 'safety-catch'
 
 /** What {@link runWatch} started; close `watcher` to stop. */
@@ -52,7 +53,14 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
   // and it serves replicas (watch/serve.ts): reachable, not firewalled, like a host
   const swarm = createSwarm({ ...opts, firewalled: opts.firewalled ?? false }, identity)
   const watcher = new Watcher({ ...opts, identity, swarm })
-  watcher.once('close', () => { void swarm.destroy() })
+  watcher.once('close', () => { swarm.destroy().catch(safetyCatch) })
+  // a replay ended a sandbox process (the watcher replays that call again): say so, as a host does
+  const onexit = (e: ChildExit): void => {
+    if (out.json) out.object({ event: 'warning', message: describeExit(e) })
+    else out.note(`warning: ${describeExit(e)}; the calls it was replaying are replayed again`)
+  }
+  sharedSandboxProcesses().on('exit', onexit)
+  watcher.once('close', () => { sharedSandboxProcesses().off('exit', onexit) })
   const contracts: ContractWatch[] = []
   watcher.on('stale', (r: StaleReport) => {
     if (out.json) out.object({ event: 'stale', ...r })

@@ -227,6 +227,15 @@ function sourceKey (source: unknown, filename: unknown): string {
   return createHash('sha256').update(String(filename ?? '')).update('\0').update(source).digest('hex')
 }
 
+/**
+ * One line saying how a sandbox process ended, for a node's warnings:
+ * `sandbox process 123 ended by SIGABRT (V8 out of memory)`.
+ * @param e the exit the pool reported (its `exit` event)
+ */
+export function describeExit (e: ChildExit): string {
+  return `sandbox process ${e.pid ?? '?'} ended by ${e.signal ?? `exit code ${e.code}`}${e.outOfMemory ? ' (V8 out of memory)' : ''}`
+}
+
 let shared: SandboxProcessPool | null = null
 
 /** The pool of this process, made on first use (default options). */
