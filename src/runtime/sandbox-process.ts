@@ -229,11 +229,13 @@ function sourceKey (source: unknown, filename: unknown): string {
 
 /**
  * One line saying how a sandbox process ended, for a node's warnings:
- * `sandbox process 123 ended by SIGABRT (V8 out of memory)`.
+ * `sandbox process 123 ended by SIGABRT (V8 out of memory)`, or by SIGKILL
+ * with why the supervisor killed it (a call past its deadline, and the files
+ * read it was waiting for).
  * @param e the exit the pool reported (its `exit` event)
  */
 export function describeExit (e: ChildExit): string {
-  return `sandbox process ${e.pid ?? '?'} ended by ${e.signal ?? `exit code ${e.code}`}${e.outOfMemory ? ' (V8 out of memory)' : ''}`
+  return `sandbox process ${e.pid ?? '?'} ended by ${e.signal ?? `exit code ${e.code}`}${e.outOfMemory ? ' (V8 out of memory)' : ''}${e.reason ? ` (${e.reason})` : ''}`
 }
 
 let shared: SandboxProcessPool | null = null

@@ -44,6 +44,8 @@ export interface ChildExit {
   stderr: string
   /** True when that report says V8 ran out of heap. */
   outOfMemory: boolean
+  /** Why the supervisor ended it, when it did: a call past its deadline, and what that call was waiting for. */
+  reason?: string
 }
 
 /** What the supervisor needs of a sandbox it runs a call of. */
@@ -62,6 +64,8 @@ interface CallEntry {
   start: number
   timer: NodeJS.Timeout
   timedOut: boolean
+  /** The files read this call waits for the answer to (this process answers it), if any. */
+  reading: { op: string, path: string, since: number } | null
   resolve: (o: CallOutcome) => void
   reject: (e: Error) => void
 }
@@ -83,6 +87,7 @@ export class SandboxChild {
   /** Keys of the sandboxes held (being loaded, or loaded and not closed), by sandbox id. */
   readonly residents = new Map<number, string>()
   private stderr = ''
+  private killReason: string | null = null
   private busy = 0
   private readonly calls = new Map<number, CallEntry>()
   private readonly creates = new Map<number, CreateEntry>()
@@ -147,11 +152,15 @@ export class SandboxChild {
         ctx,
         start: performance.now(),
         timedOut: false,
+        reading: null,
         resolve,
         reject,
         timer: setTimeout(() => {
           // the child's own deadline did not end the call: the child is stuck, end it
           entry.timedOut = true
+          const r = entry.reading
+          this.killReason = `a call passed its deadline of ${limits.timeoutMs} ms by ${graceMs} ms, ` +
+            (r ? `waiting ${Math.round(performance.now() - r.since)} ms for this process to answer a files ${r.op} of ${r.path.slice(0, 200)}` : 'not waiting for a files read')
           this.proc.kill('SIGKILL')
         }, limits.timeoutMs + graceMs)
       }
@@ -228,7 +237,11 @@ export class SandboxChild {
           this.send({ t: 'read', req: m.req, ok: false, message: 'no call in progress' })
           return
         }
-        answer(c.ctx.files, m.op, m.path).then(({ value, ancestors }) => this.send({ t: 'read', req: m.req, ok: true, value, ancestors }), (err: unknown) => {
+        const reading = { op: m.op, path: m.path, since: performance.now() }
+        c.reading = reading
+        const done = (): void => { if (c.reading === reading) c.reading = null }
+        answer(c.ctx.files, m.op, m.path).then(({ value, ancestors }) => { done(); this.send({ t: 'read', req: m.req, ok: true, value, ancestors }) }, (err: unknown) => {
+          done()
           this.send({ t: 'read', req: m.req, ok: false, message: err instanceof Error ? err.message : String(err) })
         })
       }
@@ -238,7 +251,7 @@ export class SandboxChild {
   private exited (code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.alive) return
     this.alive = false
-    const exit: ChildExit = { pid: this.proc.pid, code, signal, stderr: this.stderr, outOfMemory: /out of memory|is_heap_oom = 1/i.test(this.stderr) }
+    const exit: ChildExit = { pid: this.proc.pid, code, signal, stderr: this.stderr, outOfMemory: /out of memory|is_heap_oom = 1/i.test(this.stderr), reason: this.killReason ?? undefined }
     const suspects: string[] = []
     for (const c of this.calls.values()) {
       suspects.push(c.sandbox.key)
