@@ -198,3 +198,24 @@ test('a watcher judging a backlog that the host keeps growing keeps asking for r
   t.ok(Math.max(...attested) > firstRoot + 200, 'well past the first root it held')
   t.is((await cw.until(host.log.length, 60_000)).verdict, 'ok')
 })
+
+test('a watcher keeps handing the roots it gets to its attestation store (the split-view check) after it has kept more than 64 of them', async (t) => {
+  const net = await testnet(t)
+  const node = await hostNode(t, net)
+  const host = await node.deploy(example('counter.js'), { name: 'counter' })
+  const c = await client(t, net, host.key)
+  const w = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 20, attest: { everyCalls: 1, everyMs: 10 } })
+  t.teardown(() => w.close())
+  const cw = await w.watch(host.key)
+  const store = w.gossip.store
+  const fed: number[] = []
+  const addStatement = store.addStatement.bind(store)
+  store.addStatement = (s, signer) => { fed.push(s.length); return addStatement(s, signer) }
+  for (let i = 0; i < 80; i++) {
+    await c.increment()
+    const length = host.log.length
+    t.ok(await until(() => cw.statements.some((s) => s.length === length) && (cw.verdict?.length ?? 0) >= length), `a root at ${length}`)
+  }
+  t.is(cw.statements.length, 64, 'the watcher keeps 64')
+  t.ok(await until(() => fed.includes(host.log.length)), `the newest root (length ${host.log.length}) reached the store; the last fed was at ${fed.at(-1)}`)
+})
