@@ -108,6 +108,7 @@ test('seed: fed by a watcher after the host stopped, keeps the contract readable
   const seed = cli(t, ['seed', key, '--storage', storage, '--bootstrap', bootstrapArg(net), '--json'])
   const complete = await line(seed, (l) => l.event === 'complete' && l.length === final, 60_000)
   t.ok(complete, `the seeder holds every block (log ${String(complete.length)}, files ${String(complete.filesLength)}, blobs ${String(complete.blobsLength)}), fed by the watcher alone`)
+  t.ok(Number(complete.blobsLength) >= names.length, 'its blobs included: complete means every blob the files refer to (it once said complete with 0 blobs, before the blobs core had its first update)')
   w1.child.kill('SIGTERM')
   await w1.exited
 

@@ -135,6 +135,8 @@ declare module 'hyperdrive' {
     findingPeers (): () => void
     /** null while the drive has no blobs core yet (an empty replica) or after close. */
     getBlobs (): Promise<Hyperblobs | null>
+    /** Blocks of the blobs core that the database at `checkout` (default: the current version) refers to. */
+    getBlobsLength (checkout?: number): Promise<number>
   }
 }
 

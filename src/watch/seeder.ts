@@ -195,7 +195,11 @@ export class SeededContract extends EventEmitter {
     const blobs = await drive.getBlobs() as { core: Hypercore } | null
     const core = this.log.core
     const full = (c: Hypercore): boolean => c.contiguousLength === c.length
-    if (core.contiguousLength >= latest.length && full(drive.core) && (!blobs || full(blobs.core)) && latest.length !== this.completeAt) {
+    if (core.contiguousLength < latest.length || !full(drive.core) || latest.length === this.completeAt) return
+    // the blobs the files refer to, not the blobs core's length as known so far (0 before its first update)
+    const needed = drive.core.length > 0 ? await drive.getBlobsLength(drive.core.length) : 0
+    if (needed > 0 && (!blobs || blobs.core.contiguousLength < needed)) return
+    if (blobs === null || full(blobs.core)) {
       this.completeAt = latest.length
       this.emit('complete', { length: latest.length, filesLength: drive.core.length, blobsLength: blobs ? blobs.core.length : 0 })
     }
