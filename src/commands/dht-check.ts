@@ -5,6 +5,7 @@
  */
 
 import safetyCatch from 'safety-catch'
+import { noop } from '../noop.js'
 import HyperDHT from 'hyperdht'
 import { VmsError } from '../errors.js'
 import { formatBootstrap, type NetOptions } from '../net/swarm.js'
@@ -34,24 +35,31 @@ export const BOOTSTRAP_HINT = 'pass --bootstrap host:port or set VMS_BOOTSTRAP (
 
 /**
  * Starts a client DHT node on the bootstrap list of `opts` and waits up to
- * `ms` for it to know at least one other node.
+ * `ms` for the DHT to answer: with an explicit bootstrap list, for one of
+ * its nodes to answer a ping; with the public DHT, for the node to know at
+ * least one other. (A node that merely contacted ours does not count: on a
+ * machine with other DHTs, a node that once knew our port pings it.)
  * @param ms wait, ms (default {@link DHT_PROBE_MS})
  * @param signal stops the wait early (the result then says what was known)
  * @returns what it found; never throws for an unreachable DHT
  */
 export async function probeDht (opts: NetOptions, ms = DHT_PROBE_MS, signal?: AbortSignal): Promise<DhtProbe> {
+  const explicit = opts.bootstrap && opts.bootstrap.length > 0 ? opts.bootstrap : null
   const dht = new HyperDHT({
-    bootstrap: opts.bootstrap && opts.bootstrap.length > 0 ? opts.bootstrap : undefined,
+    bootstrap: explicit ?? undefined,
     host: opts.bindHost ?? '127.0.0.1',
     ephemeral: true
   })
   const count = (): number => dht.toArray().length
   try {
-    // ready() also resolves when no bootstrap node answered: what counts is a known node
+    // ready() also resolves when no bootstrap node answered: what counts is an answer
     dht.ready().catch(safetyCatch)
+    let answered = false
+    if (explicit) Promise.any(explicit.map((b) => dht.ping(b))).then(() => { answered = true }, noop)
+    const ok = (): boolean => explicit ? answered : count() > 0
     const deadline = Date.now() + ms
-    while (count() === 0 && Date.now() < deadline && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
-    return { dht: describeDht(opts), ok: count() > 0, nodes: count() }
+    while (!ok() && Date.now() < deadline && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
+    return { dht: describeDht(opts), ok: ok(), nodes: count() }
   } finally {
     await dht.destroy({ force: true }).catch(safetyCatch)
   }

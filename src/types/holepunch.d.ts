@@ -155,6 +155,8 @@ declare module 'hyperdht' {
     constructor (opts?: DHTOptions)
     /** The nodes of the routing table (dht-rpc `node.toArray([options])`). */
     toArray (opts?: { limit?: number }): Array<{ host: string, port: number }>
+    /** Pings one DHT node (dht-rpc `node.ping({ host, port })`); rejects when it does not answer. */
+    ping (node: { host: string, port: number }): Promise<unknown>
     ready (): Promise<void>
     destroy (opts?: { force?: boolean }): Promise<void>
   }
