@@ -24,16 +24,14 @@ import c from 'compact-encoding'
 import type { Encoder } from 'compact-encoding'
 import Hyperdrive from 'hyperdrive'
 import type Corestore from 'corestore'
-import { INIT_METHOD, NODE_PROTOCOL, contractListing, deployCommit, deployPrepared, deployRequest, deployResult, undeployRequest, type CallRequest, type ContractListing, type DeployCommit, type DeployPrepared, type DeployRequest, type DeployResult, type UndeployRequest } from '../../protocol/index.js'
+import { NODE_PROTOCOL, contractListing, deployCommit, deployPrepared, deployRequest, deployResult, undeployRequest, type CallRequest, type ContractListing, type DeployCommit, type DeployPrepared, type DeployRequest, type DeployResult, type UndeployRequest } from '../../protocol/index.js'
 import { randomBytes, type KeyPair } from '../crypto.js'
 import { VmsError } from '../errors.js'
-import { formatKey } from '../keys.js'
-import { MemoryFiles } from '../runtime/memory-files.js'
 import { DEFAULT_LIMITS, type Limits, type SandboxFactory } from '../runtime/types.js'
 import type { ContractHost } from './contract-host.js'
 import { DeployPolicy, MAX_DEPLOY_SOURCE_BYTES, type DeployPolicyOptions } from './deploy-policy.js'
 import { RegistryLog, deployRequestHash, type DeployEntry } from './registry-log.js'
-import { checkInitCall } from './init-call.js'
+import { checkInitCall, tryInit } from './init-call.js'
 import { loadedBlobsCore } from '../log/holepunch-internals.js'
 
 /** What the service needs of its node (HostNode implements it). */
@@ -142,7 +140,8 @@ export class DeployService {
     const counts = this.counts(req.deployer)
     const limits = this.policy.check(req.deployer, counts, req.limits)
     this.policy.charge(req.deployer) // before the trial: a failing init costs a sandbox too
-    const init = await this.tryInit(req, limits)
+    // init runs as the deployer over empty files: one that throws leaves nothing
+    const init = await tryInit(this.opts.sandboxFactory, { source: req.source, limits: { ...DEFAULT_LIMITS, ...limits }, name: req.name, deployer: req.deployer, oracles: req.oracles })
     const hash = deployRequestHash(req)
     const namespace = namespaceOf(hash)
     const kp = await this.node.store.namespace(namespace).createKeyPair('call-log')
@@ -254,28 +253,6 @@ export class DeployService {
   private expire (): void {
     const now = Date.now()
     for (const [id, p] of this.prepared) if (p.expires < now) this.prepared.delete(id)
-  }
-
-  /** Loads the source and runs `init` as the deployer over empty files. @returns whether it has `init` */
-  private async tryInit (req: DeployRequest, limits: Partial<Limits>): Promise<boolean> {
-    const full: Limits = { ...DEFAULT_LIMITS, ...limits }
-    const sandbox = await this.opts.sandboxFactory(req.source, { limits: full, filename: req.name + '.js' })
-    try {
-      if (!sandbox.methods.includes(INIT_METHOD)) return false
-      const out = await sandbox.call({
-        method: INIT_METHOD,
-        argsJson: '[]',
-        callerId: formatKey(req.deployer),
-        timestamp: Date.now(),
-        seed: randomBytes(32),
-        files: new MemoryFiles(),
-        oracle: req.oracles ? { mode: 'record' } : { mode: 'off' }
-      })
-      if (!out.ok) throw VmsError.CONTRACT_INIT(`init failed, nothing was deployed: ${out.error?.message ?? 'no error'}`)
-      return true
-    } finally {
-      await sandbox.close()
-    }
   }
 
   private async serial<T> (fn: () => Promise<T>): Promise<T> {

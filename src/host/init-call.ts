@@ -40,11 +40,13 @@ export function checkInitCall (init: CallRequest | null, hasInit: boolean, deplo
  * nothing: no genesis is written and the next start deploys afresh.
  * @param factory makes the scratch sandbox (closed afterwards)
  * @param c the contract source and limits, its name, the deployer's key (the caller of `init`), whether oracles record
+ * @returns whether the contract has `init` (false: nothing was run)
  * @throws VmsError CONTRACT_INIT with init's error message
  */
-export async function tryInit (factory: SandboxFactory, c: { source: string, limits: Limits, name: string, deployer: Uint8Array, oracles: boolean }): Promise<void> {
+export async function tryInit (factory: SandboxFactory, c: { source: string, limits: Limits, name: string, deployer: Uint8Array, oracles: boolean }): Promise<boolean> {
   const scratch = await factory(c.source, { limits: c.limits, filename: c.name + '.js' })
   try {
+    if (!scratch.methods.includes(INIT_METHOD)) return false
     const out = await scratch.call({
       method: INIT_METHOD,
       argsJson: '[]',
@@ -55,6 +57,7 @@ export async function tryInit (factory: SandboxFactory, c: { source: string, lim
       oracle: c.oracles ? { mode: 'record' } : { mode: 'off' }
     })
     if (!out.ok) throw VmsError.CONTRACT_INIT(`init failed, nothing was deployed: ${out.error?.message ?? 'no error'}`)
+    return true
   } finally {
     await scratch.close()
   }
