@@ -53,14 +53,16 @@ export async function runWatch (keys: readonly string[], opts: AuditCommandOptio
   // and it serves replicas (watch/serve.ts): reachable, not firewalled, like a host
   const swarm = createSwarm({ ...opts, firewalled: opts.firewalled ?? false }, identity)
   const watcher = new Watcher({ ...opts, identity, swarm })
-  watcher.once('close', () => { swarm.destroy().catch(safetyCatch) })
   // a replay ended a sandbox process (the watcher replays that call again): say so, as a host does
   const onexit = (e: ChildExit): void => {
     if (out.json) out.object({ event: 'warning', message: describeExit(e) })
     else out.note(`warning: ${describeExit(e)}; the calls it was replaying are replayed again`)
   }
   sharedSandboxProcesses().on('exit', onexit)
-  watcher.once('close', () => { sharedSandboxProcesses().off('exit', onexit) })
+  watcher.once('close', () => {
+    sharedSandboxProcesses().off('exit', onexit)
+    swarm.destroy().catch(safetyCatch)
+  })
   const contracts: ContractWatch[] = []
   watcher.on('stale', (r: StaleReport) => {
     if (out.json) out.object({ event: 'stale', ...r })
