@@ -9,12 +9,12 @@ import { Watcher } from '../src/watch/watcher.js'
 import { Attester } from '../src/watch/attester.js'
 import { HostNode } from '../src/host/host-node.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
-import type { SandboxFactory } from '../src/runtime/types.js'
 import { signCall } from '../src/caller.js'
 import { checkEvidence } from '../src/attest/evidence.js'
 import { VERDICT_EQUIVOCATION, VERDICT_OK } from '../protocol/index.js'
 import type { AttestationStore } from '../src/attest/store.js'
 import { attestHost } from './attest-helpers.js'
+import { factoryWithCall } from './local-helpers.js'
 import { connectClient, example, hostNode, identity, testnet, tmpdir, until } from './helpers.js'
 import type { T } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
@@ -167,15 +167,7 @@ test('a watcher judging a backlog that the host keeps growing keeps asking for r
   const burst = async (n: number): Promise<void> => { await Promise.all(Array.from({ length: n }, async () => await c.increment())) }
   for (let i = 0; i < 10; i++) await burst(30)
   // a watcher slower than its host: every replay takes 5 ms more
-  const slow: SandboxFactory = async (source, opts) => {
-    const sb = await createSandbox(source, opts)
-    return {
-      get methods () { return sb.methods },
-      get usable () { return sb.usable },
-      call: async (ctx) => { await new Promise((resolve) => setTimeout(resolve, 5)); return await sb.call(ctx) },
-      close: async () => await sb.close()
-    }
-  }
+  const slow = factoryWithCall(createSandbox, async (sb, ctx) => { await new Promise((resolve) => setTimeout(resolve, 5)); return await sb.call(ctx) })
   const w = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 100, sandboxFactory: slow, attest: { everyCalls: 10, everyMs: 100 } })
   t.teardown(() => w.close())
   const cw = await w.watch(host.key)

@@ -14,10 +14,10 @@ import path from 'node:path'
 import { signCall } from '../src/caller.js'
 import { VmsClient } from '../src/client.js'
 import { createSandbox } from '../src/runtime/sandbox.js'
-import type { CallOutcome, SandboxFactory } from '../src/runtime/types.js'
+import type { CallOutcome } from '../src/runtime/types.js'
 import { bootstrapArg, cliRun, identity, rawRpc, testnet, tmpdir, until } from './helpers.js'
 import { cliJson, nextFault } from './fault-helpers.js'
-import { localHost, localWatcher } from './local-helpers.js'
+import { factoryWithCall, localHost, localWatcher } from './local-helpers.js'
 import { parseKey } from '../src/keys.js'
 
 const SRC = `
@@ -83,18 +83,10 @@ test('a replay that fails for a reason of its own machine (stack overflow, sandb
     ['sandbox failure', { code: 'INTERNAL', message: 'INTERNAL: sandbox failure: Isolate was disposed' }]
   ] as const) {
     // the watcher's machine: every replay of the call that returned 2 fails its own way
-    const failing: SandboxFactory = async (source, opts) => {
-      const sb = await createSandbox(source, opts)
-      return {
-        get methods () { return sb.methods },
-        get usable () { return sb.usable },
-        async call (ctx): Promise<CallOutcome> {
-          const out = await sb.call(ctx)
-          return out.ok && out.resultJson === '[2]' ? { ...out, ok: false, resultJson: undefined, error, writes: [] } : out
-        },
-        close: async () => await sb.close()
-      }
-    }
+    const failing = factoryWithCall(createSandbox, async (sb, ctx): Promise<CallOutcome> => {
+      const out = await sb.call(ctx)
+      return out.ok && out.resultJson === '[2]' ? { ...out, ok: false, resultJson: undefined, error, writes: [] } : out
+    })
     const h = await localHost(t, SRC)
     await h.call('echo', [1])
     await h.call('echo', [2])

@@ -6,12 +6,11 @@
 import test from 'brittle'
 import { createSandbox } from '../src/runtime/sandbox.js'
 import { SandboxProcessPool } from '../src/runtime/sandbox-process.js'
-import type { Sandbox, SandboxFactory } from '../src/runtime/types.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { bootstrapArg, example, testnet, tmpdir } from './helpers.js'
 import { cliJson, connect, runScript, until } from './fault-helpers.js'
-import { localHost, localWatcher } from './local-helpers.js'
+import { factoryWithCall, localHost, localWatcher } from './local-helpers.js'
 import { nextFault } from './fault-helpers.js'
 
 const BOMBER = `
@@ -66,16 +65,7 @@ test('host process: Array(1e9).fill(0) fails MEMORY_LIMIT, the host process stay
 
 test('watcher: a replay that kills its sandbox process (a host recorded success for a memory bomb) is "could not judge" (cause unknown), never a host fault; the watcher keeps running', async (t) => {
   // the host's runtime claims the bomb returned: the log says ok, a replay dies
-  const claims: SandboxFactory = async (source, opts) => {
-    const sb = await createSandbox(source, opts)
-    const lying: Sandbox = {
-      get methods () { return sb.methods },
-      get usable () { return sb.usable },
-      call: async (ctx) => ctx.method === 'bomb' ? { ok: true, resultJson: '"survived"', writes: [], oracles: [], durationMs: 0 } : await sb.call(ctx),
-      close: async () => await sb.close()
-    }
-    return lying
-  }
+  const claims = factoryWithCall(createSandbox, async (sb, ctx) => ctx.method === 'bomb' ? { ok: true, resultJson: '"survived"', writes: [], oracles: [], durationMs: 0 } : await sb.call(ctx))
   const h = await localHost(t, BOMBER, { factory: claims, limits: { memoryMb: 64, timeoutMs: 20_000 } })
   await h.call('inc')
   await h.call('bomb')
@@ -105,19 +95,11 @@ exports.slow = () => { let x = 0; for (let i = 0; i < 2e8; i++) x = (x + i) % 10
   t.teardown(() => pool.close())
   let killed = 0
   // the watcher's machine: the first replay of `slow` has its sandbox process killed (SIGKILL) 100 ms in
-  const killing: SandboxFactory = async (source, opts) => {
-    const sb = await pool.create(source, opts)
-    return {
-      get methods () { return sb.methods },
-      get usable () { return sb.usable },
-      call: async (ctx) => {
-        const out = sb.call(ctx)
-        if (ctx.method === 'slow' && killed++ === 0) setTimeout(() => { for (const pid of pool.pids) process.kill(pid, 'SIGKILL') }, 100)
-        return await out
-      },
-      close: async () => await sb.close()
-    }
-  }
+  const killing = factoryWithCall(pool.create, async (sb, ctx) => {
+    const out = sb.call(ctx)
+    if (ctx.method === 'slow' && killed++ === 0) setTimeout(() => { for (const pid of pool.pids) process.kill(pid, 'SIGKILL') }, 100)
+    return await out
+  })
   const { watcher } = await localWatcher(t, h.store, { factory: killing })
   const cw = await watcher.watch(h.host.key)
   const warnings: string[] = []

@@ -10,7 +10,7 @@ import type { KeyPair } from '../src/crypto.js'
 import { ContractHost } from '../src/host/contract-host.js'
 import { canonicalArgs } from '../src/json.js'
 import { createSandbox, runtimeFingerprint } from '../src/runtime/sandbox.js'
-import type { Limits, SandboxFactory } from '../src/runtime/types.js'
+import type { CallContext, CallOutcome, Limits, Sandbox, SandboxFactory } from '../src/runtime/types.js'
 import { Watcher, type WatcherOptions } from '../src/watch/watcher.js'
 import { identity, tmpdir } from './helpers.js'
 import type { T } from './helpers.js'
@@ -62,4 +62,22 @@ export async function localWatcher (t: T, hostStore: Corestore, opts: { factory?
   }
   t.teardown(close)
   return { watcher, store, close }
+}
+
+/** `sb` with its calls made by `call` instead: a test's stand-in for one machine's (or one host's) behaviour. */
+export function withCall (sb: Sandbox, call: (ctx: CallContext) => Promise<CallOutcome>): Sandbox {
+  return {
+    get methods () { return sb.methods },
+    get usable () { return sb.usable },
+    call,
+    close: async () => await sb.close()
+  }
+}
+
+/** A factory of `base`'s sandboxes whose calls `call` makes, given the real sandbox ({@link withCall}). */
+export function factoryWithCall (base: SandboxFactory, call: (sb: Sandbox, ctx: CallContext) => Promise<CallOutcome>): SandboxFactory {
+  return async (source, opts) => {
+    const sb = await base(source, opts)
+    return withCall(sb, async (ctx) => await call(sb, ctx))
+  }
 }

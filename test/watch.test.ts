@@ -22,7 +22,7 @@ import type { ContractWatch } from '../src/watch/contract-watch.js'
 import type { Verdict } from '../src/watch/verdict.js'
 import { statementToJSON } from '../src/attest/statement.js'
 import { cliRun, example, hostNode, identity, rewriteHistory, testnet, tmpdir } from './helpers.js'
-import { localHost, localWatcher } from './local-helpers.js'
+import { localHost, localWatcher, withCall } from './local-helpers.js'
 
 const ECHO = `
 let n = 0
@@ -274,15 +274,10 @@ test('root statements: past the cap the kept ones are thinned out over the whole
 })
 
 function wrap (sb: Sandbox, before?: (ctx: Parameters<Sandbox['call']>[0]) => Parameters<Sandbox['call']>[0], after?: (out: Awaited<ReturnType<Sandbox['call']>>) => Awaited<ReturnType<Sandbox['call']>>): Sandbox {
-  return {
-    get methods () { return sb.methods },
-    get usable () { return sb.usable },
-    async call (ctx) {
-      const out = await sb.call(before ? before(ctx) : ctx)
-      return after ? after(out) : out
-    },
-    close: () => sb.close()
-  }
+  return withCall(sb, async (ctx) => {
+    const out = await sb.call(before ? before(ctx) : ctx)
+    return after ? after(out) : out
+  })
 }
 
 async function until (cond: () => boolean, ms: number): Promise<void> {
