@@ -19,7 +19,7 @@ export interface DhtProbe {
   dht: string
   /** Whether at least one DHT node answered within the wait. */
   ok: boolean
-  /** DHT nodes known after the probe. */
+  /** DHT nodes known after the probe; 0 when the DHT did not answer (a node that only contacted ours is no DHT). */
   nodes: number
 }
 
@@ -59,7 +59,7 @@ export async function probeDht (opts: NetOptions, ms = DHT_PROBE_MS, signal?: Ab
     const ok = (): boolean => explicit ? answered : count() > 0
     const deadline = Date.now() + ms
     while (!ok() && Date.now() < deadline && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
-    return { dht: describeDht(opts), ok: ok(), nodes: count() }
+    return { dht: describeDht(opts), ok: ok(), nodes: ok() ? count() : 0 }
   } finally {
     await dht.destroy({ force: true }).catch(safetyCatch)
   }
