@@ -8,6 +8,9 @@
  *   the current length ({@link coreRoots}; log/merkle.ts, host group commit).
  * - Hypercore `core.state.storage.read().getTreeNode()`: stored tree nodes
  *   ({@link readTreeNodes}; log/block-proof.ts, attest/head-evidence.ts).
+ * - Hypercore `core.state.storage.read().getBlock()`: stored blocks, many in
+ *   one read batch ({@link readStoredBlocks}; log/local-blocks.ts, read
+ *   ahead by the watcher's judge and by every replay).
  * - Hypercore `core.replicator.setInflightRange()`: more block requests in
  *   flight per peer ({@link widenRequests}; watch/judge.ts).
  * - Hyperdrive `batch.db`, the Hyperbee batch under a drive batch, and that
@@ -17,7 +20,12 @@
  *   Hyperbee Hyperdrive itself loads ({@link hyperbeeMessages}).
  * - Hyperbee `bee._nodeCache` of a drive's database (`drive.db`), where
  *   Hyperbee keeps the blocks it read, decoded: the host puts the blocks it
- *   just appended there ({@link cacheBeeNodes}; log/contract-log.ts).
+ *   just appended there ({@link cacheBeeNodes}; log/contract-log.ts). The
+ *   checkouts a replay reads through are given one cache of their own per
+ *   fork instead of one each, so what one version's lookups read serves
+ *   every later version's, and a replay reads blocks ahead into it
+ *   ({@link shareBeeNodeCache}, {@link putBeeNodes}; replay/checkouts.ts,
+ *   replay/replay-ahead.ts).
  * - Hyperdrive `drive.blobs`, the Hyperblobs a drive has loaded so far (the
  *   public `getBlobs()` is async and loads them; {@link loadedBlobsCore};
  *   host/deploy-service.ts storage quota, checked in {@link checkDrive}).
@@ -51,6 +59,7 @@
 import { createRequire } from 'node:module'
 import type Hypercore from 'hypercore'
 import type Hyperdrive from 'hyperdrive'
+import safetyCatch from 'safety-catch'
 import { VmsError } from '../errors.js'
 
 /** The versions whose internals this module was written against. */
@@ -87,7 +96,7 @@ interface CoreState {
 
 /** A Hypercore storage atom: what sessions opened with it change reaches storage in one write at {@link StorageAtom.flush}. */
 export interface StorageAtom { flush (): Promise<void> }
-interface TreeReader { getTreeNode (index: number): Promise<StoredTreeNode | null>, tryFlush (): void }
+interface TreeReader { getTreeNode (index: number): Promise<StoredTreeNode | null>, getBlock?: (index: number) => Promise<Buffer | null>, tryFlush (): void }
 
 function stateOf (core: Hypercore): CoreState | null {
   const state = (core as unknown as { state?: CoreState | null }).state
@@ -114,6 +123,25 @@ export function readTreeNodes (core: Hypercore, indexes: number[]): Promise<Arra
   if (!storage || typeof storage.read !== 'function') return null
   const rx = storage.read()
   const reads = indexes.map((i) => rx.getTreeNode(i))
+  rx.tryFlush()
+  return Promise.all(reads)
+}
+
+/**
+ * Reads stored blocks in one storage read batch (one RocksDB read for all,
+ * not one `core.get` each). Only for an unencrypted core: the bytes are
+ * what storage holds.
+ * @param indexes block indexes (any order, below the core's length)
+ * @returns the blocks in order (null for one not stored); null when the
+ *   core is encrypted or has no readable block storage (read them with `core.get`)
+ */
+export function readStoredBlocks (core: Hypercore, indexes: readonly number[]): Promise<Array<Buffer | null>> | null {
+  if ((core as unknown as { encryption?: unknown }).encryption) return null
+  const storage = stateOf(core)?.storage
+  if (!storage || typeof storage.read !== 'function') return null
+  const rx = storage.read()
+  if (typeof rx.getBlock !== 'function') return null
+  const reads = indexes.map((i) => rx.getBlock!(i))
   rx.tryFlush()
   return Promise.all(reads)
 }
@@ -152,6 +180,12 @@ export async function checkCore (core: Hypercore): Promise<void> {
   if (!r || typeof r.setInflightRange !== 'function') throw moved('hypercore', 'core.replicator.setInflightRange()')
   const atom = createAtom(core)
   if (!atom || typeof atom.flush !== 'function') throw moved('hypercore', 'core.state.storage.createAtom()')
+  if (!(core as unknown as { encryption?: unknown }).encryption) {
+    const blocks = readStoredBlocks(core, core.length > 0 ? [0] : [])
+    if (!blocks) throw moved('hypercore', 'core.state.storage.read().getBlock()')
+    const [first] = await blocks
+    if (core.length > 0 && (await core.has(0)) && !(first && first.equals(await core.get(0) as Buffer))) throw moved('hypercore', 'the block getBlock() reads')
+  }
 }
 
 /** Hyperbee's block codecs (`hyperbee/lib/messages.js`), as far as bee-eager.ts uses them. */
@@ -253,12 +287,15 @@ export function checkDriveBatch (batch: object): void {
   if (!('appending' in b)) throw moved('hyperbee', 'batch.appending', 'hyperdrive')
 }
 
-interface BeeNodeCache { set (seq: number, node: { key: Uint8Array, value: Uint8Array | null, index: Uint8Array | null, inflated: null }): void }
+/** A decoded Hyperbee block, as Hyperbee's node cache holds it. */
+export interface BeeNode { key: Uint8Array, value: Uint8Array | null, index: Uint8Array | null, inflated: null }
+/** What Hyperbee asks of a node cache it only reads through (a checkout's). */
+export interface BeeNodeCache { get (seq: number): BeeNode | null, set (seq: number, node: BeeNode): void }
 
 function beeNodeCache (drive: Hyperdrive): BeeNodeCache | null {
   const db = (drive as unknown as { db?: { _nodeCache?: Partial<BeeNodeCache> | null } | null }).db
   const cache = db && typeof db === 'object' ? db._nodeCache : null
-  return cache && typeof cache.set === 'function' ? cache as BeeNodeCache : null
+  return cache && typeof cache.set === 'function' && typeof cache.get === 'function' ? cache as BeeNodeCache : null
 }
 
 /**
@@ -270,9 +307,38 @@ function beeNodeCache (drive: Hyperdrive): BeeNodeCache | null {
  * @returns false when the cache or the codecs are not there (reads then go to storage)
  */
 export function cacheBeeNodes (drive: Hyperdrive, start: number, raws: readonly Uint8Array[]): boolean {
-  const m = hyperbeeMessages()
   const cache = beeNodeCache(drive)
-  if (!m || !cache) return false
+  return cache !== null && putBeeNodes(cache, start, raws)
+}
+
+/**
+ * Gives a checkout of a drive (an older version) `cache` as its Hyperbee's
+ * node cache, once that Hyperbee has opened (it makes its own in `_open`).
+ * A checkout only reads its cache (`get`, `set`); clearing it on truncate
+ * or close is what a live Hyperbee does to its own, so the caller keeps one
+ * cache per fork of the drive (replay/checkouts.ts). Sound because an entry
+ * is one block of the database core, decoded, and a block at one index and
+ * fork is the same in every version.
+ * @returns false when the field is not there (the checkout keeps its own cache)
+ */
+export function shareBeeNodeCache (checkout: Hyperdrive, cache: BeeNodeCache): boolean {
+  const db = (checkout as unknown as { db?: { ready?: () => Promise<void>, _nodeCache?: unknown } | null }).db
+  if (!db || typeof db.ready !== 'function') return false
+  // registered before any read of the checkout: it runs before the reads that waited for the same open
+  db.ready().then(() => { if (db._nodeCache !== undefined) db._nodeCache = cache }, safetyCatch)
+  return true
+}
+
+/**
+ * Decodes database blocks of a drive (at `start`, in order) as Hyperbee
+ * decodes a block it reads, into `cache`. Only with blocks that are the
+ * core's blocks at the fork the cache is for.
+ * @returns false when the codecs are not there
+ * @throws when a block is no Hyperbee node (the blocks before it are in)
+ */
+export function putBeeNodes (cache: BeeNodeCache, start: number, raws: readonly Uint8Array[]): boolean {
+  const m = hyperbeeMessages()
+  if (!m) return false
   for (let k = 0; k < raws.length; k++) {
     const n = m.Node.decode(raws[k]!)
     cache.set(start + k, { key: n.key, value: n.value, index: n.index, inflated: null })
@@ -300,7 +366,17 @@ export async function checkDrive (drive: Hyperdrive): Promise<void> {
   const blobs = await drive.getBlobs()
   if (blobs === null) return // no blobs core yet (an empty replica): nothing loaded to compare
   if (loadedBlobsCore(drive) !== blobs.core) throw moved('hyperdrive', 'drive.blobs (the loaded Hyperblobs)')
-  if (!beeNodeCache(drive)) throw moved('hyperbee', 'bee._nodeCache (of drive.db)', 'hyperdrive')
+  const cache = beeNodeCache(drive)
+  if (!cache) throw moved('hyperbee', 'bee._nodeCache (of drive.db)', 'hyperdrive')
+  const co = drive.checkout(drive.version)
+  try {
+    shareBeeNodeCache(co, cache)
+    await co.ready()
+    await (co as unknown as { db: { ready (): Promise<void> } }).db.ready() // a checkout's drive is ready before its Hyperbee
+    if (beeNodeCache(co) !== cache) throw moved('hyperbee', 'bee._nodeCache (set in _open of a checkout)', 'hyperdrive')
+  } finally {
+    await co.close()
+  }
 }
 
 /** A replication peer of a core, as far as it is read: how long a contiguous copy the remote holds, blocks. */

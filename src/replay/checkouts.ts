@@ -8,14 +8,38 @@ import safetyCatch from 'safety-catch'
 import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
 import { BoundedMap } from '../bounded-map.js'
+import { putBeeNodes, shareBeeNodeCache, type BeeNode, type BeeNodeCache } from '../log/holepunch-internals.js'
+
+/** Decoded database blocks kept per fork, at most (as many as a Hyperbee keeps by default). */
+const NODES_MAX = 65536
+
+/** Decoded database blocks of one fork of a drive, read by every checkout of that fork. */
+class ForkNodes implements BeeNodeCache {
+  readonly fork: number
+  private readonly nodes = new BoundedMap<number, BeeNode>(NODES_MAX)
+
+  constructor (fork: number) {
+    this.fork = fork
+  }
+
+  get (seq: number): BeeNode | null {
+    return this.nodes.get(seq) ?? null
+  }
+
+  set (seq: number, node: BeeNode): void {
+    this.nodes.set(seq, node)
+  }
+}
 
 /**
  * Checkouts of a drive by version, a few kept open (a call reads at
  * `filesBefore` and is checked at `filesAfter`, the next call's `filesBefore`).
  */
 export class Checkouts {
-  private readonly drive: Hyperdrive
+  /** The live drive the checkouts are of. */
+  readonly drive: Hyperdrive
   private readonly open: BoundedMap<number, { checkout: Hyperdrive, view: Hyperdrive }>
+  private nodes: ForkNodes | null = null
 
   /**
    * @param drive the live drive
@@ -27,14 +51,37 @@ export class Checkouts {
     this.open = new BoundedMap(max, (_, old) => { old.checkout.close().catch(safetyCatch) })
   }
 
-  /** The drive at `version` (a db core length), read through {@link cachedReads}. */
+  /**
+   * The drive at `version` (a db core length), read through
+   * {@link cachedReads}. Its index lookups go through one node cache for
+   * all checkouts of the drive's current fork, so consecutive versions do
+   * not read the same nodes again (and a replay's read-ahead,
+   * replay-ahead.ts, serves them).
+   */
   at (version: number): Hyperdrive {
     const hit = this.open.use(version)
     if (hit) return hit.view
     const checkout = this.drive.checkout(version)
+    shareBeeNodeCache(checkout, this.forkNodes(this.drive.core.fork))
     const co = { checkout, view: cachedReads(checkout) }
     this.open.set(version, co)
     return co.view
+  }
+
+  /**
+   * Puts database blocks of the drive (at `start`, in order, as stored
+   * here at fork `fork`) where the checkouts look nodes up. Dropped when
+   * the drive has moved to another fork since.
+   * @throws when a block is no Hyperbee node (the blocks before it are in)
+   */
+  cacheNodes (fork: number, start: number, raws: readonly Uint8Array[]): void {
+    if (this.drive.core.fork !== fork) return
+    putBeeNodes(this.forkNodes(fork), start, raws)
+  }
+
+  private forkNodes (fork: number): ForkNodes {
+    if (!this.nodes || this.nodes.fork !== fork) this.nodes = new ForkNodes(fork)
+    return this.nodes
   }
 
   /** Closes every open checkout. */

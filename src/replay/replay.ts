@@ -17,6 +17,7 @@ import type { ContractLog } from '../log/contract-log.js'
 import type { CallContext, Sandbox } from '../runtime/types.js'
 import { Checkouts } from './checkouts.js'
 import { compareOutcome } from './outcome.js'
+import { ReplayAhead } from './replay-ahead.js'
 
 /** The sandbox context that replays `rec`, reading files from `files`. */
 export function replayContext (rec: CallRecord, files: CallContext['files']): CallContext {
@@ -48,6 +49,8 @@ export interface ReplayStats {
 
 /**
  * Replays blocks `[from, to)` of `log` in `sandbox` to rebuild its state.
+ * Records and drive blocks are read ahead in storage batches
+ * (replay-ahead.ts); what the sandbox reads is the same.
  * @param onRecord called with every record (e.g. to rebuild the nonce table)
  * @returns counts, and the indexes whose replay differed from the record
  */
@@ -55,9 +58,10 @@ export async function replayRange (sandbox: Sandbox, log: ContractLog, from: num
   const stats: ReplayStats = { replayed: 0, skipped: 0, mismatches: [] }
   const drive = await log.openFiles()
   const checkouts = new Checkouts(drive, 1)
+  const ahead = new ReplayAhead(log, checkouts, Math.max(1, from), to)
   try {
     for (let i = Math.max(1, from); i < to; i++) {
-      const rec = await log.call(i)
+      const rec = await ahead.record(i)
       if (onRecord) onRecord(rec, i)
       if (isLimitRecord(rec)) {
         stats.skipped++

@@ -25,7 +25,7 @@ import { blobOfBlock } from '../log/drive-group.js'
 import type { BlobId } from '../log/drive-files.js'
 import { addLeaf, treeHashOf, type MerkleNode } from '../log/merkle.js'
 import type { SignatureVerifier } from '../sig/verify-pool.js'
-import { readLocalBlocks } from './local-blocks.js'
+import { readLocalBlocks } from '../log/local-blocks.js'
 
 /** A block read ahead and its signature check. */
 export interface Ahead {
