@@ -42,6 +42,34 @@ export function blobOfBlock (raw: Uint8Array): BlobId | null {
   }
 }
 
+/**
+ * The path an entry or delete block of a drive's database is about: its
+ * Hyperbee key, Hyperdrive's `files` sub-encoding (`files`, a NUL byte,
+ * then the path as UTF-8) taken off.
+ * @returns the path; null for a header block or one that does not decode
+ */
+export function pathOfBlock (raw: Uint8Array): string | null {
+  try {
+    const key = messages!.Node.decode(raw).key
+    const at = key ? key.indexOf(0) : -1
+    return at >= 0 ? Buffer.from(key.subarray(at + 1)).toString() : null
+  } catch {
+    // a block of the host's drive: one that does not decode is about no path
+    return null
+  }
+}
+
+/** Paths named by the first `max` of `raws` (drive database blocks), each once. */
+export function pathsOfBlocks (raws: Iterable<Uint8Array | null>, max = 32): string[] {
+  const out = new Set<string>()
+  for (const raw of raws) {
+    if (out.size >= max) break
+    const p = raw ? pathOfBlock(raw) : null
+    if (p !== null) out.add(p)
+  }
+  return [...out]
+}
+
 /** Encodes the full tree index of one block, as an unbatched put would. */
 function deflate (index: Array<{ value: PendingTreeNode }>): Uint8Array {
   const levels = index.map((l) => {

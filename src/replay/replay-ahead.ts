@@ -15,6 +15,7 @@
 
 import safetyCatch from 'safety-catch'
 import type { CallRecord } from '../../protocol/index.js'
+import { pathsOfBlocks } from '../log/bee-eager.js'
 import { decodeBlock, type ContractLog } from '../log/contract-log.js'
 import { readLocalBlocks } from '../log/local-blocks.js'
 import type { Checkouts } from './checkouts.js'
@@ -37,6 +38,8 @@ export class ReplayAhead {
   private readonly from: number
   private readonly to: number
   private readonly chunks = new Map<number, Chunk>()
+  /** Drive database blocks read ahead, by index (those of the chunks still held). */
+  private readonly driveBlocks = new Map<number, Buffer>()
 
   /**
    * @param log the call log being replayed
@@ -62,6 +65,24 @@ export class ReplayAhead {
     for (const s of this.chunks.keys()) if (s < start) this.chunks.delete(s)
     const rec = (await chunk.recs)[i - start] ?? null
     return rec ?? await this.log.call(i)
+  }
+
+  /**
+   * The paths the record says its call wrote (its drive blocks
+   * `[filesBefore, filesAfter)`, as far as they were read ahead): the
+   * call's `statHints`. Hints only: what the call reads is the drive.
+   * Asked in log order (it forgets the blocks before `rec.filesBefore`).
+   */
+  written (rec: CallRecord): string[] {
+    // blocks are read in ascending order: those before this call's are no longer needed
+    for (const k of this.driveBlocks.keys()) {
+      if (k >= rec.filesBefore) break
+      this.driveBlocks.delete(k)
+    }
+    if (rec.filesAfter <= rec.filesBefore) return []
+    const blocks: Array<Buffer | null> = []
+    for (let i = rec.filesBefore; i < rec.filesAfter && blocks.length < 32; i++) blocks.push(this.driveBlocks.get(i) ?? null)
+    return pathsOfBlocks(blocks)
   }
 
   private chunk (start: number): Chunk {
@@ -116,6 +137,7 @@ export class ReplayAhead {
       const s = k
       while (k < raws.length && raws[k]) k++
       if (k > s) {
+        for (let j = s; j < k; j++) this.driveBlocks.set(lo + j, raws[j]!)
         try {
           checkouts.cacheNodes(fork, lo + s, raws.slice(s, k) as Buffer[])
         } catch {

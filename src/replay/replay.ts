@@ -19,9 +19,13 @@ import { Checkouts } from './checkouts.js'
 import { compareOutcome } from './outcome.js'
 import { ReplayAhead } from './replay-ahead.js'
 
-/** The sandbox context that replays `rec`, reading files from `files`. */
-export function replayContext (rec: CallRecord, files: CallContext['files']): CallContext {
+/**
+ * The sandbox context that replays `rec`, reading files from `files`.
+ * @param statHints paths the call is expected to stat (those its record wrote; see CallContext)
+ */
+export function replayContext (rec: CallRecord, files: CallContext['files'], statHints?: readonly string[]): CallContext {
   return {
+    ...(statHints && statHints.length > 0 ? { statHints } : {}),
     method: rec.request.method,
     argsJson: rec.request.args,
     callerId: formatKey(rec.request.caller),
@@ -67,7 +71,7 @@ export async function replayRange (sandbox: Sandbox, log: ContractLog, from: num
         stats.skipped++
         continue
       }
-      const out = await sandbox.call(replayContext(rec, new DriveFiles(checkouts.at(rec.filesBefore))))
+      const out = await sandbox.call(replayContext(rec, new DriveFiles(checkouts.at(rec.filesBefore)), ahead.written(rec)))
       stats.replayed++
       if (compareOutcome(rec, out) !== null) stats.mismatches.push(i)
     }

@@ -12,7 +12,7 @@
 
 import { VmsError } from '../errors.js'
 import { createSandbox } from './sandbox.js'
-import type { FromChild, ReadOp, ToChild } from './sandbox-ipc.js'
+import type { FromChild, PresetStats, ReadOp, ToChild } from './sandbox-ipc.js'
 import type { FileStat, FilesView, Sandbox } from './types.js'
 
 const sandboxes = new Map<number, Sandbox>()
@@ -26,7 +26,8 @@ function send (msg: FromChild): void {
 /**
  * The files view of call `call`, read through the supervisor. The view is
  * the files before the call and does not change during it, so answers are
- * kept for the call: each path is asked for at most once per kind.
+ * kept for the call: each path is asked for at most once per kind, and not
+ * at all for a path whose stat came with the call.
  */
 class RemoteFiles implements FilesView {
   private readonly call: number
@@ -34,8 +35,9 @@ class RemoteFiles implements FilesView {
   private readonly stats = new Map<string, Promise<FileStat | null>>()
   private readonly dirs = new Map<string, Promise<string[]>>()
 
-  constructor (call: number) {
+  constructor (call: number, preset: PresetStats | undefined) {
     this.call = call
+    for (const [path, st] of preset ?? []) if (!this.stats.has(path)) this.stats.set(path, Promise.resolve(st))
   }
 
   private ask (op: ReadOp, path: string): Promise<unknown> {
@@ -95,7 +97,7 @@ async function onCall (m: Extract<ToChild, { t: 'call' }>): Promise<void> {
     return
   }
   try {
-    const outcome = await sb.call({ ...m.ctx, files: new RemoteFiles(m.call) })
+    const outcome = await sb.call({ ...m.ctx, files: new RemoteFiles(m.call, m.stats) })
     send({ t: 'done', call: m.call, usable: sb.usable, outcome })
   } catch (err) {
     send({ t: 'done', call: m.call, usable: sb.usable, error: VmsError.from(err).toInfo() })

@@ -10,7 +10,7 @@ import type { ErrorRecord } from '../../protocol/index.js'
 import type { CallContext, CallOutcome, FileStat, SandboxOptions } from './types.js'
 
 /** A call context without its files view (reads go back to the supervisor). */
-export type WireContext = Omit<CallContext, 'files'>
+export type WireContext = Omit<CallContext, 'files' | 'statHints'>
 
 /**
  * The files reads a child asks its supervisor for (the view of the call `call`).
@@ -21,10 +21,13 @@ export type WireContext = Omit<CallContext, 'files'>
  */
 export type ReadOp = 'read' | 'stat' | 'readdir'
 
+/** Stats of paths of a call's files view, sent with the call (`CallContext.statHints` and their ancestors, as a `stat` answer gives them). */
+export type PresetStats = Array<[string, FileStat | null]>
+
 /** Supervisor -> child. */
 export type ToChild =
   | { t: 'create', req: number, sb: number, source: string, opts: SandboxOptions }
-  | { t: 'call', sb: number, call: number, ctx: WireContext }
+  | { t: 'call', sb: number, call: number, ctx: WireContext, stats?: PresetStats }
   | { t: 'close', sb: number }
   | { t: 'read', req: number, ok: true, value: Uint8Array | FileStat | string[] | null, ancestors?: Array<[string, FileStat | null]> }
   | { t: 'read', req: number, ok: false, message: string }

@@ -98,6 +98,7 @@ export class SandboxProcessPool extends EventEmitter {
   readonly exits: ChildExit[] = []
   /** Children started so far. */
   started = 0
+  private endedReads = 0
   private readonly opts: Required<SandboxProcessOptions>
   private readonly children: SandboxChild[] = []
   /** Keys (source hashes) of contracts suspected of ending a child, oldest first. */
@@ -130,6 +131,17 @@ export class SandboxProcessPool extends EventEmitter {
    */
   quarantined (source: string, filename?: string): boolean {
     return this.suspects.has(sourceKey(source, filename))
+  }
+
+  /**
+   * Files reads the children asked their supervisor for so far, each one
+   * IPC round trip during a call (a stat sent with the call, from
+   * `statHints`, is none).
+   */
+  get readsAsked (): number {
+    let n = this.endedReads
+    for (const c of this.children) n += c.readsAsked
+    return n
   }
 
   /** Pids of the live children (for tests and diagnostics). */
@@ -199,7 +211,10 @@ export class SandboxProcessPool extends EventEmitter {
   private spawn (quarantine: boolean): SandboxChild {
     const child = new SandboxChild(this.opts, quarantine, (c, exit, suspects) => {
       const i = this.children.indexOf(c)
-      if (i !== -1) this.children.splice(i, 1)
+      if (i !== -1) {
+        this.children.splice(i, 1)
+        this.endedReads += c.readsAsked
+      }
       // the residents of a quarantine child that were idle when it ended did not end it: released
       if (c.quarantine) for (const key of c.residents.values()) if (!suspects.includes(key)) this.suspects.delete(key)
       if (suspects.length > 0) this.crashes++

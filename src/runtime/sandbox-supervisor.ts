@@ -10,8 +10,8 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { VmsError } from '../errors.js'
-import { parentOf } from './paths.js'
-import type { FromChild, ReadOp, ToChild, WireContext } from './sandbox-ipc.js'
+import { normalisePath, parentOf } from './paths.js'
+import type { FromChild, PresetStats, ReadOp, ToChild, WireContext } from './sandbox-ipc.js'
 import type { CallContext, CallOutcome, FileStat, FilesView, Limits, SandboxOptions } from './types.js'
 
 const CHILD = fileURLToPath(new URL('./sandbox-child.js', import.meta.url))
@@ -86,6 +86,8 @@ export class SandboxChild {
   alive = true
   /** Keys of the sandboxes held (being loaded, or loaded and not closed), by sandbox id. */
   readonly residents = new Map<number, string>()
+  /** Files reads this child asked for (round trips). */
+  readsAsked = 0
   private stderr = ''
   private killReason: string | null = null
   private busy = 0
@@ -142,15 +144,26 @@ export class SandboxChild {
     })
   }
 
-  /** Runs one call of sandbox `sandbox` (queued by the caller: one at a time per sandbox). */
+  /**
+   * Runs one call of sandbox `sandbox` (queued by the caller: one at a time
+   * per sandbox), with the stats of its `statHints` read first and sent
+   * along (a hint whose read fails is left out: the child asks for it).
+   */
   call (sandbox: HeldSandbox, ctx: CallContext, limits: Limits, graceMs: number): Promise<CallOutcome> {
+    const hints = ctx.statHints
+    if (!hints || hints.length === 0) return this.start(sandbox, ctx, limits, graceMs, undefined)
+    const start = performance.now()
+    return presetStats(ctx.files, hints).then((stats) => this.start(sandbox, ctx, limits, graceMs, stats, start))
+  }
+
+  private start (sandbox: HeldSandbox, ctx: CallContext, limits: Limits, graceMs: number, stats: PresetStats | undefined, start = performance.now()): Promise<CallOutcome> {
     const id = ++this.nextReq
     const wire: WireContext = { method: ctx.method, argsJson: ctx.argsJson, callerId: ctx.callerId, timestamp: ctx.timestamp, seed: ctx.seed, oracle: ctx.oracle }
     return new Promise((resolve, reject) => {
       const entry: CallEntry = {
         sandbox,
         ctx,
-        start: performance.now(),
+        start,
         timedOut: false,
         reading: null,
         resolve,
@@ -165,8 +178,16 @@ export class SandboxChild {
         }, limits.timeoutMs + graceMs)
       }
       this.calls.set(id, entry)
+      if (!this.alive) {
+        // it ended while the hints were read: as for a child that ends during the call
+        clearTimeout(entry.timer)
+        this.calls.delete(id)
+        sandbox.broken = true
+        resolve(crashOutcome(entry))
+        return
+      }
       this.work(1)
-      this.send({ t: 'call', sb: sandbox.id, call: id, ctx: wire })
+      this.send({ t: 'call', sb: sandbox.id, call: id, ctx: wire, stats })
     })
   }
 
@@ -232,6 +253,7 @@ export class SandboxChild {
         return
       }
       case 'read': {
+        this.readsAsked++
         const c = this.calls.get(m.call)
         if (!c) {
           this.send({ t: 'read', req: m.req, ok: false, message: 'no call in progress' })
@@ -264,6 +286,30 @@ export class SandboxChild {
     this.creates.clear()
     this.onExit(this, exit, suspects)
   }
+}
+
+/** Most `statHints` read for one call. */
+const MAX_HINTS = 32
+
+/** The stats of `hints` and their ancestors in `files`, as the child would ask for them; a failed read is left out. */
+async function presetStats (files: FilesView, hints: readonly string[]): Promise<PresetStats> {
+  const out: PresetStats = []
+  const seen = new Set<string>()
+  await Promise.all(hints.slice(0, MAX_HINTS).map(async (path) => {
+    try {
+      if (normalisePath(path) !== path) return // a hint is what a contract would ask: a normalised path
+      const { value, ancestors } = await answer(files, 'stat', path)
+      for (const [p, st] of [[path, value as FileStat | null] as [string, FileStat | null], ...(ancestors ?? [])]) {
+        if (!seen.has(p)) {
+          seen.add(p)
+          out.push([p, st])
+        }
+      }
+    } catch {
+      // a hint only saves a round trip: the child asks for this path itself, and that read says what failed
+    }
+  }))
+  return out
 }
 
 /** Reads the call's files view for a child (see {@link ReadOp} for `ancestors`). */

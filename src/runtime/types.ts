@@ -86,6 +86,13 @@ export interface CallContext {
   /** Files as they are before this call. */
   files: FilesView
   oracle: OracleMode
+  /**
+   * Paths the call is expected to `stat` (a replay names those its record
+   * wrote). A sandbox in another process sends their stats, read from
+   * `files`, with the call, which saves the call a round trip each. Only a
+   * hint: what the call reads is `files` either way. At most 32 are used.
+   */
+  statHints?: readonly string[]
 }
 
 /** Which limit a call hit; after any, the isolate must be rebuilt before the next call. */

@@ -21,6 +21,7 @@ import type Hypercore from 'hypercore'
 import b4a from 'b4a'
 import { callSignable, type CallRecord } from '../../protocol/index.js'
 import { decodeBlock } from '../log/contract-log.js'
+import { pathsOfBlocks } from '../log/bee-eager.js'
 import { blobOfBlock } from '../log/drive-group.js'
 import type { BlobId } from '../log/drive-files.js'
 import { addLeaf, treeHashOf, type MerkleNode } from '../log/merkle.js'
@@ -59,6 +60,13 @@ export class HostFilesAhead {
   constructor (blocks: Map<number, Buffer>, blobBlocks: Map<number, Buffer>) {
     this.blocks = blocks
     this.blobBlocks = blobBlocks
+  }
+
+  /** The paths the record says its call wrote, as far as its drive blocks were read ahead (the replay's `statHints`). */
+  written (rec: CallRecord): string[] {
+    const blocks: Array<Buffer | null> = []
+    for (let i = rec.filesBefore; i < rec.filesAfter && blocks.length < 32; i++) blocks.push(this.blocks.get(i) ?? null)
+    return pathsOfBlocks(blocks)
   }
 
   /** Drive block `index`, when read ahead. */
@@ -142,7 +150,7 @@ export class BlocksAhead {
   }
 
   /** Block `j` and its decoded call record, when read ahead (without taking it). */
-  peek (j: number): { block: Promise<Uint8Array | null>, rec: Promise<CallRecord | null> } | null {
+  peek (j: number): { block: Promise<Uint8Array | null>, rec: Promise<CallRecord | null>, files: Promise<HostFilesAhead | null> | null } | null {
     return this.ahead.get(j) ?? null
   }
 

@@ -45,11 +45,12 @@ export class ReplayAhead {
   /**
    * Starts replaying `rec` (block `index`, bytes `raw`) in `sandbox`, reading `view`.
    * @param prev the record of the call before it, still being confirmed
+   * @param statHints the paths its record wrote (see CallContext)
    * @returns whether it started (not for a limit record, nor one that does not follow `prev`)
    */
-  start (index: number, raw: Uint8Array, rec: CallRecord, prev: CallRecord, sandbox: Sandbox, view: FilesView): boolean {
+  start (index: number, raw: Uint8Array, rec: CallRecord, prev: CallRecord, sandbox: Sandbox, view: FilesView, statHints?: readonly string[]): boolean {
     if (!this.enabled || this.started || isLimitRecord(rec) || rec.filesBefore !== prev.filesAfter || !sandbox.usable) return false
-    const out = sandbox.call(replayContext(rec, view))
+    const out = sandbox.call(replayContext(rec, view, statHints))
     out.catch(safetyCatch) // awaited when used; a dropped one's failure is nobody's
     this.started = { index, raw, version: rec.filesBefore, out }
     return true

@@ -211,7 +211,7 @@ export class CallJudge {
     if (gen !== this.ahead.generation) files = null // the drive or log was truncated meanwhile: read them again
     const theirs = mirror ? mirror.hostBlocks(rec, files) : null // read while the replay runs
     this.ranUnjudged = true
-    const replay = async (sb: Sandbox): Promise<CallOutcome> => await sb.call(replayContext(rec, mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore))))
+    const replay = async (sb: Sandbox): Promise<CallOutcome> => await sb.call(replayContext(rec, mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore)), files?.written(rec)))
     let out = await (started ?? replay(sandbox))
     stats.replayed++
     // this machine's deadline, memory or sandbox process is no verdict: replay again in a fresh sandbox with more room
@@ -299,8 +299,8 @@ export class CallJudge {
   private async startNext (i: number, rec: CallRecord, queued: Promise<void>, mirror: FilesMirror): Promise<void> {
     const next = this.next.enabled ? this.ahead.peek(i + 1) : null
     if (!next || !this.sandbox) return
-    const [raw, nrec] = await Promise.all([next.block, next.rec, queued])
-    if (raw && nrec && !mirror.dirty && !this.needsRebuild) this.next.start(i + 1, raw, nrec, rec, this.sandbox, mirror.view())
+    const [raw, nrec, files] = await Promise.all([next.block, next.rec, next.files, queued])
+    if (raw && nrec && !mirror.dirty && !this.needsRebuild) this.next.start(i + 1, raw, nrec, rec, this.sandbox, mirror.view(), files?.written(nrec))
   }
 
   private pass (rec: CallRecord): void {
