@@ -11,6 +11,8 @@
  * write call by call instead.
  */
 
+import type { CallRecord } from '../../protocol/index.js'
+import { MAX_STAT_HINTS } from '../runtime/types.js'
 import type { BlobId } from './drive-files.js'
 import { hyperbeeMessages, interceptBeeBlocks, type BeeBatch, type PendingTreeNode } from './holepunch-internals.js'
 
@@ -59,11 +61,16 @@ export function pathOfBlock (raw: Uint8Array): string | null {
   }
 }
 
-/** Paths named by the first `max` of `raws` (drive database blocks), each once. */
-export function pathsOfBlocks (raws: Iterable<Uint8Array | null>, max = 32): string[] {
+/**
+ * The paths a call record says its call wrote: those its drive database
+ * blocks `[filesBefore, filesAfter)` are about, each once, at most
+ * {@link MAX_STAT_HINTS} (a replay's `statHints`).
+ * @param block the drive block at an index, when it is at hand (else it is left out)
+ */
+export function writtenPaths (rec: Pick<CallRecord, 'filesBefore' | 'filesAfter'>, block: (index: number) => Uint8Array | null | undefined): string[] {
   const out = new Set<string>()
-  for (const raw of raws) {
-    if (out.size >= max) break
+  for (let i = rec.filesBefore; i < rec.filesAfter && out.size < MAX_STAT_HINTS && i - rec.filesBefore < 4 * MAX_STAT_HINTS; i++) {
+    const raw = block(i)
     const p = raw ? pathOfBlock(raw) : null
     if (p !== null) out.add(p)
   }

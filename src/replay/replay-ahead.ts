@@ -15,7 +15,7 @@
 
 import safetyCatch from 'safety-catch'
 import type { CallRecord } from '../../protocol/index.js'
-import { pathsOfBlocks } from '../log/bee-eager.js'
+import { writtenPaths } from '../log/bee-eager.js'
 import { decodeBlock, type ContractLog } from '../log/contract-log.js'
 import { readLocalBlocks } from '../log/local-blocks.js'
 import type { Checkouts } from './checkouts.js'
@@ -79,10 +79,7 @@ export class ReplayAhead {
       if (k >= rec.filesBefore) break
       this.driveBlocks.delete(k)
     }
-    if (rec.filesAfter <= rec.filesBefore) return []
-    const blocks: Array<Buffer | null> = []
-    for (let i = rec.filesBefore; i < rec.filesAfter && blocks.length < 32; i++) blocks.push(this.driveBlocks.get(i) ?? null)
-    return pathsOfBlocks(blocks)
+    return writtenPaths(rec, (i) => this.driveBlocks.get(i))
   }
 
   private chunk (start: number): Chunk {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { VmsError } from '../errors.js'
 import { normalisePath, parentOf } from './paths.js'
 import type { FromChild, PresetStats, ReadOp, ToChild, WireContext } from './sandbox-ipc.js'
-import type { CallContext, CallOutcome, FileStat, FilesView, Limits, SandboxOptions } from './types.js'
+import { MAX_STAT_HINTS, type CallContext, type CallOutcome, type FileStat, type FilesView, type Limits, type SandboxOptions } from './types.js'
 
 const CHILD = fileURLToPath(new URL('./sandbox-child.js', import.meta.url))
 
@@ -288,14 +288,11 @@ export class SandboxChild {
   }
 }
 
-/** Most `statHints` read for one call. */
-const MAX_HINTS = 32
-
 /** The stats of `hints` and their ancestors in `files`, as the child would ask for them; a failed read is left out. */
 async function presetStats (files: FilesView, hints: readonly string[]): Promise<PresetStats> {
   const out: PresetStats = []
   const seen = new Set<string>()
-  await Promise.all(hints.slice(0, MAX_HINTS).map(async (path) => {
+  await Promise.all(hints.slice(0, MAX_STAT_HINTS).map(async (path) => {
     try {
       if (normalisePath(path) !== path) return // a hint is what a contract would ask: a normalised path
       const { value, ancestors } = await answer(files, 'stat', path)

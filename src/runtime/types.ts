@@ -90,10 +90,14 @@ export interface CallContext {
    * Paths the call is expected to `stat` (a replay names those its record
    * wrote). A sandbox in another process sends their stats, read from
    * `files`, with the call, which saves the call a round trip each. Only a
-   * hint: what the call reads is `files` either way. At most 32 are used.
+   * hint: what the call reads is `files` either way. At most
+   * {@link MAX_STAT_HINTS} are used.
    */
   statHints?: readonly string[]
 }
+
+/** Most `statHints` a sandbox reads for one call. */
+export const MAX_STAT_HINTS = 32
 
 /** Which limit a call hit; after any, the isolate must be rebuilt before the next call. */
 export type LimitHit = 'timeout' | 'memory'

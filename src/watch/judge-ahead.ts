@@ -21,7 +21,7 @@ import type Hypercore from 'hypercore'
 import b4a from 'b4a'
 import { callSignable, type CallRecord } from '../../protocol/index.js'
 import { decodeBlock } from '../log/contract-log.js'
-import { pathsOfBlocks } from '../log/bee-eager.js'
+import { writtenPaths } from '../log/bee-eager.js'
 import { blobOfBlock } from '../log/drive-group.js'
 import type { BlobId } from '../log/drive-files.js'
 import { addLeaf, treeHashOf, type MerkleNode } from '../log/merkle.js'
@@ -64,9 +64,7 @@ export class HostFilesAhead {
 
   /** The paths the record says its call wrote, as far as its drive blocks were read ahead (the replay's `statHints`). */
   written (rec: CallRecord): string[] {
-    const blocks: Array<Buffer | null> = []
-    for (let i = rec.filesBefore; i < rec.filesAfter && blocks.length < 32; i++) blocks.push(this.blocks.get(i) ?? null)
-    return pathsOfBlocks(blocks)
+    return writtenPaths(rec, (i) => this.blocks.get(i))
   }
 
   /** Drive block `index`, when read ahead. */
