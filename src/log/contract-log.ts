@@ -330,6 +330,17 @@ export function decodeBlock (buf: Uint8Array, index: number): LogBlock {
 }
 
 /**
+ * The call record in the bytes of block `index`, or null when they hold
+ * another record (the read-ahead of judges and replays reads blocks
+ * through this).
+ * @throws VmsError BAD_RECORD when the bytes do not decode
+ */
+export function decodeCall (raw: Uint8Array, index: number): CallRecord | null {
+  const b = decodeBlock(raw, index)
+  return b.type === 'call' ? b.call : null
+}
+
+/**
  * The genesis record in the bytes of block 0, or null when they hold
  * another record (evidence and replicas read block 0 through this).
  * @throws VmsError BAD_RECORD when the bytes do not decode

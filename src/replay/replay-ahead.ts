@@ -16,7 +16,7 @@
 import safetyCatch from 'safety-catch'
 import type { CallRecord } from '../../protocol/index.js'
 import { writtenPaths } from '../log/bee-eager.js'
-import { decodeBlock, type ContractLog } from '../log/contract-log.js'
+import { decodeCall, type ContractLog } from '../log/contract-log.js'
 import { readLocalBlocks } from '../log/local-blocks.js'
 import type { Checkouts } from './checkouts.js'
 
@@ -99,8 +99,7 @@ export class ReplayAhead {
     const recs = raws.map((raw, k) => {
       if (!raw) return null
       try {
-        const b = decodeBlock(raw, start + k)
-        return b.type === 'call' ? b.call : null
+        return decodeCall(raw, start + k)
       } catch {
         return null // read again by log.call, which says what is wrong with it
       }

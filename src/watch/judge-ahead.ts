@@ -20,7 +20,7 @@
 import type Hypercore from 'hypercore'
 import b4a from 'b4a'
 import { callSignable, type CallRecord } from '../../protocol/index.js'
-import { decodeBlock } from '../log/contract-log.js'
+import { decodeCall } from '../log/contract-log.js'
 import { writtenPaths } from '../log/bee-eager.js'
 import { blobOfBlock } from '../log/drive-group.js'
 import type { BlobId } from '../log/drive-files.js'
@@ -168,11 +168,7 @@ export class BlocksAhead {
     for (let k = 0; k < indexes.length; k++) {
       const j = indexes[k]!
       const block = blocks.then((all) => all[k] ?? null)
-      const rec = block.then((buf) => {
-        if (!buf) return null
-        const b = decodeBlock(buf, j)
-        return b.type === 'call' ? b.call : null
-      }).catch(() => null)
+      const rec = block.then((buf) => buf ? decodeCall(buf, j) : null).catch(() => null)
       const ok = rec.then((r) => r ? this.verifier.verify(callSignable(r.request), r.request.signature, r.request.caller) : false).catch(() => false)
       this.ahead.set(j, { block, ok, rec, files: null })
     }
