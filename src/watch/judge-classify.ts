@@ -87,9 +87,9 @@ export function ownMachine (out: CallOutcome): boolean {
 export const OWN_MACHINE_RETRIES = 2
 
 /**
- * The limits of the `attempt`-th retry (1-based) of a replay that failed
- * for a reason of this machine: 4 times the time and twice the memory per
- * attempt. Only the watcher's own room grows: what the host recorded and
+ * The limits of the `attempt`-th retry (1-based; 0 gives `l` itself) of a
+ * replay that failed for a reason of this machine: 4 times the time and
+ * twice the memory per attempt. Only the watcher's own room grows: what the host recorded and
  * the contract's deterministic limits (sizes, depth) stay as they are.
  * @param l the replay limits (judge.ts `replayLimits`)
  */

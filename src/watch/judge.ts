@@ -337,8 +337,7 @@ export class CallJudge {
 
   private async newSandbox (): Promise<Sandbox> {
     const g = this.opts.genesis
-    const limits = this.room > 0 ? retryLimits(replayLimits(g.limits), this.room) : replayLimits(g.limits)
-    return await this.opts.sandboxFactory(g.source, { limits, filename: g.name + '.js' })
+    return await this.opts.sandboxFactory(g.source, { limits: retryLimits(replayLimits(g.limits), this.room), filename: g.name + '.js' })
   }
 
   /** The files mirror brought to `version`, or null to judge without it (mirror.ts). */
