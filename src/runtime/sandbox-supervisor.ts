@@ -150,20 +150,25 @@ export class SandboxChild {
    * along (a hint whose read fails is left out: the child asks for it).
    */
   call (sandbox: HeldSandbox, ctx: CallContext, limits: Limits, graceMs: number): Promise<CallOutcome> {
+    const since = performance.now()
     const hints = ctx.statHints
-    if (!hints || hints.length === 0) return this.start(sandbox, ctx, limits, graceMs, undefined)
-    const start = performance.now()
-    return presetStats(ctx.files, hints).then((stats) => this.start(sandbox, ctx, limits, graceMs, stats, start))
+    if (!hints || hints.length === 0) return this.run(sandbox, ctx, limits, graceMs, since, undefined)
+    return presetStats(ctx.files, hints).then((stats) => this.run(sandbox, ctx, limits, graceMs, since, stats))
   }
 
-  private start (sandbox: HeldSandbox, ctx: CallContext, limits: Limits, graceMs: number, stats: PresetStats | undefined, start = performance.now()): Promise<CallOutcome> {
+  private run (sandbox: HeldSandbox, ctx: CallContext, limits: Limits, graceMs: number, since: number, stats: PresetStats | undefined): Promise<CallOutcome> {
+    if (!this.alive) {
+      // it ended while the hints were read: as for a child that ends during the call
+      sandbox.broken = true
+      return Promise.resolve(crashOutcome({ sandbox, timedOut: false, start: since }))
+    }
     const id = ++this.nextReq
     const wire: WireContext = { method: ctx.method, argsJson: ctx.argsJson, callerId: ctx.callerId, timestamp: ctx.timestamp, seed: ctx.seed, oracle: ctx.oracle }
     return new Promise((resolve, reject) => {
       const entry: CallEntry = {
         sandbox,
         ctx,
-        start,
+        start: since,
         timedOut: false,
         reading: null,
         resolve,
@@ -178,14 +183,6 @@ export class SandboxChild {
         }, limits.timeoutMs + graceMs)
       }
       this.calls.set(id, entry)
-      if (!this.alive) {
-        // it ended while the hints were read: as for a child that ends during the call
-        clearTimeout(entry.timer)
-        this.calls.delete(id)
-        sandbox.broken = true
-        resolve(crashOutcome(entry))
-        return
-      }
       this.work(1)
       this.send({ t: 'call', sb: sandbox.id, call: id, ctx: wire, stats })
     })
@@ -290,29 +287,28 @@ export class SandboxChild {
 
 /** The stats of `hints` and their ancestors in `files`, as the child would ask for them; a failed read is left out. */
 async function presetStats (files: FilesView, hints: readonly string[]): Promise<PresetStats> {
-  const out: PresetStats = []
-  const seen = new Set<string>()
+  const out = new Map<string, FileStat | null>()
   await Promise.all(hints.slice(0, MAX_STAT_HINTS).map(async (path) => {
     try {
       if (normalisePath(path) !== path) return // a hint is what a contract would ask: a normalised path
-      const { value, ancestors } = await answer(files, 'stat', path)
-      for (const [p, st] of [[path, value as FileStat | null] as [string, FileStat | null], ...(ancestors ?? [])]) {
-        if (!seen.has(p)) {
-          seen.add(p)
-          out.push([p, st])
-        }
-      }
+      const { value, ancestors } = await statWithAncestors(files, path)
+      for (const [p, st] of [[path, value] as const, ...ancestors]) if (!out.has(p)) out.set(p, st)
     } catch {
       // a hint only saves a round trip: the child asks for this path itself, and that read says what failed
     }
   }))
-  return out
+  return [...out]
 }
 
 /** Reads the call's files view for a child (see {@link ReadOp} for `ancestors`). */
 async function answer (files: FilesView, op: ReadOp, path: string): Promise<{ value: Uint8Array | FileStat | string[] | null, ancestors?: Array<[string, FileStat | null]> }> {
   if (op === 'read') return { value: await files.read(path) }
   if (op === 'readdir') return { value: await files.readdir(path) }
+  return await statWithAncestors(files, path)
+}
+
+/** The stat of `path` and, unless it is a directory, of its ancestors up to the first that exists. */
+async function statWithAncestors (files: FilesView, path: string): Promise<{ value: FileStat | null, ancestors: Array<[string, FileStat | null]> }> {
   const value = await files.stat(path)
   const ancestors: Array<[string, FileStat | null]> = []
   if (value !== null && value.type === 'directory') return { value, ancestors }
@@ -331,7 +327,7 @@ function refChannel (proc: ChildProcess, on: boolean): void {
 }
 
 /** The outcome of a call whose child process ended under it. */
-function crashOutcome (c: CallEntry): CallOutcome {
+function crashOutcome (c: Pick<CallEntry, 'sandbox' | 'timedOut' | 'start'>): CallOutcome {
   const limits = c.sandbox.limits
   const timeout = c.timedOut
   const error = timeout
