@@ -119,12 +119,28 @@ export function coreRoots (core: Hypercore): StoredTreeNode[] | null {
  * @returns the nodes in order (null for one not stored); null when the core has no readable tree storage
  */
 export function readTreeNodes (core: Hypercore, indexes: number[]): Promise<Array<StoredTreeNode | null>> | null {
+  return readBatch(core, indexes, (rx) => (i) => rx.getTreeNode(i))
+}
+
+/**
+ * One storage read batch of `core`: `reader` picks the read of the batch,
+ * which is done for each index, then the batch is flushed once.
+ * @returns null when the core has no readable storage or `reader` gives none
+ */
+function readBatch<T> (core: Hypercore, indexes: readonly number[], reader: (rx: TreeReader) => ((index: number) => Promise<T>) | null): Promise<T[]> | null {
   const storage = stateOf(core)?.storage
   if (!storage || typeof storage.read !== 'function') return null
   const rx = storage.read()
-  const reads = indexes.map((i) => rx.getTreeNode(i))
+  const read = reader(rx)
+  if (!read) return null
+  const reads = indexes.map((i) => read(i))
   rx.tryFlush()
   return Promise.all(reads)
+}
+
+/** Whether `core` is encrypted (its stored bytes are not its blocks). */
+function encrypted (core: Hypercore): boolean {
+  return Boolean((core as unknown as { encryption?: unknown }).encryption)
 }
 
 /**
@@ -136,14 +152,8 @@ export function readTreeNodes (core: Hypercore, indexes: number[]): Promise<Arra
  *   core is encrypted or has no readable block storage (read them with `core.get`)
  */
 export function readStoredBlocks (core: Hypercore, indexes: readonly number[]): Promise<Array<Buffer | null>> | null {
-  if ((core as unknown as { encryption?: unknown }).encryption) return null
-  const storage = stateOf(core)?.storage
-  if (!storage || typeof storage.read !== 'function') return null
-  const rx = storage.read()
-  if (typeof rx.getBlock !== 'function') return null
-  const reads = indexes.map((i) => rx.getBlock!(i))
-  rx.tryFlush()
-  return Promise.all(reads)
+  if (encrypted(core)) return null
+  return readBatch(core, indexes, (rx) => typeof rx.getBlock === 'function' ? rx.getBlock.bind(rx) : null)
 }
 
 /**
@@ -180,7 +190,7 @@ export async function checkCore (core: Hypercore): Promise<void> {
   if (!r || typeof r.setInflightRange !== 'function') throw moved('hypercore', 'core.replicator.setInflightRange()')
   const atom = createAtom(core)
   if (!atom || typeof atom.flush !== 'function') throw moved('hypercore', 'core.state.storage.createAtom()')
-  if (!(core as unknown as { encryption?: unknown }).encryption) {
+  if (!encrypted(core)) {
     const blocks = readStoredBlocks(core, core.length > 0 ? [0] : [])
     if (!blocks) throw moved('hypercore', 'core.state.storage.read().getBlock()')
     const [first] = await blocks
