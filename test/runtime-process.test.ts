@@ -119,3 +119,28 @@ test('process sandbox: a contract that ended its child is rebuilt in quarantine:
   t.is(n2.sb.usable, true)
   t.is(p.exits.length, 2)
 })
+
+test('process sandbox: calls asked at once run in order; a queued call\'s deadline counts from its start; behind a bomb, queued calls are CLOSED, not limit hits', async (t) => {
+  const p = new SandboxProcessPool({ processes: 1, graceMs: 200 })
+  t.teardown(() => p.close())
+  const h = await load(t, p)
+  // each of the first two waits 1,000 ms on a files read, within its own 1,500 ms deadline;
+  // the third starts 2,000 ms after it was sent: past 1,500 + 200 ms if counted from then
+  const slow = { read: async () => { await new Promise((resolve) => setTimeout(resolve, 1000)); return new Uint8Array([120]) }, stat: async () => null, readdir: async () => [] }
+  const outs = await Promise.allSettled([
+    h.sb.call({ ...h.ctx('copy', ['/a', '/b']), files: slow }),
+    h.sb.call({ ...h.ctx('copy', ['/a', '/c']), files: slow }),
+    h.sb.call(h.ctx('inc')),
+    h.sb.call(h.ctx('inc'))
+  ])
+  const seen = outs.map((o) => o.status === 'rejected' ? (o.reason as Error).message.split(':')[0] : o.value.error?.code ?? o.value.resultJson)
+  t.alike(seen, ['1', '1', '1', '2'], 'in order, none ended by a deadline')
+  t.is(p.exits.length, 0, 'no child killed')
+
+  const bomber = await load(t, p, undefined, { ...LIMITS, timeoutMs: 20_000 })
+  t.is(await bomber.value(t, 'inc'), 1)
+  const [bomb, ...queued] = await Promise.allSettled([bomber.sb.call(bomber.ctx('bomb')), bomber.sb.call(bomber.ctx('inc')), bomber.sb.call(bomber.ctx('inc'))])
+  t.is(bomb.status === 'fulfilled' && bomb.value.limit, 'memory', 'the running call is the limit hit')
+  t.alike(queued.map((q) => q.status === 'rejected' ? (q.reason as Error).message.split(':')[0] : 'ran'), ['CLOSED', 'CLOSED'], 'the calls behind it never ran: CLOSED, as if sent after the crash')
+  t.ok(p.quarantined(SRC, 'contract.js'), 'the bomber is a suspect')
+})

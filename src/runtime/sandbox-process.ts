@@ -46,7 +46,8 @@ class ProcessSandbox implements Sandbox {
   private readonly child: SandboxChild
   private readonly graceMs: number
   private closed = false
-  private tail: Promise<unknown> = Promise.resolve()
+  /** Settles once the calls asked for so far were sent to the child (or failed to be). */
+  private sent: Promise<unknown> = Promise.resolve()
 
   constructor (child: SandboxChild, id: number, key: string, methods: string[], limits: Limits, graceMs: number) {
     this.child = child
@@ -62,22 +63,29 @@ class ProcessSandbox implements Sandbox {
   }
 
   /**
-   * Runs one method in the child, after the calls already queued (FIFO).
+   * Runs one method in the child, after the calls already asked for (FIFO).
+   * It is sent at once, once the stats of its hints are read and the calls
+   * before it were sent, not when they are done: the child queues it.
    * @returns the outcome, as {@link createSandbox} gives it; when the child
    *   process ended during the call: MEMORY_LIMIT with `limit: 'memory'`
    *   (TIMEOUT with `limit: 'timeout'` when the supervisor ended it past the deadline)
-   * @throws VmsError CLOSED when not usable; INTERNAL when `ctx.files` failed;
-   *   BAD_ARGUMENT on a malformed context (as the in-process sandbox)
+   * @throws VmsError CLOSED when not usable (also when a call before it made
+   *   it unusable); INTERNAL when `ctx.files` failed; BAD_ARGUMENT on a
+   *   malformed context (as the in-process sandbox)
    */
   call (ctx: CallContext): Promise<CallOutcome> {
     if (!this.usable) return Promise.reject(VmsError.CLOSED('the sandbox is closed or was disposed by a limit'))
-    const p = this.tail.then(async () => {
+    const since = performance.now()
+    const stats = this.child.statsFor(ctx)
+    // wrapped, so that `sent` settles when the message is sent, not when the outcome comes
+    const sending = this.sent.then(async () => {
+      const preset = await stats
       if (!this.usable) throw VmsError.CLOSED('the sandbox is closed or was disposed by a limit')
       // eslint-disable-next-line no-useless-call -- the child's own call method, not Function.prototype.call
-      return await this.child.call(this, ctx, this.limits, this.graceMs)
+      return { outcome: this.child.call(this, ctx, this.limits, this.graceMs, since, preset) }
     })
-    this.tail = p.then(noop, noop)
-    return p
+    this.sent = sending.then(noop, noop)
+    return sending.then(async (s) => await s.outcome)
   }
 
   /** Disposes the isolate in the child. Idempotent. */

@@ -5,6 +5,15 @@
  * back for), its deadline past a call's own, and what its end means: every
  * call in progress gets MEMORY_LIMIT (`limit: 'memory'`), or TIMEOUT when the
  * supervisor ended it past the deadline. The pool is sandbox-process.ts.
+ *
+ * Calls of one sandbox are sent as they come, without waiting for the one
+ * before to finish (a replay sends the next calls while the child runs this
+ * one, so the child never waits a round trip between calls). The child runs
+ * them in the order sent, one at a time (sandbox.ts queues them), so only
+ * the first call of each sandbox's queue is running: its deadline is armed
+ * when it gets there, and when the child ends, it alone gets the crash's
+ * outcome; the calls queued behind it are rejected CLOSED, as a call sent
+ * after the crash would be.
  */
 
 import { fork, type ChildProcess } from 'node:child_process'
@@ -61,8 +70,11 @@ export interface HeldSandbox {
 interface CallEntry {
   sandbox: HeldSandbox
   ctx: CallContext
+  limits: Limits
+  graceMs: number
   start: number
-  timer: NodeJS.Timeout
+  /** Armed once the call is the first of its sandbox's queue (running in the child). */
+  timer: NodeJS.Timeout | null
   timedOut: boolean
   /** The files read this call waits for the answer to (this process answers it), if any. */
   reading: { op: string, path: string, since: number } | null
@@ -92,6 +104,8 @@ export class SandboxChild {
   private killReason: string | null = null
   private busy = 0
   private readonly calls = new Map<number, CallEntry>()
+  /** Calls sent and not done, per sandbox id, in the order sent: the first is running. */
+  private readonly queues = new Map<number, CallEntry[]>()
   private readonly creates = new Map<number, CreateEntry>()
   private nextReq = 0
   /** Sandboxes held. */
@@ -145,18 +159,27 @@ export class SandboxChild {
   }
 
   /**
-   * Runs one call of sandbox `sandbox` (queued by the caller: one at a time
-   * per sandbox), with the stats of its `statHints` read first and sent
-   * along (a hint whose read fails is left out: the child asks for it).
+   * The stats of `ctx.statHints` (and their ancestors) read from its files
+   * view, to send with the call (a hint whose read fails is left out: the
+   * child asks for it); undefined without hints.
    */
-  call (sandbox: HeldSandbox, ctx: CallContext, limits: Limits, graceMs: number): Promise<CallOutcome> {
-    const since = performance.now()
+  statsFor (ctx: CallContext): Promise<PresetStats | undefined> {
     const hints = ctx.statHints
-    if (!hints || hints.length === 0) return this.run(sandbox, ctx, limits, graceMs, since, undefined)
-    return presetStats(ctx.files, hints).then((stats) => this.run(sandbox, ctx, limits, graceMs, since, stats))
+    if (!hints || hints.length === 0) return Promise.resolve(undefined)
+    return presetStats(ctx.files, hints)
   }
 
-  private run (sandbox: HeldSandbox, ctx: CallContext, limits: Limits, graceMs: number, since: number, stats: PresetStats | undefined): Promise<CallOutcome> {
+  /**
+   * Sends one call of sandbox `sandbox` now (the caller sends the calls of a
+   * sandbox in their order; the child runs them in that order), with the
+   * stats read by {@link statsFor}.
+   * @param since when the call was asked for (performance.now(), ms): its `durationMs` counts from there
+   * @returns its outcome; MEMORY_LIMIT (or TIMEOUT past the deadline) when
+   *   the child ends while it runs
+   * @throws VmsError CLOSED when the child ends while it waits behind
+   *   another call of its sandbox; what the child's sandbox throws
+   */
+  call (sandbox: HeldSandbox, ctx: CallContext, limits: Limits, graceMs: number, since: number, stats: PresetStats | undefined): Promise<CallOutcome> {
     if (!this.alive) {
       // it ended while the hints were read: as for a child that ends during the call
       sandbox.broken = true
@@ -165,27 +188,39 @@ export class SandboxChild {
     const id = ++this.nextReq
     const wire: WireContext = { method: ctx.method, argsJson: ctx.argsJson, callerId: ctx.callerId, timestamp: ctx.timestamp, seed: ctx.seed, oracle: ctx.oracle }
     return new Promise((resolve, reject) => {
-      const entry: CallEntry = {
-        sandbox,
-        ctx,
-        start: since,
-        timedOut: false,
-        reading: null,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          // the child's own deadline did not end the call: the child is stuck, end it
-          entry.timedOut = true
-          const r = entry.reading
-          this.killReason = `a call passed its deadline of ${limits.timeoutMs} ms by ${graceMs} ms, ` +
-            (r ? `waiting ${Math.round(performance.now() - r.since)} ms for this process to answer a files ${r.op} of ${r.path.slice(0, 200)}` : 'not waiting for a files read')
-          this.proc.kill('SIGKILL')
-        }, limits.timeoutMs + graceMs)
-      }
+      const entry: CallEntry = { sandbox, ctx, limits, graceMs, start: since, timedOut: false, reading: null, resolve, reject, timer: null }
+      let queue = this.queues.get(sandbox.id)
+      if (!queue) this.queues.set(sandbox.id, queue = [])
+      queue.push(entry)
+      if (queue.length === 1) this.arm(entry)
       this.calls.set(id, entry)
       this.work(1)
       this.send({ t: 'call', sb: sandbox.id, call: id, ctx: wire, stats })
     })
+  }
+
+  /** Starts the deadline of a call that is now running in the child. */
+  private arm (entry: CallEntry): void {
+    const { limits, graceMs } = entry
+    entry.timer = setTimeout(() => {
+      // the child's own deadline did not end the call: the child is stuck, end it
+      entry.timedOut = true
+      const r = entry.reading
+      this.killReason = `a call passed its deadline of ${limits.timeoutMs} ms by ${graceMs} ms, ` +
+        (r ? `waiting ${Math.round(performance.now() - r.since)} ms for this process to answer a files ${r.op} of ${r.path.slice(0, 200)}` : 'not waiting for a files read')
+      this.proc.kill('SIGKILL')
+    }, limits.timeoutMs + graceMs)
+  }
+
+  /** Takes a call that is done off its sandbox's queue and arms the deadline of the next. */
+  private finished (entry: CallEntry): void {
+    if (entry.timer) clearTimeout(entry.timer)
+    const queue = this.queues.get(entry.sandbox.id)
+    if (!queue) return
+    const k = queue.indexOf(entry)
+    if (k !== -1) queue.splice(k, 1)
+    if (queue.length === 0) this.queues.delete(entry.sandbox.id)
+    else if (queue[0]!.timer === null) this.arm(queue[0]!)
   }
 
   /** Disposes sandbox `sb` in the child. */
@@ -242,7 +277,7 @@ export class SandboxChild {
         const c = this.calls.get(m.call)
         if (!c) return
         this.calls.delete(m.call)
-        clearTimeout(c.timer)
+        this.finished(c)
         this.work(-1)
         if (!m.usable) c.sandbox.broken = true
         if ('error' in m) c.reject(VmsError.fromInfo(m.error))
@@ -272,12 +307,17 @@ export class SandboxChild {
     this.alive = false
     const exit: ChildExit = { pid: this.proc.pid, code, signal, stderr: this.stderr, outOfMemory: /out of memory|is_heap_oom = 1/i.test(this.stderr), reason: this.killReason ?? undefined }
     const suspects: string[] = []
-    for (const c of this.calls.values()) {
-      suspects.push(c.sandbox.key)
-      clearTimeout(c.timer)
-      c.sandbox.broken = true
-      c.resolve(crashOutcome(c))
+    for (const queue of this.queues.values()) {
+      // the first call of each queue was running; the rest never started
+      const [running, ...waiting] = queue
+      if (!running) continue
+      suspects.push(running.sandbox.key)
+      if (running.timer) clearTimeout(running.timer)
+      running.sandbox.broken = true
+      running.resolve(crashOutcome(running))
+      for (const c of waiting) c.reject(VmsError.CLOSED('the sandbox is closed or was disposed by a limit'))
     }
+    this.queues.clear()
     this.calls.clear()
     for (const c of this.creates.values()) c.reject(new ChildGone('the sandbox process ended'))
     this.creates.clear()
