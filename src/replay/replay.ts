@@ -14,7 +14,7 @@ import type { CallRecord } from '../../protocol/index.js'
 import { formatKey } from '../keys.js'
 import { DriveFiles } from '../log/drive-files.js'
 import type { ContractLog } from '../log/contract-log.js'
-import type { CallContext, Sandbox } from '../runtime/types.js'
+import type { CallContext, CallOutcome, Sandbox } from '../runtime/types.js'
 import { Checkouts } from './checkouts.js'
 import { compareOutcome } from './outcome.js'
 import { ReplayAhead } from './replay-ahead.js'
@@ -51,18 +51,36 @@ export interface ReplayStats {
   mismatches: number[]
 }
 
+/** Calls a replay from the log keeps in flight in its sandbox at most (it sends the next ones while one runs). */
+export const REPLAY_DEPTH = 16
+
 /**
  * Replays blocks `[from, to)` of `log` in `sandbox` to rebuild its state.
  * Records and drive blocks are read ahead in storage batches
- * (replay-ahead.ts); what the sandbox reads is the same.
+ * (replay-ahead.ts), and up to {@link REPLAY_DEPTH} calls are asked of the
+ * sandbox before the first of them is done: the sandbox runs them in order,
+ * one at a time, each reading the drive at its own `filesBefore` (a
+ * checkout, which no other call changes), so what each call reads and does
+ * is what it would be one call at a time; a sandbox process just never
+ * waits a round trip between them.
  * @param onRecord called with every record (e.g. to rebuild the nonce table)
  * @returns counts, and the indexes whose replay differed from the record
+ * @throws what the sandbox's `call` throws (CLOSED once a call disposed it,
+ *   INTERNAL on a failed files read), BAD_RECORD for a block that is no call record
  */
 export async function replayRange (sandbox: Sandbox, log: ContractLog, from: number, to: number, onRecord?: (rec: CallRecord, index: number) => void): Promise<ReplayStats> {
   const stats: ReplayStats = { replayed: 0, skipped: 0, mismatches: [] }
   const drive = await log.openFiles()
-  const checkouts = new Checkouts(drive, 1)
+  // a checkout stays open while a call that reads it is in flight
+  const checkouts = new Checkouts(drive, REPLAY_DEPTH + 2)
   const ahead = new ReplayAhead(log, checkouts, Math.max(1, from), to)
+  const inFlight: Array<{ index: number, rec: CallRecord, out: Promise<CallOutcome> }> = []
+  const settle = async (): Promise<void> => {
+    const { index, rec, out } = inFlight.shift()!
+    const o = await out
+    stats.replayed++
+    if (compareOutcome(rec, o) !== null) stats.mismatches.push(index)
+  }
   try {
     for (let i = Math.max(1, from); i < to; i++) {
       const rec = await ahead.record(i)
@@ -71,12 +89,18 @@ export async function replayRange (sandbox: Sandbox, log: ContractLog, from: num
         stats.skipped++
         continue
       }
-      const out = await sandbox.call(replayContext(rec, new DriveFiles(checkouts.at(rec.filesBefore)), ahead.written(rec)))
-      stats.replayed++
-      if (compareOutcome(rec, out) !== null) stats.mismatches.push(i)
+      const out = sandbox.call(replayContext(rec, new DriveFiles(checkouts.at(rec.filesBefore)), ahead.written(rec)))
+      out.catch(noop) // awaited in order below; once one failed, the rest are only waited for
+      inFlight.push({ index: i, rec, out })
+      if (inFlight.length >= REPLAY_DEPTH) await settle()
     }
+    while (inFlight.length > 0) await settle()
   } finally {
+    // the calls still in flight read the checkouts: let them end first
+    await Promise.allSettled(inFlight.map((c) => c.out))
     await checkouts.close()
   }
   return stats
 }
+
+function noop (): void {}
