@@ -79,6 +79,28 @@ export class Checkouts {
     putBeeNodes(this.forkNodes(fork), start, raws)
   }
 
+  /**
+   * {@link cacheNodes} for blocks read from storage, some maybe missing: each
+   * run of consecutive indexes that were all stored goes in; a block that is
+   * no Hyperbee node (a host's garbage) ends its run, and Hyperbee says what
+   * is wrong with it when a checkout reads it itself.
+   * @param indexes ascending block indexes; @param raws their bytes, null where not stored
+   */
+  cacheStored (fork: number, indexes: readonly number[], raws: ReadonlyArray<Uint8Array | null>): void {
+    let k = 0
+    while (k < raws.length) {
+      while (k < raws.length && !raws[k]) k++
+      const s = k
+      while (k < raws.length && raws[k] && (k === s || indexes[k] === indexes[k - 1]! + 1)) k++
+      if (k === s) continue
+      try {
+        this.cacheNodes(fork, indexes[s]!, raws.slice(s, k) as Uint8Array[])
+      } catch {
+        // not a Hyperbee node: left to Hyperbee's own read (see above)
+      }
+    }
+  }
+
   private forkNodes (fork: number): ForkNodes {
     if (!this.nodes || this.nodes.fork !== fork) this.nodes = new ForkNodes(fork)
     return this.nodes

@@ -126,20 +126,7 @@ export class ReplayAhead {
     for (let i = lo; i < hi; i++) indexes.push(i)
     const raws = await readLocalBlocks(core, indexes)
     if (core.length < hi) return // truncated while read (cacheNodes drops another fork's blocks)
-    // runs of stored blocks (a replica may miss some); a block that is no Hyperbee node ends its run
-    let k = 0
-    while (k < raws.length) {
-      while (k < raws.length && !raws[k]) k++
-      const s = k
-      while (k < raws.length && raws[k]) k++
-      if (k > s) {
-        for (let j = s; j < k; j++) this.driveBlocks.set(lo + j, raws[j]!)
-        try {
-          checkouts.cacheNodes(fork, lo + s, raws.slice(s, k) as Buffer[])
-        } catch {
-          // not a Hyperbee node (a host's garbage): Hyperbee reads it itself and says so
-        }
-      }
-    }
+    for (let j = 0; j < raws.length; j++) if (raws[j]) this.driveBlocks.set(lo + j, raws[j]!)
+    checkouts.cacheStored(fork, indexes, raws)
   }
 }

@@ -91,6 +91,12 @@ export interface DriveAhead {
   core: Hypercore
   /** Its blobs core, once known. */
   blobs: () => Hypercore | null
+  /**
+   * Told of the database blocks read ahead (by index, null where not
+   * stored here) and the core's fork when the read began: checkouts.ts
+   * puts them in the node cache its checkouts share.
+   */
+  read?: (fork: number, indexes: readonly number[], raws: ReadonlyArray<Buffer | null>) => void
 }
 
 /**
@@ -199,7 +205,9 @@ export class BlocksAhead {
       for (let v = r.filesBefore; v < r.filesAfter && want.length < FILES_MAX_BLOCKS; v++) want.push(v)
     }
     if (want.length === 0) return null
+    const fork = drive.core.fork
     const got = await readLocalBlocks(drive.core, want)
+    if (drive.read) drive.read(fork, want, got)
     const blocks = new Map<number, Buffer>()
     for (let k = 0; k < want.length; k++) if (got[k]) blocks.set(want[k]!, got[k]!)
     const blobBlocks = new Map<number, Buffer>()
