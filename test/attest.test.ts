@@ -166,8 +166,14 @@ test('a watcher judging a backlog that the host keeps growing keeps asking for r
   const c = await client(t, net, host.key)
   const burst = async (n: number): Promise<void> => { await Promise.all(Array.from({ length: n }, async () => await c.increment())) }
   for (let i = 0; i < 10; i++) await burst(30)
-  // a watcher slower than its host: every replay takes 5 ms more
-  const slow = factoryWithCall(createSandbox, async (sb, ctx) => { await new Promise((resolve) => setTimeout(resolve, 5)); return await sb.call(ctx) })
+  // a watcher slower than its host: every replay takes 5 ms more, one after another, as in a slower
+  // sandbox (the judge asks for several at once: concurrent delays would not slow it)
+  let tail: Promise<unknown> = Promise.resolve()
+  const slow = factoryWithCall(createSandbox, async (sb, ctx) => {
+    const run = tail.then(async () => { await new Promise((resolve) => setTimeout(resolve, 5)); return await sb.call(ctx) })
+    tail = run.catch(() => {})
+    return await run
+  })
   const w = new Watcher({ storage: tmpdir(t), bootstrap: net.bootstrap, rootInterval: 100, sandboxFactory: slow, attest: { everyCalls: 10, everyMs: 100 } })
   t.teardown(() => w.close())
   const cw = await w.watch(host.key)

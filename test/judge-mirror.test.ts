@@ -2,9 +2,9 @@
 // are exactly what the replayed writes make are confirmed without checkouts;
 // any other layout takes the full check (and still passes when the files
 // are right), and a host whose files differ from the replay is still caught.
-// The judge replays the next call while the mirror confirms one
-// (src/watch/judge-speculate.ts): that replay is used only when the call
-// before passed block for block.
+// The judge replays the next calls while it judges one
+// (src/watch/judge-speculate.ts), each reading the host's drive at its own
+// `filesBefore`: such a replay is used only when every call before it passed.
 
 import test from 'brittle'
 import Corestore from 'corestore'
@@ -17,7 +17,8 @@ import type { ContractWatch } from '../src/watch/contract-watch.js'
 import type { Verdict } from '../src/watch/verdict.js'
 import type { T } from './helpers.js'
 import { localHost, localWatcher } from './local-helpers.js'
-import { ReplayAhead } from '../src/watch/judge-speculate.js'
+import { SPECULATION_DEPTH, SpeculativeReplays } from '../src/watch/judge-speculate.js'
+import { compareOutcome } from '../src/replay/outcome.js'
 import { createSandbox } from '../src/runtime/sandbox.js'
 import { MemoryFiles } from '../src/runtime/memory-files.js'
 
@@ -30,6 +31,7 @@ exports.two = async (a, b) => {
 exports.gone = async () => { await System.files.unlink('/a') }
 let n = 0
 exports.count = async () => { n++; await System.files.writeFile('/n/' + n, String(n)); return n }
+exports.get = async (path) => await System.files.readFile(path)
 `
 
 async function setup (t: T) {
@@ -107,7 +109,7 @@ test('mirror: a host whose files differ from the replay is still caught (files f
   t.is(v.fault?.index, craftedAt)
 })
 
-test('replay ahead: a call in another layout drops the replay started ahead of the next one; the sandbox is rebuilt and the contract\'s memory stays right', async (t) => {
+test('replay ahead: a call in another layout takes the full check; the calls replayed ahead of it (reading the host\'s drive, which that check passed) stand, and the contract\'s memory stays right', async (t) => {
   const { host, store, call, craft } = await setup(t)
   for (let k = 0; k < 12; k++) await call('count')
   // a valid drive in a layout the mirror does not make: the full check passes it
@@ -123,7 +125,7 @@ test('replay ahead: a call in another layout drops the replay started ahead of t
   t.is(v.length, host.log.length)
   t.is(cw.stats.mirrored, cw.stats.judged - 1, 'every call but the one in the other layout was confirmed by the mirror')
   t.ok((cw.stats.replayedAhead ?? 0) > 0, 'calls were replayed ahead')
-  t.ok(cw.stats.rebuilds >= 1, 'the sandbox that ran the next call ahead of the full check was rebuilt')
+  t.is(cw.stats.rebuilds, 0, 'nothing replayed ahead was dropped: no rebuild')
 })
 
 test('replay ahead: a host whose files differ at one call is caught at that call, not at the call replayed ahead of it', async (t) => {
@@ -146,30 +148,64 @@ test('replay ahead: a host whose files differ at one call is caught at that call
   t.ok(v.fault?.evidence.records.some((r) => r.index === craftedAt), 'the evidence holds the diverging record')
 })
 
-test('replay ahead (unit): an outcome is handed out only for the same record bytes at the same mirror version; never for a limit record or one that does not follow', async (t) => {
+test('replay ahead: a lie in the host\'s files, then calls that read the lie and record what they read: the fault is the lie, though the calls after it were replayed ahead on the host\'s drive', async (t) => {
+  const { host, store, call, craft } = await setup(t)
+  for (let k = 0; k < 8; k++) await call('count')
+  const craftedAt = host.log.length
+  await craft('p', 'q', async (ops) => {
+    const g = new DriveCommitter(host.log.drive!).begin()
+    await g.apply([ops[0]!, { op: 'put', path: '/d/b', data: Buffer.from('Q') }])
+    await g.flush()
+  })
+  // the host's own sandbox reads its drive: these records agree with the lie
+  for (let k = 0; k < 8; k++) t.is((await call('get', '/d/b')).outcome.result, JSON.stringify('Q'))
+  const cw = await watch(t, store, host.key)
+  const v = await settled(cw, host.log.length)
+  t.is(v.verdict, 'fault')
+  t.is(v.fault?.kind, 'files', v.fault?.message)
+  t.is(v.fault?.index, craftedAt, 'the call that wrote what it did not compute')
+  t.is(v.length, craftedAt, 'nothing after it is judged ok')
+})
+
+test('replay ahead (unit): an outcome is handed out only in order, for the same record bytes, when it matches the record; never for a limit record or one that does not follow', async (t) => {
   const { host, call } = await setup(t)
-  await call('count')
-  await call('count')
+  for (let k = 0; k < 3; k++) await call('count')
   const prev = await host.log.call(1)
   const rec = await host.log.call(2)
+  const rec3 = await host.log.call(3)
   const raw = (await host.log.core.get(2))!
+  const raw3 = (await host.log.core.get(3))!
   const other = Buffer.from(raw)
   other[other.length - 1] ^= 1
   const sandbox = await createSandbox(TWO, { limits: host.genesis.limits })
   t.teardown(() => sandbox.close())
   const view = new MemoryFiles()
-  const a = new ReplayAhead()
+  const same = (r: typeof rec) => (o: Parameters<typeof compareOutcome>[1]) => compareOutcome(r, o) === null
+  const a = new SpeculativeReplays()
   t.ok(a.start(2, raw, rec, prev, sandbox, view))
-  t.is(a.take(2, other, rec.filesBefore), null, 'other bytes: dropped')
+  t.is(await a.take(2, other, same(rec)), null, 'other bytes: dropped')
   t.is(a.enabled, false, 'and no more speculation')
-  const b = new ReplayAhead()
+  t.is(a.nextIndex(1), null)
+  const b = new SpeculativeReplays()
   t.ok(b.start(2, raw, rec, prev, sandbox, view))
-  t.is(b.take(2, raw, rec.filesBefore + 1), null, 'the mirror moved: dropped')
-  const c = new ReplayAhead()
+  t.is(await b.take(2, raw, () => false), null, 'an outcome that differs from the record: dropped, never used')
+  const c = new SpeculativeReplays()
   t.ok(c.start(2, raw, rec, prev, sandbox, view))
-  const out = await c.take(2, raw, rec.filesBefore)
-  t.ok(out && out.ok, 'same bytes, same version: used')
-  t.is(c.counts.used, 1)
-  t.absent(c.start(2, raw, { ...rec, outcome: { ...rec.outcome, ok: false, limit: 'timeout' } }, prev, sandbox, view), 'a limit record is never replayed')
-  t.absent(c.start(2, raw, { ...rec, filesBefore: prev.filesAfter + 1 }, prev, sandbox, view), 'nor one that does not follow the call before')
+  t.ok(c.start(3, raw3, rec3, rec, sandbox, view), 'the next one follows it')
+  t.absent(c.start(5, raw3, rec3, rec, sandbox, view), 'not out of order')
+  t.is(await c.take(3, raw3, same(rec3)), null, 'not taken out of order: everything is dropped')
+  t.is(c.counts.dropped, 2)
+  const d = new SpeculativeReplays()
+  t.ok(d.start(2, raw, rec, prev, sandbox, view))
+  const out = await d.take(2, raw, () => true)
+  t.ok(out && out.ok, 'same bytes, first in flight, matching: used')
+  t.is(d.counts.used, 1)
+  t.absent(d.start(3, raw3, { ...rec3, outcome: { ...rec3.outcome, ok: false, limit: 'timeout' } }, rec, sandbox, view), 'a limit record is never replayed')
+  t.absent(d.start(3, raw3, { ...rec3, filesBefore: rec.filesAfter + 1 }, rec, sandbox, view), 'nor one that does not follow the call before')
+  t.is(d.nextIndex(1), 2)
+  t.is(d.nextIndex(1 + SPECULATION_DEPTH), 2 + SPECULATION_DEPTH)
+  const e = new SpeculativeReplays(2)
+  t.ok(e.start(2, raw, rec, prev, sandbox, view))
+  t.ok(e.start(3, raw3, rec3, rec, sandbox, view))
+  t.is(e.nextIndex(1), null, 'no more than its depth in flight')
 })

@@ -1,92 +1,138 @@
 /**
- * The watcher's judge replays call `i + 1` while it is still confirming call
- * `i` (comparing the host's drive blocks with those the replay of `i` makes
- * in the mirror, mirror.ts): the sandbox runs in its own process or thread,
- * the confirmation on the main thread, so the two overlap.
+ * The watcher's judge replays the calls after call `i` while it is still
+ * judging `i` (comparing its outcome, confirming the host's drive blocks
+ * against the mirror, mirror.ts): up to {@link SPECULATION_DEPTH} calls are
+ * in flight in the sandbox, which runs them in order in its own process or
+ * thread while the judge confirms on the main thread, so neither waits for
+ * the other, nor for a round trip to a sandbox process.
  *
- * The replay of `i + 1` reads the mirror's view once it shows `i`'s
- * replayed writes, which is exactly what it reads when started after `i`
- * passed: the mirror then holds the host's drive at `i`'s `filesAfter`,
- * which `i`'s confirmation proved equal to those writes applied. So a
- * speculative outcome is only ever used when call `i` passed the mirror's
- * check (block for block, and its files hash), the record of `i + 1` is the
- * one it was started for (same bytes) and the mirror did not move in
- * between. In every other case (`i` diverged, took the full check, a read
- * failed, a truncation) the speculation is dropped, and since the sandbox
- * ran a call that was not judged, it is rebuilt from the log before the next
- * replay; speculating then stops for the rest of the run, so a host that
- * makes the fast path miss on purpose costs one rebuild, not one per call.
+ * A call replayed ahead reads the host's drive at its record's
+ * `filesBefore` (a checkout, fixed once written), not the mirror. That is
+ * exactly what a replay started after the calls before it passed reads:
+ * passing call `j - 1` proves the host's drive at its `filesAfter` equal to
+ * the state its replayed writes make, and passing call `j`'s log rules
+ * proves its `filesBefore` is that `filesAfter`. The sandbox's memory is
+ * that of the calls before it, run in order. So a speculative outcome is
+ * used only when every call before it since it was started passed, in
+ * order, with no rebuild between; the record judged is the one it was
+ * started from (same bytes); and it matches that record. In every other
+ * case (a call diverged, a read failed, a truncation, a retried replay,
+ * an outcome that differs) everything started ahead is dropped, and since
+ * the sandbox ran calls that were not judged, it is rebuilt from the log
+ * before the next replay; the call is then replayed as if nothing had been
+ * started, so what decides a verdict is never a speculative replay.
+ * Speculating stops for the rest of the run after a drop, so a host that
+ * makes it miss on purpose costs one rebuild, not one per call.
  */
 
 import b4a from 'b4a'
-import safetyCatch from 'safety-catch'
 import type { CallRecord } from '../../protocol/index.js'
 import { isLimitRecord, replayContext } from '../replay/replay.js'
 import type { CallOutcome, FilesView, Sandbox } from '../runtime/types.js'
+
+/** Calls replayed ahead of the judge at most. */
+export const SPECULATION_DEPTH = 16
 
 /** A replay started ahead of its turn. */
 interface Started {
   index: number
   /** The record block it was started from (checked again when it is judged). */
   raw: Uint8Array
-  /** The mirror version it read (the record's `filesBefore`). */
-  version: number
-  out: Promise<CallOutcome>
+  rec: CallRecord
+  /** Its outcome; a failure (a read, a closed sandbox) resolves null. */
+  out: Promise<CallOutcome | null>
 }
 
-/** At most one replay ahead of the judge (see the module doc). */
-export class ReplayAhead {
+/** Replays started ahead of the judge, in log order (see the module doc). */
+export class SpeculativeReplays {
   /** False once a speculation was dropped: no more this run. */
   enabled = true
   /** Speculative outcomes used, and dropped. */
   readonly counts = { used: 0, dropped: 0 }
-  private started: Started | null = null
+  /** The outcome the last {@link take} refused because it differs from its record (null: none, or the replay failed). */
+  refused: CallOutcome | null = null
+  private readonly depth: number
+  private readonly started: Started[] = []
+
+  /** @param depth calls in flight at most (default {@link SPECULATION_DEPTH}) */
+  constructor (depth = SPECULATION_DEPTH) {
+    this.depth = depth
+  }
+
+  /** Replays started and not yet taken. */
+  get size (): number {
+    return this.started.length
+  }
+
+  /**
+   * The block a replay may be started for next, after the call `judging`
+   * whose outcome matched its record: the block after the last started, or
+   * `judging + 1`; null when enough are in flight (or speculating stopped).
+   */
+  nextIndex (judging: number): number | null {
+    if (!this.enabled) return null
+    const last = this.started.at(-1)
+    const next = last ? last.index + 1 : judging + 1
+    return next - judging <= this.depth ? next : null
+  }
 
   /**
    * Starts replaying `rec` (block `index`, bytes `raw`) in `sandbox`, reading `view`.
-   * @param prev the record of the call before it, still being confirmed
+   * @param prev the record of the call before it (judged, or started just before it)
+   * @param view the host's drive at `rec.filesBefore`
    * @param statHints the paths its record wrote (see CallContext)
-   * @returns whether it started (not for a limit record, nor one that does not follow `prev`)
+   * @returns whether it started: not for a limit record (the sandbox is
+   *   rebuilt there), one that does not follow `prev`, nor out of order
    */
   start (index: number, raw: Uint8Array, rec: CallRecord, prev: CallRecord, sandbox: Sandbox, view: FilesView, statHints?: readonly string[]): boolean {
-    if (!this.enabled || this.started || isLimitRecord(rec) || rec.filesBefore !== prev.filesAfter || !sandbox.usable) return false
-    const out = sandbox.call(replayContext(rec, view, statHints))
-    out.catch(safetyCatch) // awaited when used; a dropped one's failure is nobody's
-    this.started = { index, raw, version: rec.filesBefore, out }
+    const last = this.started.at(-1)
+    if (!this.enabled || (last && last.index + 1 !== index) || isLimitRecord(rec) || isLimitRecord(prev) || rec.filesBefore !== prev.filesAfter || !sandbox.usable) return false
+    const out = sandbox.call(replayContext(rec, view, statHints)).then((o) => o, () => null)
+    this.started.push({ index, raw, rec, out })
     return true
   }
 
-  /** Whether a replay was started for block `index`. */
-  has (index: number): boolean {
-    return this.started !== null && this.started.index === index
+  /** The record started for block `index`, if any (the one the next start follows). */
+  record (index: number): CallRecord | null {
+    for (const s of this.started) if (s.index === index) return s.rec
+    return null
   }
 
   /**
-   * The outcome of the replay started for block `index`, when it was started
-   * from exactly `raw` at mirror version `version`; otherwise null (and
-   * whatever was started is dropped: see {@link drop}).
+   * The outcome of the replay started for block `index` when it was started
+   * from exactly `raw`, it is the first in flight, and it matches `rec`'s;
+   * otherwise null, and everything started is dropped (see {@link drop}).
+   * @param matches whether an outcome is the one `rec` records (audit.ts's compareOutcome)
    */
-  take (index: number, raw: Uint8Array, version: number): Promise<CallOutcome> | null {
-    const s = this.started
-    if (!s) return null
-    if (s.index !== index || s.version !== version || !b4a.equals(s.raw, raw)) {
+  async take (index: number, raw: Uint8Array, matches: (o: CallOutcome) => boolean): Promise<CallOutcome | null> {
+    const s = this.started[0]
+    if (!s || s.index !== index || !b4a.equals(s.raw, raw)) {
       this.drop()
       return null
     }
-    this.started = null
+    this.started.shift()
+    const out = await s.out
+    this.refused = null
+    if (!out || !matches(out)) {
+      this.refused = out
+      this.drop(1)
+      return null
+    }
     this.counts.used++
-    return s.out
+    return out
   }
 
   /**
-   * Drops the replay started ahead, if any.
-   * @returns true when there was one: the sandbox ran a call that was not judged and must be rebuilt
+   * Drops every replay started ahead.
+   * @param taken replays already taken off that count as dropped too
+   * @returns true when there was one: the sandbox ran calls that were not judged and must be rebuilt
    */
-  drop (): boolean {
-    if (!this.started) return false
-    this.started = null
+  drop (taken = 0): boolean {
+    const n = this.started.length + taken
+    if (n === 0) return false
+    this.started.length = 0
     this.enabled = false
-    this.counts.dropped++
+    this.counts.dropped += n
     return true
   }
 }

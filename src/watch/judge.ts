@@ -17,8 +17,8 @@
  * turn a hiccup into a verdict.
  *
  * Files are judged against the mirror (mirror.ts) when it can, and the
- * next call is replayed while the mirror confirms this one
- * (judge-speculate.ts); blocks are read ahead in batches (judge-ahead.ts).
+ * next calls are replayed while this one is judged (judge-speculate.ts);
+ * blocks are read ahead in batches (judge-ahead.ts).
  */
 
 import type Hyperdrive from 'hyperdrive'
@@ -38,7 +38,7 @@ import { classifyDivergence, OWN_MACHINE_RETRIES, ownMachine, retryLimits, type 
 import { sharedVerifyPool, type SignatureVerifier } from '../sig/verify-pool.js'
 import { BlocksAhead, DriveHashes } from './judge-ahead.js'
 import { FilesMirror } from './mirror.js'
-import { ReplayAhead } from './judge-speculate.js'
+import { SPECULATION_DEPTH, SpeculativeReplays } from './judge-speculate.js'
 import safetyCatch from 'safety-catch'
 
 /** Counters of one {@link CallJudge} (this run). */
@@ -57,7 +57,7 @@ export interface JudgeCounts {
   skipped: number
   /** Calls whose files the local mirror confirmed block for block (the rest took the full check). */
   mirrored?: number
-  /** Replays started while the call before was still being confirmed, and used (judge-speculate.ts). */
+  /** Replays started while a call before was still being judged, and used (judge-speculate.ts). */
   replayedAhead?: number
 }
 
@@ -105,7 +105,7 @@ export class CallJudge {
   private readonly ahead: BlocksAhead
   private readonly driveHashes: DriveHashes
   private mirror: FilesMirror | null = null
-  private readonly next = new ReplayAhead()
+  private readonly next = new SpeculativeReplays()
   /** The sandbox ran a call since the last one passed (a failed judging then rebuilds it). */
   private ranUnjudged = false
   /** Failures to open or sync the mirror; past a few, judging goes without it. */
@@ -117,9 +117,14 @@ export class CallJudge {
   constructor (opts: CallJudgeOptions) {
     this.opts = opts
     this.filesAfter = opts.genesis.filesVersion
-    this.checkouts = new Checkouts(opts.drive)
+    // the calls replayed ahead each read their own checkout, and a call is checked at two
+    this.checkouts = new Checkouts(opts.drive, SPECULATION_DEPTH + 3)
     let blobsCore: Hypercore | null = null
-    this.ahead = new BlocksAhead(opts.log.core, opts.verifier ?? sharedVerifyPool(), 256, { core: opts.drive.core, blobs: () => blobsCore })
+    this.ahead = new BlocksAhead(opts.log.core, opts.verifier ?? sharedVerifyPool(), 256, {
+      core: opts.drive.core,
+      blobs: () => blobsCore,
+      read: (fork, indexes, raws) => this.checkouts.cacheStored(fork, indexes, raws)
+    })
     this.driveHashes = new DriveHashes(opts.drive.core)
     // a host undoing an interrupted batch truncates its drive: drop views of the old history
     opts.drive.core.on('truncate', () => this.forget())
@@ -175,8 +180,6 @@ export class CallJudge {
     const pre = this.ahead.take(i)
     const raw = (pre ? await pre.block : null) ?? await log.core.get(i, this.waitOpts())
     if (!raw) throw VmsError.BAD_RECORD(`block ${i} is not available`)
-    // the replay started while the call before was confirmed (judge-speculate.ts), if it still stands
-    let started = this.takeAhead(i, raw)
     let rec: CallRecord
     try {
       const b = decodeBlock(raw, i)
@@ -193,12 +196,16 @@ export class CallJudge {
     }
     if (isLimitRecord(rec)) {
       stats.skipped++
+      this.dropAhead()
       this.needsRebuild = true
       this.pass(rec)
       return null
     }
+    // the replay started while calls before it were judged (judge-speculate.ts), if it still stands
+    let out = await this.takeAhead(i, raw, rec)
     if (this.needsRebuild || !this.sandbox || !this.sandbox.usable) {
-      started = null // it ran in the sandbox being replaced: replay it in the new one
+      out = null // it ran in the sandbox being replaced: replay it in the new one
+      this.dropAhead()
       await this.rebuild(i)
     }
     const drive = this.opts.drive
@@ -212,7 +219,7 @@ export class CallJudge {
     const theirs = mirror ? mirror.hostBlocks(rec, files) : null // read while the replay runs
     this.ranUnjudged = true
     const replay = async (sb: Sandbox): Promise<CallOutcome> => await sb.call(replayContext(rec, mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore)), files?.written(rec)))
-    let out = await (started ?? replay(sandbox))
+    if (!out) out = await replay(sandbox)
     stats.replayed++
     // this machine's deadline, memory or sandbox process is no verdict: replay again in a fresh sandbox with more room
     for (let attempt = 1; attempt <= OWN_MACHINE_RETRIES && ownMachine(out) && compareOutcome(rec, out) !== null; attempt++) {
@@ -226,13 +233,11 @@ export class CallJudge {
     if (out.limit || !this.sandbox!.usable) this.needsRebuild = true
     let diverged = compareOutcome(rec, out)
     if (!diverged) {
+      // the next calls run in the sandbox while this one's files are checked
+      await this.speculate(i, rec)
       // fast: the host's blocks are exactly those the replayed writes make
       let blocks: Uint8Array[] | null = null
-      if (mirror && theirs) {
-        const staged = mirror.stage(rec, out.writes, theirs, files)
-        if (!this.needsRebuild && !mirror.flushDue) await this.startNext(i, rec, staged.queued, mirror)
-        blocks = await staged.confirmed
-      }
+      if (mirror && theirs) blocks = await mirror.stage(rec, out.writes, theirs, files).confirmed
       if (blocks) this.driveHashes.push(rec.filesBefore, blocks)
       const hash = await this.treeHashFor(rec)
       if (blocks && hash.equals(rec.filesHash)) {
@@ -240,7 +245,6 @@ export class CallJudge {
         this.pass(rec)
         return null
       }
-      this.dropAhead() // a replay of the next call read the mirror this call did not pass
       const before = this.checkouts.at(rec.filesBefore)
       const after = this.checkouts.at(rec.filesAfter)
       diverged = await checkFiles(rec, out.writes, before, after, hash, { timeout: this.opts.timeout || undefined })
@@ -274,33 +278,47 @@ export class CallJudge {
     this.checkouts.close().catch(safetyCatch)
   }
 
-  /** The outcome of the replay of block `i` started ahead, when it still stands (else it is dropped). */
-  private takeAhead (i: number, raw: Uint8Array): Promise<CallOutcome> | null {
-    if (!this.next.has(i)) {
-      this.dropAhead()
-      return null
-    }
-    const m = this.mirror
-    const out = this.next.take(i, raw, m && !m.dirty ? m.version : -1)
-    if (!out) this.needsRebuild = true
-    else {
+  /** The outcome of the replay of block `i` started ahead, when it still stands and matches `rec` (else all started are dropped). */
+  private async takeAhead (i: number, raw: Uint8Array, rec: CallRecord): Promise<CallOutcome | null> {
+    if (this.next.size === 0) return null
+    const out = await this.next.take(i, raw, (o) => compareOutcome(rec, o) === null)
+    if (!out) {
+      this.needsRebuild = true
+      const failed = this.next.refused
+      if (failed && ownMachine(failed)) this.opts.warn(VmsError.INTERNAL(`the replay of call ${i} failed for a reason of this machine (${failed.error?.message ?? failed.limit}): replaying it again in a fresh sandbox`))
+    } else {
       this.ranUnjudged = true
       this.counts.replayedAhead = (this.counts.replayedAhead ?? 0) + 1
     }
     return out
   }
 
-  /** Drops a replay started ahead: the sandbox ran a call not judged, so it is rebuilt before the next replay. */
+  /** Drops the replays started ahead: the sandbox ran calls not judged, so it is rebuilt before the next replay. */
   private dropAhead (): void {
     if (this.next.drop()) this.needsRebuild = true
   }
 
-  /** Starts replaying block `i + 1` once the mirror's view shows call `i`'s writes (judge-speculate.ts). */
-  private async startNext (i: number, rec: CallRecord, queued: Promise<void>, mirror: FilesMirror): Promise<void> {
-    const next = this.next.enabled ? this.ahead.peek(i + 1) : null
-    if (!next || !this.sandbox) return
-    const [raw, nrec, files] = await Promise.all([next.block, next.rec, next.files, queued])
-    if (raw && nrec && !mirror.dirty && !this.needsRebuild) this.next.start(i + 1, raw, nrec, rec, this.sandbox, mirror.view(), files?.written(nrec))
+  /**
+   * Starts replaying the blocks after `i` (whose outcome matched `rec`)
+   * that are read ahead and whose drive blocks are all here, each reading
+   * the host's drive at its `filesBefore`, up to the depth of
+   * judge-speculate.ts.
+   */
+  private async speculate (i: number, rec: CallRecord): Promise<void> {
+    const gen = this.ahead.generation
+    const sandbox = this.sandbox
+    for (let j = this.next.nextIndex(i); j !== null; j = this.next.nextIndex(i)) {
+      if (this.needsRebuild || !sandbox || sandbox !== this.sandbox || !sandbox.usable) return
+      const a = this.ahead.peek(j)
+      if (!a) return
+      const [raw, nrec, files] = await Promise.all([a.block, a.rec, a.files])
+      if (!raw || !nrec || gen !== this.ahead.generation) return
+      const prev = j === i + 1 ? rec : this.next.record(j - 1)
+      // a replay ahead reads only what is here: its record's drive blocks were replicated
+      if (!prev || this.opts.drive.core.contiguousLength < nrec.filesAfter) return
+      const view = new DriveFiles(this.checkouts.at(nrec.filesBefore))
+      if (!this.next.start(j, raw, nrec, prev, sandbox, view, files?.written(nrec))) return
+    }
   }
 
   private pass (rec: CallRecord): void {
