@@ -46,7 +46,17 @@ async function setup (t: T) {
     const req = signCall(caller, host.key, clock.next(), 'two', canonicalArgs([a, b]))
     await host.log.appendCalls([{ ...last, request: req, outcome: { ok: true, result: JSON.stringify(a + b), error: null, limit: null }, filesBefore, filesAfter: state.version, filesHash: state.hash }])
   }
-  return { host, store, call, craft }
+  /** Logs `two('p', 'q')` in the layout a host makes, with a value the call never wrote at /d/b. @returns its index */
+  const lie = async (): Promise<number> => {
+    const at = host.log.length
+    await craft('p', 'q', async (ops) => {
+      const g = new DriveCommitter(host.log.drive!).begin()
+      await g.apply([ops[0]!, { op: 'put', path: '/d/b', data: Buffer.from('Q') }])
+      await g.flush()
+    })
+    return at
+  }
+  return { host, store, call, craft, lie }
 }
 
 async function watch (t: T, hostStore: Corestore, key: Buffer): Promise<ContractWatch> {
@@ -93,15 +103,10 @@ test('mirror: host groups are confirmed block for block; another valid layout ta
 })
 
 test('mirror: a host whose files differ from the replay is still caught (files fault)', async (t) => {
-  const { host, store, call, craft } = await setup(t)
+  const { host, store, call, lie } = await setup(t)
   await call('two', 'a', 'b')
-  const craftedAt = host.log.length
   // the same layout a host makes, but /d/b holds something the call never wrote
-  await craft('p', 'q', async (ops) => {
-    const g = new DriveCommitter(host.log.drive!).begin()
-    await g.apply([ops[0]!, { op: 'put', path: '/d/b', data: Buffer.from('Q') }])
-    await g.flush()
-  })
+  const craftedAt = await lie()
   const cw = await watch(t, store, host.key)
   const v = await settled(cw, host.log.length)
   t.is(v.verdict, 'fault')
@@ -129,15 +134,10 @@ test('replay ahead: a call in another layout takes the full check; the calls rep
 })
 
 test('replay ahead: a host whose files differ at one call is caught at that call, not at the call replayed ahead of it', async (t) => {
-  const { host, store, call, craft } = await setup(t)
+  const { host, store, call, lie } = await setup(t)
   for (let k = 0; k < 8; k++) await call('count')
-  const craftedAt = host.log.length
   // the layout a host makes, right values for /a, a value the call never wrote at /d/b
-  await craft('p', 'q', async (ops) => {
-    const g = new DriveCommitter(host.log.drive!).begin()
-    await g.apply([ops[0]!, { op: 'put', path: '/d/b', data: Buffer.from('Q') }])
-    await g.flush()
-  })
+  const craftedAt = await lie()
   for (let k = 0; k < 8; k++) await call('count')
   const cw = await watch(t, store, host.key)
   const v = await settled(cw, host.log.length)
@@ -149,14 +149,9 @@ test('replay ahead: a host whose files differ at one call is caught at that call
 })
 
 test('replay ahead: a lie in the host\'s files, then calls that read the lie and record what they read: the fault is the lie, though the calls after it were replayed ahead on the host\'s drive', async (t) => {
-  const { host, store, call, craft } = await setup(t)
+  const { host, store, call, lie } = await setup(t)
   for (let k = 0; k < 8; k++) await call('count')
-  const craftedAt = host.log.length
-  await craft('p', 'q', async (ops) => {
-    const g = new DriveCommitter(host.log.drive!).begin()
-    await g.apply([ops[0]!, { op: 'put', path: '/d/b', data: Buffer.from('Q') }])
-    await g.flush()
-  })
+  const craftedAt = await lie()
   // the host's own sandbox reads its drive: these records agree with the lie
   for (let k = 0; k < 8; k++) t.is((await call('get', '/d/b')).outcome.result, JSON.stringify('Q'))
   const cw = await watch(t, store, host.key)
