@@ -35,7 +35,8 @@ export async function replay (p: BenchParams, host: HostProc, hostWrite: number 
     const v = await w.next('verified', 60 * 60_000)
     await w.stop()
     runs.push(v)
-    process.stderr.write(`  verify ${r + 1}: ${v.judged} calls in ${round(v.seconds as number)} s (${v.replayCallsPerSec} calls/s judging), verdict ${v.verdict}\n`)
+    const dl = (x: unknown): string => typeof x === 'number' ? `${round(x)} s` : '-'
+    process.stderr.write(`  verify ${r + 1}: ${v.judged} calls in ${round(v.seconds as number)} s (${v.replayCallsPerSec} calls/s judging; the log here after ${dl(v.downloadSeconds)}, the files after ${dl(v.filesDownloadSeconds)}, ${v.judgedAtFiles ?? '-'} calls judged by then), verdict ${v.verdict}\n`)
   }
   const cps = median(runs.map((v) => v.replayCallsPerSec as number))
   const base = hostWrite ?? fillCallsPerSec

@@ -4,8 +4,10 @@
  * Config: `{ bootstrap, key: hex, mode: 'verify' | 'follow', timeout? }`.
  * - verify: a cold one-shot audit up to the host's length (download,
  *   replay, judge), then `{ event: 'verified', seconds, judged, verdict,
- *   judgingSeconds, replayCallsPerSec, downloadSeconds, cpuMs }` (s, calls/s,
- *   ms of CPU time of this process);
+ *   judgingSeconds, replayCallsPerSec, downloadSeconds, filesDownloadSeconds, judgedAtFiles, cpuMs }`
+ *   (s, calls/s, ms of CPU time of this process; `downloadSeconds`: until the
+ *   call log was all here, `filesDownloadSeconds`: until the last block of the
+ *   files drive, database and blobs, arrived, and `judgedAtFiles` calls were judged then);
  * - follow: judges live and emits `ready`; command `report` answers
  *   `{ event: 'verdicts', verdicts: [[ms wall clock, length], ...], arrivals: [[ms, index], ...] }` with the
  *   ok verdicts since the last report and when every tenth call record was downloaded.
@@ -17,6 +19,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { BootstrapNode } from '../src/net/swarm.js'
 import { Watcher } from '../src/watch/watcher.js'
+import { loadedBlobsCore } from '../src/log/holepunch-internals.js'
 import { createSandbox } from '../src/runtime/sandbox.js'
 import { describeExit, sharedSandboxProcesses } from '../src/runtime/sandbox-process.js'
 import type { Verdict } from '../src/watch/verdict.js'
@@ -59,9 +62,21 @@ if (config.mode === 'verify') {
   let firstJudged = 0
   let downloaded = 0
   let target = Infinity
+  // the files (drive database and blobs) arrive after the log: when their last block did
+  let filesLength = -1
+  let filesDownloaded = 0
+  let judgedAtFiles = 0
   const sampler = setInterval(() => {
     if (firstJudged === 0 && cw.stats.judged > 0) firstJudged = now()
     if (downloaded === 0 && cw.log.core.contiguousLength >= target) downloaded = now()
+    const drive = cw.log.drive
+    const blobs = drive ? loadedBlobsCore(drive) : null
+    const have = (drive ? drive.core.contiguousLength : 0) + (blobs ? blobs.contiguousLength : 0)
+    if (have !== filesLength) {
+      filesLength = have
+      filesDownloaded = now()
+      judgedAtFiles = cw.stats.judged
+    }
   }, 20)
   cw.log.core.on('append', () => { target = Math.max(target === Infinity ? 0 : target, cw.log.core.length) })
   const cpu0 = process.cpuUsage()
@@ -82,6 +97,8 @@ if (config.mode === 'verify') {
     judgingSeconds,
     replayCallsPerSec: Math.round(judged / judgingSeconds),
     downloadSeconds: downloaded ? (downloaded - t0) / 1000 : null,
+    filesDownloadSeconds: filesDownloaded ? (filesDownloaded - t0) / 1000 : null,
+    judgedAtFiles,
     cpuMs: (cpu.user + cpu.system) / 1000
   })
 } else {
