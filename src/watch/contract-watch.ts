@@ -32,6 +32,7 @@ import { formatKey } from '../keys.js'
 import type { RootPeer, RootSource } from './fork.js'
 import type { WatchStats } from './judge.js'
 import type { Fault, Verdict } from './verdict.js'
+import { DownloadWindows } from './download-window.js'
 import { WatchPump } from './watch-pump.js'
 
 export type { WatchStats } from './judge.js'
@@ -77,7 +78,9 @@ export class ContractWatch extends WatchPump {
       if (!this.forked) this.forked = { to, fork }
       this.kick()
     })
+    // the whole log, live (it also learns the host's length so); the files follow in windows (download-window.ts)
     this.downloads.push(core.download({ start: 0, end: -1 }))
+    this.windows = new DownloadWindows(core)
   }
 
   protected override async _close (): Promise<void> {
@@ -88,6 +91,7 @@ export class ContractWatch extends WatchPump {
     // a last save: one that fails while closing is reported, not thrown
     if (!this.pumping) await this.save().catch((err) => { safetyCatch(err); this.warn(err) })
     for (const d of this.downloads) d.destroy()
+    this.windows?.destroy()
     this.wake()
     if (this.judge) await this.judge.close()
     await this.log.close()

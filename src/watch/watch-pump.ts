@@ -10,6 +10,7 @@
 import ReadyResource from 'ready-resource'
 import Signal from 'signal-promise'
 import safetyCatch from 'safety-catch'
+import type { DownloadWindows } from './download-window.js'
 import type { GenesisRecord } from '../../protocol/index.js'
 import { VmsError } from '../errors.js'
 import { formatKey } from '../keys.js'
@@ -68,6 +69,8 @@ export abstract class WatchPump extends ReadyResource {
   /** Notified whenever the state a waiter may wait for changes. */
   protected readonly changed = new Signal()
   protected readonly downloads: Array<{ destroy (): void }> = []
+  /** What is asked of peers while judging is behind (download-window.ts); made when the log opens. */
+  protected windows: DownloadWindows | null = null
 
   /** @param opts see {@link ContractWatchOptions} */
   constructor (opts: ContractWatchOptions) {
@@ -132,6 +135,7 @@ export abstract class WatchPump extends ReadyResource {
             break
           }
           this.audited = i + 1
+          this.windows?.advance(this.audited)
           if (this.progress.judged()) await this.save()
           // a long backlog still gives verdicts (and so attestations) as it goes, and roots keep coming:
           // an ok attestation needs a host-signed root that the judged length covers, and the ones
@@ -144,6 +148,9 @@ export abstract class WatchPump extends ReadyResource {
           }
         }
         if (this.fault || !this.started) break
+        // judged all of a log that is all here: from now on every block is asked for, live
+        const core = this.log.core
+        if (this.audited >= core.length && core.contiguousLength >= core.length) this.windows?.catchUp()
         await this.poll.checkPending()
         await this.heads.checkPending()
         if (this.fault) break
@@ -202,10 +209,11 @@ export abstract class WatchPump extends ReadyResource {
       timeout: this.opts.timeout ?? 0,
       warn: (err) => this.warn(err)
     })
-    this.downloads.push(drive.core.download({ start: 0, end: -1 }))
+    // in windows ahead of the judge while it is behind, then whole (download-window.ts)
+    this.windows?.add(drive.core)
     drive.core.on('append', () => this.heads.maybe())
     drive.getBlobs().then((blobs) => {
-      if (blobs !== null && !this.closing) this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
+      if (blobs !== null && !this.closing) this.windows?.add(blobs.core)
     }, safetyCatch) // no blobs core yet: its blocks are fetched on demand
   }
 
