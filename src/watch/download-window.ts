@@ -20,6 +20,8 @@ import type Hypercore from 'hypercore'
 
 /** Calls per window (each core's window spans the blocks of about that many calls). */
 export const WINDOW_CALLS = 4096
+/** Most blocks in one window, whatever the lengths say (a host's files core may be any length). */
+export const WINDOW_MAX_BLOCKS = 65536
 
 interface Tracked {
   core: Hypercore
@@ -76,7 +78,7 @@ export class DownloadWindows {
       if (length === 0) continue
       const perCall = length / logLength
       const at = Math.min(length, Math.floor(judged * perCall))
-      const span = Math.max(64, Math.ceil(this.calls * perCall))
+      const span = Math.min(WINDOW_MAX_BLOCKS, Math.max(64, Math.ceil(this.calls * perCall)))
       const cur = t.current
       if (t.previous && at >= t.previous.end) {
         t.previous.range.destroy()
