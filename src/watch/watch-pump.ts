@@ -72,6 +72,11 @@ export abstract class WatchPump extends ReadyResource {
   /** What is asked of peers while judging is behind (download-window.ts); made when the log opens. */
   protected windows: DownloadWindows | null = null
 
+  /** True once the judge has caught up with the log at least once (from then on every block is asked for). */
+  get caughtUp (): boolean {
+    return this.windows ? this.windows.caughtUp : false
+  }
+
   /** @param opts see {@link ContractWatchOptions} */
   constructor (opts: ContractWatchOptions) {
     super()

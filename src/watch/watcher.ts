@@ -262,7 +262,12 @@ export class Watcher extends ReadyResource {
 
   // --- rehosting: serving replicas and asking them for the host's roots ---
 
-  /** Announces `cw` and keeps all its blocks (serve.ts); the files drive once the genesis opened it. */
+  /**
+   * Announces `cw` and keeps all its blocks (serve.ts); the files drive once
+   * the judge has caught up with the log (until then it asks for the files
+   * in windows ahead of it, download-window.ts: serving would ask for every
+   * block at random, and the judge would wait on its own blocks behind them).
+   */
   private serve (cw: ContractWatch, swarm: Hyperswarm): void {
     const id = cw.key.toString('hex')
     if (this.serving.has(id)) return
@@ -270,7 +275,7 @@ export class Watcher extends ReadyResource {
     this.serving.set(id, serve)
     serve.start()
     const onverdict = (): void => {
-      if (!cw.log.drive) return
+      if (!cw.log.drive || !cw.caughtUp) return
       cw.off('verdict', onverdict)
       serve.files(cw.log.drive).catch((err) => cw.emit('warning', err))
     }
