@@ -14,13 +14,15 @@
  * proves its `filesBefore` is that `filesAfter`. The sandbox's memory is
  * that of the calls before it, run in order. So a speculative outcome is
  * used only when every call before it since it was started passed, in
- * order, with no rebuild between; the record judged is the one it was
- * started from (same bytes); and it matches that record. In every other
- * case (a call diverged, a read failed, a truncation, a retried replay,
- * an outcome that differs) everything started ahead is dropped, and since
- * the sandbox ran calls that were not judged, it is rebuilt from the log
- * before the next replay; the call is then replayed as if nothing had been
- * started, so what decides a verdict is never a speculative replay.
+ * order, with no rebuild between, and the record judged is the one it was
+ * started from (same bytes): it is then that call's replay, judged as any
+ * other (an outcome that differs from the record is a divergence, or a
+ * failure of this machine, retried as usual, and the replays started after
+ * it are dropped). In every other case (a call diverged, a read failed, a
+ * truncation, a retried replay) everything started ahead is dropped, and
+ * since the sandbox ran calls that were not judged, it is rebuilt from the
+ * log before the next replay; the call is then replayed as if nothing had
+ * been started.
  * Speculating stops for the rest of the run after a drop, so a host that
  * makes it miss on purpose costs one rebuild, not one per call.
  */
@@ -49,8 +51,6 @@ export class SpeculativeReplays {
   enabled = true
   /** Speculative outcomes used, and dropped. */
   readonly counts = { used: 0, dropped: 0 }
-  /** The outcome the last {@link take} refused because it differs from its record (null: none, or the replay failed). */
-  refused: CallOutcome | null = null
   private readonly depth: number
   private readonly started: Started[] = []
 
@@ -100,11 +100,11 @@ export class SpeculativeReplays {
 
   /**
    * The outcome of the replay started for block `index` when it was started
-   * from exactly `raw`, it is the first in flight, and it matches `rec`'s;
-   * otherwise null, and everything started is dropped (see {@link drop}).
-   * @param matches whether an outcome is the one `rec` records (audit.ts's compareOutcome)
+   * from exactly `raw` and it is the first in flight; otherwise null, and
+   * everything started is dropped (see {@link drop}); null too when that
+   * replay failed to run (a read failed, the sandbox was closed).
    */
-  async take (index: number, raw: Uint8Array, matches: (o: CallOutcome) => boolean): Promise<CallOutcome | null> {
+  async take (index: number, raw: Uint8Array): Promise<CallOutcome | null> {
     const s = this.started[0]
     if (!s || s.index !== index || !b4a.equals(s.raw, raw)) {
       this.drop()
@@ -112,9 +112,7 @@ export class SpeculativeReplays {
     }
     this.started.shift()
     const out = await s.out
-    this.refused = null
-    if (!out || !matches(out)) {
-      this.refused = out
+    if (!out) {
       this.drop(1)
       return null
     }

@@ -202,9 +202,9 @@ export class CallJudge {
       return null
     }
     // the replay started while calls before it were judged (judge-speculate.ts), if it still stands
-    let out = await this.takeAhead(i, raw, rec)
-    if (this.needsRebuild || !this.sandbox || !this.sandbox.usable) {
-      out = null // it ran in the sandbox being replaced: replay it in the new one
+    let out = await this.takeAhead(i, raw)
+    // (an outcome taken is this call's replay, whatever the sandbox went through after it)
+    if (!out && (this.needsRebuild || !this.sandbox || !this.sandbox.usable)) {
       this.dropAhead()
       await this.rebuild(i)
     }
@@ -221,6 +221,8 @@ export class CallJudge {
     const replay = async (sb: Sandbox): Promise<CallOutcome> => await sb.call(replayContext(rec, mirror ? mirror.view() : new DriveFiles(this.checkouts.at(rec.filesBefore)), files?.written(rec)))
     if (!out) out = await replay(sandbox)
     stats.replayed++
+    // the replays started after a call that does not pass ran on a state that is not the log's
+    if (compareOutcome(rec, out) !== null) this.dropAhead()
     // this machine's deadline, memory or sandbox process is no verdict: replay again in a fresh sandbox with more room
     for (let attempt = 1; attempt <= OWN_MACHINE_RETRIES && ownMachine(out) && compareOutcome(rec, out) !== null; attempt++) {
       this.opts.warn(VmsError.INTERNAL(`the replay of call ${i} failed for a reason of this machine (${out.error?.message ?? out.limit}): replaying it again in a fresh sandbox (attempt ${attempt} of ${OWN_MACHINE_RETRIES})`))
@@ -278,15 +280,12 @@ export class CallJudge {
     this.checkouts.close().catch(safetyCatch)
   }
 
-  /** The outcome of the replay of block `i` started ahead, when it still stands and matches `rec` (else all started are dropped). */
-  private async takeAhead (i: number, raw: Uint8Array, rec: CallRecord): Promise<CallOutcome | null> {
+  /** The outcome of the replay of block `i` started ahead, when it still stands (else all started are dropped). */
+  private async takeAhead (i: number, raw: Uint8Array): Promise<CallOutcome | null> {
     if (this.next.size === 0) return null
-    const out = await this.next.take(i, raw, (o) => compareOutcome(rec, o) === null)
-    if (!out) {
-      this.needsRebuild = true
-      const failed = this.next.refused
-      if (failed && ownMachine(failed)) this.opts.warn(VmsError.INTERNAL(`the replay of call ${i} failed for a reason of this machine (${failed.error?.message ?? failed.limit}): replaying it again in a fresh sandbox`))
-    } else {
+    const out = await this.next.take(i, raw)
+    if (!out) this.needsRebuild = true
+    else {
       this.ranUnjudged = true
       this.counts.replayedAhead = (this.counts.replayedAhead ?? 0) + 1
     }
