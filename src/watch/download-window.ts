@@ -84,8 +84,8 @@ export class DownloadWindows {
         t.previous.range.destroy()
         t.previous = null
       }
-      if (cur && at + span / 2 < cur.end && cur.end <= length) continue
-      if (cur && cur.end >= length) continue // the window reaches the end: the live download takes over later
+      // not yet past half of the window, or it reaches the end (the live download takes over later)
+      if (cur && (cur.end >= length || at + span / 2 < cur.end)) continue
       const start = cur ? cur.end : Math.max(0, at - 16)
       const end = Math.min(length, Math.max(start, at) + span)
       if (end <= start) continue
