@@ -92,10 +92,12 @@ export class SpeculativeReplays {
     return true
   }
 
-  /** The record started for block `index`, if any (the one the next start follows). */
-  record (index: number): CallRecord | null {
-    for (const s of this.started) if (s.index === index) return s.rec
-    return null
+  /**
+   * The record the next {@link start} follows: the last one started, or
+   * `judged` (the call being judged) when none is in flight.
+   */
+  previous (judged: CallRecord): CallRecord {
+    return this.started.at(-1)?.rec ?? judged
   }
 
   /**

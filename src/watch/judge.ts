@@ -312,9 +312,9 @@ export class CallJudge {
       if (!a) return
       const [raw, nrec, files] = await Promise.all([a.block, a.rec, a.files])
       if (!raw || !nrec || gen !== this.ahead.generation) return
-      const prev = j === i + 1 ? rec : this.next.record(j - 1)
+      const prev = this.next.previous(rec)
       // a replay ahead reads only what is here: its record's drive blocks were replicated
-      if (!prev || this.opts.drive.core.contiguousLength < nrec.filesAfter) return
+      if (this.opts.drive.core.contiguousLength < nrec.filesAfter) return
       const view = new DriveFiles(this.checkouts.at(nrec.filesBefore))
       if (!this.next.start(j, raw, nrec, prev, sandbox, view, files?.written(nrec))) return
     }
