@@ -125,7 +125,7 @@ export class ReplayAhead {
     const indexes: number[] = []
     for (let i = lo; i < hi; i++) indexes.push(i)
     const raws = await readLocalBlocks(core, indexes)
-    if (core.length < hi) return // truncated while read (cacheNodes drops another fork's blocks)
+    if (core.fork !== fork) return // truncated while read: these blocks are of the old history
     for (let j = 0; j < raws.length; j++) if (raws[j]) this.driveBlocks.set(lo + j, raws[j]!)
     checkouts.cacheStored(fork, indexes, raws)
   }
