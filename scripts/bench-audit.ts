@@ -21,7 +21,38 @@ import { hostStats, load, openLoad, profileArgs, startClients, stopAll, type Ben
  * Lag (ms) of every covered call with its reply time (ms wall clock); `total` calls replied. `verdictLag`:
  * the same calls' lag to the watcher's own first ok verdict (NaN when none), which leaves gossip out.
  */
-interface Lags { replied: number[], lag: number[], verdictLag: number[], total: number, source: 'attestation' | 'verdict', downloadLag: number[] }
+interface Lags { replied: number[], lag: number[], verdictLag: number[], total: number, source: 'attestation' | 'verdict', downloadLag: number[], judging: JudgeRates }
+
+/**
+ * How fast the watcher judged while the load ran and after it: calls/s
+ * from the first call's start to the last reply (`loadedCallsPerSec`), and
+ * from then until its verdicts covered the run's last call
+ * (`afterCallsPerSec`, null when they never did); with the watcher
+ * process's CPU time (`cpuMs`) and main-thread event-loop use (`elu`, 0-1)
+ * over the run and its linger.
+ */
+interface JudgeRates { loadedCallsPerSec: number, afterCallsPerSec: number | null, loadSeconds: number, cpuMs: number, elu: number }
+
+/** {@link JudgeRates} of one run from its calls and the watcher's ok verdicts (`[ms wall clock, length]`, sorted). */
+function judgeRates (done: LoadDone[], verdicts: Array<[number, number]>, cpuMs: number, elu: number): JudgeRates {
+  const starts = done.flatMap((d) => d.start)
+  const replies = done.flatMap((d) => d.start.map((s, i) => s + d.latency[i]!))
+  const indexes = done.flatMap((d) => d.index)
+  const t0 = Math.min(...starts)
+  const t1 = Math.max(...replies)
+  const first = Math.min(...indexes)
+  const last = Math.max(...indexes)
+  let atEnd = first
+  for (const [t, length] of verdicts) if (t <= t1) atEnd = Math.max(atEnd, length)
+  const covered = firstCovering(verdicts, last)
+  return {
+    loadedCallsPerSec: round((atEnd - first) / Math.max(1e-3, (t1 - t0) / 1000)),
+    afterCallsPerSec: covered === null ? null : covered <= t1 ? null : round((last + 1 - atEnd) / ((covered - t1) / 1000)),
+    loadSeconds: round((t1 - t0) / 1000),
+    cpuMs,
+    elu
+  }
+}
 
 /** The time of the first mark (sorted by time) whose length covers block `index`, or null. */
 function firstCovering (marks: Array<[number, number]>, index: number): number | null {
@@ -36,7 +67,7 @@ async function lagsOf (done: LoadDone[], watcher: Child): Promise<Lags> {
   const verdicts = (report.verdicts as Array<[number, number]>).sort((a, b) => a[0] - b[0])
   const arrived = new Map((report.arrivals as Array<[number, number]> | undefined ?? []).map(([t, index]) => [index, t]))
   const withAtt = done.every((d) => d.attestations.length > 0)
-  const out: Lags = { replied: [], lag: [], verdictLag: [], total: 0, source: withAtt ? 'attestation' : 'verdict', downloadLag: [] }
+  const out: Lags = { replied: [], lag: [], verdictLag: [], total: 0, source: withAtt ? 'attestation' : 'verdict', downloadLag: [], judging: judgeRates(done, verdicts, report.cpuMs as number, report.elu as number) }
   for (const d of done) {
     d.index.forEach((index, i) => {
       const t = arrived.get(index)
@@ -106,19 +137,19 @@ async function settle (host: HostProc, watcher: Child, name: string, timeoutMs =
 /**
  * Audit lag at `p.auditRate` calls/s offered, `runs` runs of `durationMs`.
  * @returns `{ offeredCallsPerSec, source, p50Ms, p99Ms, verdict: { p50Ms, p99Ms } (to the watcher's verdict, no gossip), download: { p50Ms, p99Ms } (reply to the record downloaded by the watcher),
- *   covered (share of calls with a lag), runs }`
+ *   covered (share of calls with a lag), judging: { loadedCallsPerSec, afterCallsPerSec } (medians of the runs' JudgeRates), runs }`
  */
 export async function auditLag (p: BenchParams, host: HostProc): Promise<Record<string, unknown>> {
   const { watcher, clients } = await start(p, host, 'a')
-  const runs: Array<{ source: string, p50Ms: number, p99Ms: number, covered: number, settleMs: number, verdict: { p50Ms: number, p99Ms: number }, download: { p50Ms: number, p99Ms: number } }> = []
+  const runs: Array<{ source: string, p50Ms: number, p99Ms: number, covered: number, settleMs: number, verdict: { p50Ms: number, p99Ms: number }, download: { p50Ms: number, p99Ms: number }, judging: JudgeRates }> = []
   try {
     for (let r = 0; r < p.runs; r++) {
       const settleMs = await settle(host, watcher, 'a')
       const l = await load(clients, openLoad(p.auditRate, clients.length, p.durationMs, { linger: 20_000 }))
       const lags = await lagsOf(l.done, watcher)
-      runs.push({ source: lags.source, p50Ms: round(percentile(lags.lag, 50)), p99Ms: round(percentile(lags.lag, 99)), covered: round(lags.lag.length / Math.max(1, lags.total), 4), settleMs, verdict: pcts(lags.verdictLag), download: pcts(lags.downloadLag) })
+      runs.push({ source: lags.source, p50Ms: round(percentile(lags.lag, 50)), p99Ms: round(percentile(lags.lag, 99)), covered: round(lags.lag.length / Math.max(1, lags.total), 4), settleMs, verdict: pcts(lags.verdictLag), download: pcts(lags.downloadLag), judging: lags.judging })
       const last = runs.at(-1)!
-      process.stderr.write(`  run ${r + 1}: ${lags.source} lag p50 ${last.p50Ms} ms, p99 ${last.p99Ms} ms (${lags.lag.length}/${lags.total} calls covered; to the watcher's verdict p50 ${last.verdict.p50Ms} ms, p99 ${last.verdict.p99Ms} ms; the record downloaded p50 ${last.download.p50Ms} ms, p99 ${last.download.p99Ms} ms after the reply)\n`)
+      process.stderr.write(`  run ${r + 1}: ${lags.source} lag p50 ${last.p50Ms} ms, p99 ${last.p99Ms} ms (${lags.lag.length}/${lags.total} calls covered; to the watcher's verdict p50 ${last.verdict.p50Ms} ms, p99 ${last.verdict.p99Ms} ms; the record downloaded p50 ${last.download.p50Ms} ms, p99 ${last.download.p99Ms} ms after the reply; judged ${last.judging.loadedCallsPerSec} calls/s while loaded, ${last.judging.afterCallsPerSec ?? '-'} after; watcher CPU ${last.judging.cpuMs} ms, event loop ${last.judging.elu})\n`)
     }
   } finally {
     await stopAll([...clients, watcher])
@@ -131,6 +162,10 @@ export async function auditLag (p: BenchParams, host: HostProc): Promise<Record<
     verdict: { p50Ms: median(runs.map((x) => x.verdict.p50Ms)), p99Ms: median(runs.map((x) => x.verdict.p99Ms)) },
     download: { p50Ms: median(runs.map((x) => x.download.p50Ms)), p99Ms: median(runs.map((x) => x.download.p99Ms)) },
     covered: median(runs.map((x) => x.covered)),
+    judging: {
+      loadedCallsPerSec: median(runs.map((x) => x.judging.loadedCallsPerSec)),
+      afterCallsPerSec: median(runs.flatMap((x) => x.judging.afterCallsPerSec === null ? [] : [x.judging.afterCallsPerSec]))
+    },
     runs
   }
 }

@@ -10,7 +10,8 @@
  *   files drive, database and blobs, arrived, and `judgedAtFiles` calls were judged then);
  * - follow: judges live and emits `ready`; command `report` answers
  *   `{ event: 'verdicts', verdicts: [[ms wall clock, length], ...], arrivals: [[ms, index], ...] }` with the
- *   ok verdicts since the last report and when every tenth call record was downloaded.
+ *   ok verdicts since the last report and when every tenth call record was downloaded, and
+ *   `cpuMs` (this process's CPU time, ms) and `elu` (its main thread's event-loop utilisation, 0-1) since then.
  *   With `VMS_BENCH_TRACE=1` it prints where it stands every 500 ms (stderr).
  * `VMS_BENCH_WATCH_SANDBOX=inprocess` replays in this process's isolates (a comparison).
  */
@@ -38,9 +39,15 @@ const arrivals: Array<[number, number]> = []
 let watcher: Watcher | null = null
 const dir = tempDir('vms-watch-')
 
+/** Follow mode: this process's CPU time and event-loop use at the last report (the next report gives what was used since). */
+let usage = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() }
+
 const { config, emit } = childIO<Config>(async (cmd) => {
   if (cmd.cmd === 'report') {
-    emit({ event: 'verdicts', verdicts: verdicts.splice(0), arrivals: arrivals.splice(0) })
+    const cpu = process.cpuUsage(usage.cpu)
+    const elu = performance.eventLoopUtilization(usage.elu)
+    usage = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() }
+    emit({ event: 'verdicts', verdicts: verdicts.splice(0), arrivals: arrivals.splice(0), cpuMs: Math.round((cpu.user + cpu.system) / 1000), elu: Math.round(elu.utilization * 1000) / 1000 })
   } else if (cmd.cmd === 'exit') {
     if (watcher) await watcher.close()
     fs.rmSync(dir, { recursive: true, force: true })
