@@ -26,6 +26,9 @@
  *   every later version's, and a replay reads blocks ahead into it
  *   ({@link shareBeeNodeCache}, {@link putBeeNodes}; replay/checkouts.ts,
  *   replay/replay-ahead.ts).
+ * - Hyperbee `bee._sessions` of a drive checkout's database, and its core's
+ *   `snapshotted`: a checkout reads through the snapshot it holds instead
+ *   of one more per read ({@link readCheckoutInPlace}; replay/checkouts.ts).
  * - Hyperdrive `drive.blobs`, the Hyperblobs a drive has loaded so far (the
  *   public `getBlobs()` is async and loads them; {@link loadedBlobsCore};
  *   host/deploy-service.ts storage quota, checked in {@link checkDrive}).
@@ -340,6 +343,22 @@ export function shareBeeNodeCache (checkout: Hyperdrive, cache: BeeNodeCache): b
 }
 
 /**
+ * Lets a checkout of a drive read through the snapshot session its
+ * Hyperbee already holds (`bee._sessions = false`), instead of opening and
+ * closing one more snapshot of it for every `get`, `entry` and directory
+ * read. Only when that session is a snapshot (`core.snapshotted`, the case
+ * of a checkout at a version the core already has): a snapshot of a
+ * snapshot sees the same blocks, so every read gives what it gave before.
+ * @returns false when the fields are not there or the checkout's core is no snapshot (reads open their own, as before)
+ */
+export function readCheckoutInPlace (checkout: Hyperdrive): boolean {
+  const db = (checkout as unknown as { db?: { core?: { snapshotted?: unknown } | null, _sessions?: unknown } | null }).db
+  if (!db || typeof db !== 'object' || typeof db._sessions !== 'boolean' || db.core?.snapshotted !== true) return false
+  db._sessions = false
+  return true
+}
+
+/**
  * Decodes database blocks of a drive (at `start`, in order) as Hyperbee
  * decodes a block it reads, into `cache`. Only with blocks that are the
  * core's blocks at the fork the cache is for.
@@ -384,6 +403,7 @@ export async function checkDrive (drive: Hyperdrive): Promise<void> {
     await co.ready()
     await (co as unknown as { db: { ready (): Promise<void> } }).db.ready() // a checkout's drive is ready before its Hyperbee
     if (beeNodeCache(co) !== cache) throw moved('hyperbee', 'bee._nodeCache (set in _open of a checkout)', 'hyperdrive')
+    if (!readCheckoutInPlace(co)) throw moved('hyperbee', 'bee._sessions and core.snapshotted (of a checkout)', 'hyperdrive')
   } finally {
     await co.close()
   }

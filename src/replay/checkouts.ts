@@ -8,7 +8,7 @@ import safetyCatch from 'safety-catch'
 import type Hyperdrive from 'hyperdrive'
 import type { HyperdriveEntry } from 'hyperdrive'
 import { BoundedMap } from '../bounded-map.js'
-import { putBeeNodes, shareBeeNodeCache, type BeeNode, type BeeNodeCache } from '../log/holepunch-internals.js'
+import { putBeeNodes, readCheckoutInPlace, shareBeeNodeCache, type BeeNode, type BeeNodeCache } from '../log/holepunch-internals.js'
 
 /** Decoded database blocks kept per fork, at most (as many as a Hyperbee keeps by default). */
 const NODES_MAX = 65536
@@ -56,13 +56,15 @@ export class Checkouts {
    * {@link cachedReads}. Its index lookups go through one node cache for
    * all checkouts of the drive's current fork, so consecutive versions do
    * not read the same nodes again (and a replay's read-ahead,
-   * replay-ahead.ts, serves them).
+   * replay-ahead.ts, serves them); and its reads go through the one
+   * snapshot the checkout holds, not one more each.
    */
   at (version: number): Hyperdrive {
     const hit = this.open.use(version)
     if (hit) return hit.view
     const checkout = this.drive.checkout(version)
     shareBeeNodeCache(checkout, this.forkNodes(this.drive.core.fork))
+    readCheckoutInPlace(checkout)
     const co = { checkout, view: cachedReads(checkout) }
     this.open.set(version, co)
     return co.view
