@@ -8,7 +8,8 @@ import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import type Hypercore from 'hypercore'
-import { checkCore, checkDrive, checkDriveBatch, checkPeers, coreRoots, driveBatchBee, hyperbeeMessages, loadedBlobsCore, readTreeNodes, releaseClosedSession, replicationPeers } from '../src/log/holepunch-internals.js'
+import flat from 'flat-tree'
+import { batchMissingNodes, checkCore, checkDrive, checkDriveBatch, checkPeers, coreRoots, driveBatchBee, hyperbeeMessages, loadedBlobsCore, missingNodesInBatches, readTreeNodes, releaseClosedSession, replicationPeers } from '../src/log/holepunch-internals.js'
 import { currentRoots, treeHashOf } from '../src/log/merkle.js'
 import { groupsAppendOnce, makeEager } from '../src/log/bee-eager.js'
 import { tmpdir, type T } from './helpers.js'
@@ -107,4 +108,59 @@ test('holepunch internals: a closed hypercore session lets go of its core and st
   await again.ready()
   t.is(again.length, 1, 'the core reopens with its data')
   await again.close()
+})
+
+test('holepunch internals: missingNodes read in batches gives what one read per level gives, on a partial replica', async (t) => {
+  const a = new Corestore(path.join(tmpdir(t), 'a'))
+  const b = new Corestore(path.join(tmpdir(t), 'b'))
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
+  const core = a.get({ name: 'log' })
+  await core.ready()
+  const length = 300
+  await core.append(Array.from({ length }, (_, i) => Buffer.from('block ' + i)))
+  const replica = b.get({ key: core.key! })
+  await replica.ready()
+  const s1 = a.replicate(true) as NodeJS.ReadWriteStream
+  const s2 = b.replicate(false) as NodeJS.ReadWriteStream
+  s1.pipe(s2).pipe(s1)
+  // a replica holding scattered blocks and runs: its stored tree has holes of every size
+  const held = [0, 1, 2, 7, 8, 9, 10, 11, 12, 13, 14, 15, 40, 63, 64, 100, 101, 150, 199, 255, 256, 290, 299]
+  for (const i of held) await replica.get(i)
+  const state = (replica as unknown as { state: { storage: { read (): { hasTreeNode (i: number): Promise<boolean>, tryFlush (): void } } } }).state
+  // Hypercore 11.37.1's own loop, one read batch per level
+  const reference = async (index: number, len: number): Promise<number> => {
+    const head = 2 * len
+    const ite = flat.iterator(index)
+    if (ite.index + ite.factor / 2 - 1 >= head) return 0
+    let cnt = 0
+    for (;;) {
+      if (ite.contains(head)) return cnt
+      const rx = state.storage.read()
+      const has = rx.hasTreeNode(ite.index)
+      rx.tryFlush()
+      if (await has) return cnt
+      cnt++
+      ite.parent()
+    }
+  }
+  let differ = 0
+  let nonzero = 0
+  for (let i = 0; i < 2 * length + 40; i++) {
+    for (const len of [replica.length, 150, 1]) {
+      const want = await reference(i, len)
+      if (want > 0) nonzero++
+      if (await missingNodesInBatches(flat.iterator, state, i, len) !== want) differ++
+    }
+  }
+  t.is(differ, 0, 'the same count for every tree index, at three lengths')
+  t.ok(nonzero > 100, 'the replica misses nodes at many places (' + nonzero + ')')
+  t.ok(batchMissingNodes(), 'Hypercore\'s missingNodes is where it was')
+  let viaCore = 0
+  for (let i = 0; i < length; i++) if (await replica.missingNodes(i) !== await reference(2 * i, replica.length)) viaCore++
+  t.is(viaCore, 0, 'Hypercore itself now answers the same through it')
+  await replica.get(5)
+  t.is(await replica.missingNodes(5), 0, 'a block just downloaded needs no nodes')
 })

@@ -64,6 +64,8 @@ declare module 'hypercore' {
     update (opts?: { wait?: boolean }): Promise<boolean>
     truncate (length: number, opts?: unknown): Promise<void>
     treeHash (length?: number): Promise<Buffer>
+    /** Tree nodes not stored here that a request for block `index` asks a peer for (its proof's length). */
+    missingNodes (index: number): Promise<number>
     proof (opts: { block?: { index: number, nodes: number }, upgrade?: { start: number, length: number } }): Promise<Proof>
     setUserData (key: string, value: Uint8Array | null): Promise<void>
     getUserData (key: string): Promise<Buffer | null>
@@ -270,6 +272,17 @@ declare module 'flat-tree' {
     sibling (index: number): number
     /** Leftmost and rightmost leaf indexes below `index`. */
     spans (index: number): [number, number]
+    /** A cursor over the tree, starting at `index`. */
+    iterator (index: number): FlatIterator
+  }
+  /** A flat-tree cursor: its node's index and span (`factor`: twice the leaves below it). */
+  export interface FlatIterator {
+    index: number
+    factor: number
+    /** True when the node spans tree index `index`. */
+    contains (index: number): boolean
+    /** Moves to the parent node; @returns its index */
+    parent (): number
   }
   export default flat
 }

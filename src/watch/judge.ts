@@ -28,7 +28,7 @@ import { VmsError } from '../errors.js'
 import type { ContractLog } from '../log/contract-log.js'
 import { decodeBlock } from '../log/contract-log.js'
 import { DriveFiles } from '../log/drive-files.js'
-import { widenRequests } from '../log/holepunch-internals.js'
+import { batchMissingNodes, widenRequests } from '../log/holepunch-internals.js'
 import { NonceTable } from '../replay/nonces.js'
 import { isLimitRecord, replayContext, replayRange } from '../replay/replay.js'
 import type { CallOutcome, Limits, Sandbox, SandboxFactory } from '../runtime/types.js'
@@ -129,7 +129,8 @@ export class CallJudge {
     // a host undoing an interrupted batch truncates its drive: drop views of the old history
     opts.drive.core.on('truncate', () => this.forget())
     opts.log.core.on('truncate', () => this.ahead.clear())
-    // small blocks: ask peers for many at a time, as Hyperbee does for its own core
+    // small blocks: ask peers for many at a time, as Hyperbee does for its own core, and each request's proof size in fewer reads
+    batchMissingNodes()
     widenRequests(opts.log.core)
     widenRequests(opts.drive.core)
     opts.drive.getBlobs().then((b) => {
