@@ -31,6 +31,13 @@ module.exports = {
       to: { path: '^(src/[^/]+/|tui/)' }
     },
     {
+      name: 'holepunch-fence',
+      comment: 'The private fields of Holepunch modules are touched in src/log/holepunch/ only, and only src/log/holepunch-internals.ts imports that folder.',
+      severity: 'error',
+      from: { pathNot: '^src/log/(holepunch-internals\\.ts|holepunch/)' },
+      to: { path: '^src/log/holepunch/' }
+    },
+    {
       name: 'entry-imported-from-commands-only',
       comment: 'The entry points (cli, client, index) sit above every folder but src/commands.',
       severity: 'error',
