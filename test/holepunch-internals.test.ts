@@ -69,7 +69,8 @@ test('holepunch internals: hyperdrive drive.blobs is where it was', async (t) =>
   t.is(loadedBlobsCore(drive)!.byteLength, 3, 'the loaded blobs core counts the file bytes')
 })
 
-test('holepunch internals: hypercore replication peers have remoteContiguousLength', async (t) => {
+/** A core of `blocks` on one store and an empty replica of it on another, replicating; both stores closed at teardown. */
+async function replicaPair (t: T, blocks: Buffer[]): Promise<{ core: Hypercore, replica: Hypercore }> {
   const a = new Corestore(path.join(tmpdir(t), 'a'))
   const b = new Corestore(path.join(tmpdir(t), 'b'))
   t.teardown(async () => {
@@ -78,12 +79,17 @@ test('holepunch internals: hypercore replication peers have remoteContiguousLeng
   })
   const core = a.get({ name: 'log' })
   await core.ready()
-  await core.append([Buffer.from('a'), Buffer.from('b')])
+  await core.append(blocks)
   const replica = b.get({ key: core.key! })
   await replica.ready()
   const s1 = a.replicate(true) as NodeJS.ReadWriteStream
   const s2 = b.replicate(false) as NodeJS.ReadWriteStream
   s1.pipe(s2).pipe(s1)
+  return { core, replica }
+}
+
+test('holepunch internals: hypercore replication peers have remoteContiguousLength', async (t) => {
+  const { core, replica } = await replicaPair(t, [Buffer.from('a'), Buffer.from('b')])
   await replica.get(0)
   await replica.get(1)
   while (replicationPeers(core)[0]?.remoteContiguousLength !== 2) await new Promise((resolve) => setTimeout(resolve, 20))
@@ -111,21 +117,8 @@ test('holepunch internals: a closed hypercore session lets go of its core and st
 })
 
 test('holepunch internals: missingNodes read in batches gives what one read per level gives, on a partial replica', async (t) => {
-  const a = new Corestore(path.join(tmpdir(t), 'a'))
-  const b = new Corestore(path.join(tmpdir(t), 'b'))
-  t.teardown(async () => {
-    await a.close()
-    await b.close()
-  })
-  const core = a.get({ name: 'log' })
-  await core.ready()
   const length = 300
-  await core.append(Array.from({ length }, (_, i) => Buffer.from('block ' + i)))
-  const replica = b.get({ key: core.key! })
-  await replica.ready()
-  const s1 = a.replicate(true) as NodeJS.ReadWriteStream
-  const s2 = b.replicate(false) as NodeJS.ReadWriteStream
-  s1.pipe(s2).pipe(s1)
+  const { replica } = await replicaPair(t, Array.from({ length }, (_, i) => Buffer.from('block ' + i)))
   // a replica holding scattered blocks and runs: its stored tree has holes of every size
   const held = [0, 1, 2, 7, 8, 9, 10, 11, 12, 13, 14, 15, 40, 63, 64, 100, 101, 150, 199, 255, 256, 290, 299]
   for (const i of held) await replica.get(i)
