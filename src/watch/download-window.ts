@@ -99,23 +99,23 @@ export class DownloadWindows {
   catchUp (): void {
     if (this.done) return
     this.done = true
-    for (const t of this.tracked) {
-      this.whole.push(t.core.download({ start: 0, end: -1 }))
-      t.current?.range.destroy()
-      t.previous?.range.destroy()
-      t.current = t.previous = null
-    }
+    for (const t of this.tracked) this.whole.push(t.core.download({ start: 0, end: -1 }))
+    this.dropWindows()
   }
 
   /** Stops every download asked for. */
   destroy (): void {
     this.done = true
+    this.dropWindows()
+    for (const r of this.whole) r.destroy()
+    this.whole.length = 0
+  }
+
+  private dropWindows (): void {
     for (const t of this.tracked) {
       t.current?.range.destroy()
       t.previous?.range.destroy()
       t.current = t.previous = null
     }
-    for (const r of this.whole) r.destroy()
-    this.whole.length = 0
   }
 }
