@@ -47,7 +47,7 @@ function judgeRates (done: LoadDone[], verdicts: Array<[number, number]>, cpuMs:
   const covered = firstCovering(verdicts, last)
   return {
     loadedCallsPerSec: round((atEnd - first) / Math.max(1e-3, (t1 - t0) / 1000)),
-    afterCallsPerSec: covered === null ? null : covered <= t1 ? null : round((last + 1 - atEnd) / ((covered - t1) / 1000)),
+    afterCallsPerSec: covered === null || covered <= t1 ? null : round((last + 1 - atEnd) / ((covered - t1) / 1000)),
     loadSeconds: round((t1 - t0) / 1000),
     cpuMs,
     elu
