@@ -103,7 +103,7 @@ let missingNodesBatched = false
  * called for every block request a downloading peer sends, to say how many
  * proof nodes it needs) read the tree levels it walks
  * {@link MISSING_NODES_BATCH} at a time in one storage read batch, instead
- * of one read batch per level (the batching its own TODO suggests). The
+ * of one read batch per level (as a comment in its source proposes). The
  * answer is the same: the number of nodes from `index` up that are not
  * stored, stopping at the first that is or at the node spanning `length`.
  * A watcher behind a loaded host made about 9,000 such read batches a
