@@ -1,8 +1,9 @@
 /**
  * One group of a host's group commit, in two steps the host overlaps:
  *
- * 1. {@link executeGroup}: run the queued calls one at a time in the
- *    sandbox, each reading the files as the earlier calls left them, and
+ * 1. {@link executeGroup}: run the queued calls in order in the sandbox
+ *    (several asked at once, calls-in-flight.ts), each reading the files
+ *    as the earlier calls left them, and
  *    seal all their writes as one drive group (drive-group.ts: the blobs
  *    and database blocks of one put after another, so every version a
  *    record names is a valid checkout); the records get their files
@@ -31,6 +32,8 @@ import type { ContractLog } from '../log/contract-log.js'
 import type { BlockProver } from '../log/block-proof.js'
 import type { DriveGroup, SealedFiles } from '../log/drive-group.js'
 import type { CallOutcome, OracleMode, Sandbox } from '../runtime/types.js'
+import { noop } from '../noop.js'
+import { FilesAfter, HOST_CALL_DEPTH, WritesIn } from './calls-in-flight.js'
 
 /** A queued call and its caller's answer. */
 export interface Pending {
@@ -58,55 +61,81 @@ export interface GroupContext {
 
 const NO_HASH = Buffer.alloc(32)
 
+/** A call asked of the sandbox and not done yet. */
+interface Asked {
+  p: Pending
+  timestamp: number
+  seed: Uint8Array
+  out: Promise<CallOutcome>
+  /** Settles once its writes are in the group (the next call's reads wait for it). */
+  writesIn: WritesIn
+}
+
 /**
  * Runs `batch` in order until a call hits a limit (the sandbox is then
- * unusable), then flushes the group's writes. A call whose record would pass
+ * unusable), then flushes the group's writes. Up to {@link HOST_CALL_DEPTH}
+ * calls are asked of the sandbox before the first of them is done, each
+ * reading the files once the one before it is in the group
+ * (calls-in-flight.ts). A call whose record would pass
  * {@link MAX_RECORD_BYTES} is recorded as failed with RECORD_TOO_LARGE and
  * the host limit `record` (no writes, no oracle outputs), and the sandbox is
  * closed so that the host rebuilds it from the log: the rest of the group is
  * untouched.
- * @returns the calls that ran with their records, and how many of `batch` ran
+ * @returns the calls that ran with their records, and how many of `batch`
+ *   ran (those asked after the call that ended the sandbox did not)
+ * @throws what the sandbox's `call` threw for a call that would have run
+ *   (INTERNAL on a failed files read), or the drive group
  */
 export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promise<{ done: Done[], ran: number, sealed: SealedFiles | null }> {
   const { sandbox, group } = ctx
   const done: Done[] = []
   const calls: number[] = []
-  let i = 0
-  for (; i < batch.length && sandbox.usable; i++) {
-    const p = batch[i]!
+  const flight: Asked[] = []
+  let last: WritesIn | null = null
+  const ask = (p: Pending): Asked => {
     const timestamp = ctx.clock()
     const seed = randomBytes(32)
-    const out = await sandbox.call({
-      method: p.req.method,
-      argsJson: p.req.args,
-      callerId: formatKey(p.req.caller),
-      timestamp,
-      seed,
-      files: group.view,
-      oracle: ctx.oracle
-    })
-    const rec: CallRecord = {
-      version: RECORD_VERSION,
-      request: p.req,
-      timestamp,
-      seed,
-      oracles: out.oracles,
-      outcome: toOutcome(out),
-      filesBefore: 0,
-      filesAfter: 0,
-      filesHash: NO_HASH
+    const files = last ? new FilesAfter(group.view, last.promise) : group.view
+    const writesIn = last = new WritesIn()
+    const out = sandbox.call({ method: p.req.method, argsJson: p.req.args, callerId: formatKey(p.req.caller), timestamp, seed, files, oracle: ctx.oracle })
+    out.catch(noop) // awaited in order below; once the sandbox is ended, the rest are only waited for
+    return { p, timestamp, seed, out, writesIn }
+  }
+  try {
+    while (sandbox.usable) {
+      while (done.length + flight.length < batch.length && flight.length < HOST_CALL_DEPTH && sandbox.usable) flight.push(ask(batch[done.length + flight.length]!))
+      const a = flight[0]
+      if (!a) break
+      const out = await a.out
+      const rec: CallRecord = {
+        version: RECORD_VERSION,
+        request: a.p.req,
+        timestamp: a.timestamp,
+        seed: a.seed,
+        oracles: out.oracles,
+        outcome: toOutcome(out),
+        filesBefore: 0,
+        filesAfter: 0,
+        filesHash: NO_HASH
+      }
+      let writes = out.ok ? out.writes : []
+      if (recordBytes(rec) > MAX_RECORD_BYTES) {
+        // this call alone fails, as a host limit: its memory effects go with a rebuild, as after a timeout
+        rec.oracles = []
+        rec.outcome = { ok: false, result: null, error: VmsError.RECORD_TOO_LARGE(`the call record would pass ${MAX_RECORD_BYTES} bytes`).toInfo(), limit: 'record' }
+        writes = []
+        await sandbox.close()
+      }
+      // the drive batch takes the writes while the next call runs; the next call reads them already
+      calls.push(await group.applySoon(writes))
+      a.writesIn.done()
+      flight.shift()
+      done.push({ p: a.p, rec })
     }
-    let writes = out.ok ? out.writes : []
-    if (recordBytes(rec) > MAX_RECORD_BYTES) {
-      // this call alone fails, as a host limit: its memory effects go with a rebuild, as after a timeout
-      rec.oracles = []
-      rec.outcome = { ok: false, result: null, error: VmsError.RECORD_TOO_LARGE(`the call record would pass ${MAX_RECORD_BYTES} bytes`).toInfo(), limit: 'record' }
-      writes = []
-      await sandbox.close()
-    }
-    // the drive batch takes the writes while the next call runs; the next call reads them already
-    calls.push(await group.applySoon(writes))
-    done.push({ p, rec })
+  } finally {
+    // the calls asked after the last one done do not run: their reads end, and they are waited for
+    for (const a of flight) a.writesIn.drop()
+    await Promise.allSettled(flight.map((a) => a.out))
   }
   let sealed: SealedFiles | null = null
   if (done.length > 0) {
@@ -120,7 +149,7 @@ export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promis
       rec.filesHash = await group.hashAt(v.after)
     }
   }
-  return { done, ran: i, sealed }
+  return { done, ran: done.length, sealed }
 }
 
 /**
