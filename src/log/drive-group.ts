@@ -16,18 +16,20 @@
  *
  * When the Hyperbee internals this relies on are not what they should be,
  * the group falls back to one drive batch per call (slower, same records).
+ *
+ * This file holds one group ({@link DriveGroup}); the committer that keeps
+ * what lasts from group to group is in drive-committer.ts.
  */
 
 import type Hyperdrive from 'hyperdrive'
 import { DIR_METADATA } from '../../protocol/index.js'
 import type { FileOp, FilesView } from '../runtime/types.js'
 import { applyWrites, type BlobId } from './drive-files.js'
-import { FilesCache, GroupFiles, ancestors, type EntryValue } from './files-cache.js'
-import { addLeaf, currentRoots, treeHashOf, type MerkleNode } from './merkle.js'
+import { GroupFiles, ancestors, type EntryValue, type FilesCache } from './files-cache.js'
+import { currentRoots, treeHashOf, treeHashesOf, type MerkleNode } from './merkle.js'
 import { groupsAppendOnce, makeEager } from './bee-eager.js'
 import { beeBatchBlocks, driveBatchBee } from './holepunch-internals.js'
 import { VmsError } from '../errors.js'
-import { noop } from '../noop.js'
 import safetyCatch from 'safety-catch'
 
 export { blobOfBlock, groupsAppendOnce } from './bee-eager.js'
@@ -39,30 +41,12 @@ export interface Blobs {
   get (id: BlobId): Promise<Buffer | null>
 }
 
-/** Blobs of another drive (see {@link DriveCommitterOptions.foreignBlobs}). */
+/** Blobs of another drive (see `DriveCommitterOptions.foreignBlobs`, drive-committer.ts). */
 export interface ForeignBlobs {
   /** The other drive's blobs (read by id; `blockSize` splits new content). */
   blobs: Blobs
   /** Where the next blob starts in them: blocks and bytes. */
   base: () => { length: number, byteLength: number }
-}
-
-/** Options of {@link DriveCommitter}. */
-export interface DriveCommitterOptions {
-  /**
-   * For a copy of another drive's database (a watcher's mirror of a host's
-   * drive): blobs are the other drive's; new blob ids are numbered from
-   * `base()`, contents are read from there, and staged content is never
-   * appended anywhere.
-   */
-  foreignBlobs?: ForeignBlobs
-  /**
-   * Groups end with {@link DriveGroup.seal} instead of a flush: their
-   * blocks reach the drive in the caller's write (the host's one storage
-   * write per group, atomic-append.ts), announced with
-   * {@link DriveCommitter.land}. Default false. Not with `foreignBlobs`.
-   */
-  atomic?: boolean
 }
 
 /**
@@ -90,100 +74,32 @@ export interface StagedBlob {
 }
 
 /**
- * The drive of one host, committed group by group. Keeps the Merkle roots
- * of the drive's database core between groups, and the last tree hash.
+ * What a {@link DriveGroup} needs of the committer it belongs to
+ * (drive-committer.ts): the drive, the files cache, where the group starts,
+ * and the roots and hashes kept between groups.
  */
-export class DriveCommitter {
+export interface GroupCommitter {
   readonly drive: Hyperdrive
-  /** See {@link DriveCommitterOptions.foreignBlobs}. */
+  /** Blobs of another drive, for a mirror (see drive-committer.ts). */
   readonly foreign: ForeignBlobs | null
   /** What recent calls read, valid for the drive as flushed. */
   readonly cache: FilesCache
-  /** Groups flushed; those that wrote call by call (fallback); those whose tree hashes were read from storage. */
-  readonly stats = { groups: 0, perCall: 0, slowHashes: 0 }
-  /** See {@link DriveCommitterOptions.atomic}. */
+  /** Groups end with {@link DriveGroup.seal} instead of a flush. */
   readonly atomic: boolean
-  private roots: { length: number, roots: MerkleNode[] } | null = null
-  private last: { version: number, hash: Buffer } | null = null
-  private landing: Promise<void> | null = null
-  /** Drive version after the last sealed group, until the write that lands it settles (for its groups). */
-  sealedEnd: number | null = null
-
-  /**
-   * @param drive the host's writable files drive
-   * @param opts see {@link DriveCommitterOptions}
-   */
-  constructor (drive: Hyperdrive, opts: DriveCommitterOptions = {}) {
-    this.drive = drive
-    this.foreign = opts.foreignBlobs ?? null
-    this.atomic = !!opts.atomic && !this.foreign
-    this.cache = new FilesCache(drive, {}, this.foreign ? this.foreign.blobs : null)
-  }
-
-  /**
-   * Announces the write that lands a sealed group in the drive: until it
-   * settles, later groups and cache misses wait before reading the drive
-   * (the cache already answers for what the sealed group wrote).
-   * @param write settles once the blocks are in the drive, or will never be (then reset the committer)
-   */
-  land (write: Promise<unknown>): void {
-    const landing = write.then(noop, noop)
-    this.landing = landing
-    this.cache.waitFor(landing)
-    landing.then(() => {
-      if (this.landing !== landing) return
-      this.landing = null
-      this.sealedEnd = null
-    }, noop)
-  }
-
-  /** Drive version the next group starts from: after the last sealed group (landing or not), else the drive's. */
-  get version (): number {
-    return this.sealedEnd ?? this.drive.version
-  }
-
-  /** Settles once the last write given to {@link land} did (at once when none is pending). */
-  async landed (): Promise<void> {
-    if (this.landing) await this.landing
-  }
-
-  /**
-   * Starts a group; nothing touches the drive before its flush (or, when
-   * writing call by call, before its first write).
-   * @param beforeWrite awaited once, right before the group first writes to the drive
-   */
-  begin (beforeWrite?: () => Promise<void>): DriveGroup {
-    return new DriveGroup(this, beforeWrite ?? null)
-  }
-
-  /** Tree hash of the drive's database core at `version` (cached for the latest). */
-  async hashAt (version: number): Promise<Buffer> {
-    if (this.last && this.last.version === version) return this.last.hash
-    const hash = await this.drive.core.treeHash(version)
-    if (version === this.drive.core.length) this.last = { version, hash }
-    return hash
-  }
-
-  /** Forgets cached roots and hashes (after the drive was truncated). */
-  reset (): void {
-    this.roots = null
-    this.last = null
-    this.sealedEnd = null
-    this.cache.clear()
-  }
-
-  /** Roots at the current length, when known without reading storage (for its groups). */
-  startRoots (): MerkleNode[] | null {
-    const length = this.drive.core.length
-    if (this.roots && this.roots.length === length) return this.roots.roots.slice()
-    return currentRoots(this.drive.core)
-  }
-
-  /** Remembers the roots and hash at `length` (for its groups; kept while the drive is that long). */
-  remember (length: number, roots: MerkleNode[] | null, hash: Buffer): void {
-    this.roots = roots ? { length, roots } : null
-    this.last = { version: length, hash }
-  }
+  /** Counters: groups, groups written call by call, tree hashes read from storage. */
+  readonly stats: { groups: number, perCall: number, slowHashes: number }
+  /** Drive version after the last sealed group, until the write that lands it settles. */
+  sealedEnd: number | null
+  /** Drive version the next group starts from. */
+  readonly version: number
+  /** Settles once the write that lands the last sealed group did. */
+  landed (): Promise<void>
+  /** Tree hash of the drive's database core at `version`. */
+  hashAt (version: number): Promise<Buffer>
+  /** Roots at the drive's current length, when known without reading storage. */
+  startRoots (): MerkleNode[] | null
+  /** Remembers the roots and hash at `length`. */
+  remember (length: number, roots: MerkleNode[] | null, hash: Buffer): void
 }
 
 /**
@@ -196,7 +112,7 @@ export class DriveGroup {
   readonly startVersion: number
   /** What the next call reads: the drive with every write applied so far. */
   readonly view: FilesView
-  private readonly committer: DriveCommitter
+  private readonly committer: GroupCommitter
   private readonly drive: Hyperdrive
   private batch: Hyperdrive | null = null
   private blobs: Blobs | null = null
@@ -222,8 +138,8 @@ export class DriveGroup {
   /** Version after each call given to {@link applySoon} (-1 until its writes are in the batch). */
   private readonly ends: number[] = []
 
-  /** Use {@link DriveCommitter.begin}. */
-  constructor (committer: DriveCommitter, beforeWrite: (() => Promise<void>) | null) {
+  /** Use DriveCommitter.begin (drive-committer.ts). */
+  constructor (committer: GroupCommitter, beforeWrite: (() => Promise<void>) | null) {
     this.committer = committer
     this.beforeWrite = beforeWrite
     this.drive = committer.drive
@@ -393,7 +309,7 @@ export class DriveGroup {
    * blocks and blobs are made, the tree hash of every version the group
    * passes through is worked out from the roots in memory, the cache takes
    * the group's writes, and the caller appends the blocks (and announces
-   * it with {@link DriveCommitter.land}). Versions and hashes are then
+   * it with `DriveCommitter.land`). Versions and hashes are then
    * known as after a flush.
    * @returns the blocks to write; null when the group wrote nothing
    * @throws VmsError INTERNAL when the committer is not atomic or the roots are not readable (nothing changed)
@@ -412,11 +328,7 @@ export class DriveGroup {
     // the group before this one did not land (its error goes to its own callers): this one built on what never was
     if (dbAt !== this.startVersion) throw VmsError.INTERNAL(`the drive is at version ${dbAt}, the group began at ${this.startVersion}`)
     if (!roots) throw VmsError.INTERNAL('the drive\'s tree roots are not readable (see holepunch-internals.ts)')
-    const hashes = new Map<number, Buffer>([[dbAt, treeHashOf(roots)]])
-    for (let k = 0; k < db.length; k++) {
-      addLeaf(roots, dbAt + k, db[k]!)
-      hashes.set(dbAt + k + 1, treeHashOf(roots))
-    }
+    const hashes = treeHashesOf(roots, dbAt, db)
     const hash = hashes.get(dbAt + db.length)!
     const sealed: SealedFiles = { blobs: this.staged, blobsAt: this.blobBase, db, dbAt, hash }
     this.committer.stats.groups++
@@ -499,13 +411,8 @@ export class DriveGroup {
   private async computeHashes (start: number, raws: Uint8Array[], roots: MerkleNode[] | null): Promise<void> {
     const core = this.drive.core
     const end = core.length
-    const hashes = new Map<number, Buffer>()
     if (roots && end === start + raws.length) {
-      hashes.set(start, treeHashOf(roots))
-      for (let k = 0; k < raws.length; k++) {
-        addLeaf(roots, start + k, raws[k]!)
-        hashes.set(start + k + 1, treeHashOf(roots))
-      }
+      const hashes = treeHashesOf(roots, start, raws)
       // checked against the roots the core itself keeps in memory (or reads back)
       const live = currentRoots(core)
       const check = live ? treeHashOf(live) : await core.treeHash(end)
@@ -517,6 +424,7 @@ export class DriveGroup {
     }
     // slow path: ask the core for each version
     this.committer.stats.slowHashes++
+    const hashes = new Map<number, Buffer>()
     for (let v = start; v <= end; v++) hashes.set(v, await core.treeHash(v))
     this.hashes = hashes
     this.committer.remember(end, null, hashes.get(end)!)

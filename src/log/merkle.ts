@@ -36,6 +36,20 @@ export function addLeaf (roots: MerkleNode[], length: number, block: Uint8Array,
   }
 }
 
+/**
+ * The tree hash of every length from `start` to `start + blocks.length`,
+ * appending `blocks` to `roots` (the roots at `start`, modified in place).
+ * @returns tree hash by length
+ */
+export function treeHashesOf (roots: MerkleNode[], start: number, blocks: readonly Uint8Array[]): Map<number, Buffer> {
+  const hashes = new Map<number, Buffer>([[start, treeHashOf(roots)]])
+  for (let k = 0; k < blocks.length; k++) {
+    addLeaf(roots, start + k, blocks[k]!)
+    hashes.set(start + k + 1, treeHashOf(roots))
+  }
+  return hashes
+}
+
 /** The roots Hypercore holds for its current length (internal state; null when not readable). */
 export function currentRoots (core: Hypercore): MerkleNode[] | null {
   const roots = coreRoots(core)
