@@ -29,6 +29,46 @@ test('verify pool: valid and forged signatures, in one batch and across workers'
   t.is(await pool.verify(callSignable(r), r.signature, r.caller), true, 'after close, checks run here')
 })
 
+test('verify pool: a lone check at an idle pool runs on this thread; a burst goes to the workers; checks made here stay within their share', async (t) => {
+  const pool = new VerifyPool({ threads: 1 })
+  t.teardown(() => pool.close())
+  const kp = keyPair()
+  const req = (n: number): ReturnType<typeof signCall> => signCall(kp, Buffer.alloc(32, 1), n, 'm', '[]')
+  const check = async (r: ReturnType<typeof signCall>): Promise<boolean> => await pool.verify(callSignable(r), r.signature, r.caller)
+  const turn = async (): Promise<void> => await new Promise((resolve) => setImmediate(resolve))
+
+  t.is(await check(req(1)), true)
+  t.is(pool.inlineChecks, 1, 'a lone check at an idle pool ran here')
+  await turn()
+  const forged = req(2)
+  forged.signature = Buffer.alloc(64, 7)
+  t.is(await check(forged), false, 'a forged one checked here fails as in a worker')
+  t.is(pool.inlineChecks, 2)
+
+  await turn()
+  const burst = Array.from({ length: 40 }, (_, i) => req(i + 3))
+  burst[7]!.signature = Buffer.alloc(64, 9)
+  t.alike(await Promise.all(burst.map(check)), burst.map((_, i) => i !== 7), 'a burst: every answer right')
+  t.is(pool.inlineChecks, 3, 'of a burst in one turn, only the first ran here')
+
+  // one check a turn, as fast as they come: this thread takes them only while its share lasts
+  const before = pool.inlineChecks
+  const t0 = performance.now()
+  for (let i = 0; i < 1000; i++) {
+    if (!(await check(req(100 + i)))) t.fail('a valid signature did not verify')
+    await turn()
+  }
+  const elapsed = performance.now() - t0
+  const here = pool.inlineChecks - before
+  t.ok(here > 0 && here < 1000, `${here} of 1,000 checks ran here, the rest in the worker (${Math.round(elapsed)} ms)`)
+
+  const never = new VerifyPool({ threads: 1, inlineShare: 0 })
+  t.teardown(() => never.close())
+  const r = req(5000)
+  t.is(await never.verify(callSignable(r), r.signature, r.caller), true)
+  t.is(never.inlineChecks, 0, 'with no share, every check goes to a worker')
+})
+
 test('ordered admission: requests are admitted in arrival order when their checks end out of order', async (t) => {
   // a verifier whose answers come back in reverse order; request 3 is forged
   const waiting: Array<() => void> = []
