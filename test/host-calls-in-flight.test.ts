@@ -23,6 +23,7 @@ exports.increment = async () => {
   return [i + 1, n]
 }
 exports.spin = () => { n++; for (;;) {} }
+exports.work = async (loops) => { for (let i = 0; i < loops; i++) {} await fs.writeFile('/work', String(loops)) }
 `
 
 /**
@@ -88,3 +89,31 @@ for (const where of ['in process', 'in a sandbox process']) {
     t.is(v.verdict, 'ok', v.fault?.message)
   })
 }
+
+test('calls in flight behind a storage write slower than a call may run: every call is answered, the counter has each logged increment once, a watcher agrees', async (t) => {
+  const h = await localHost(t, SRC, { limits: { timeoutMs: 300 } })
+  await h.call('increment')
+  // the next group's storage write takes longer than a call may run
+  const log = h.host.log
+  const append = log.appendCalls.bind(log)
+  let slow = true
+  log.appendCalls = async (...args: Parameters<typeof append>) => {
+    if (slow) {
+      slow = false
+      await new Promise((resolve) => setTimeout(resolve, 800))
+    }
+    return await append(...args)
+  }
+  // a group of one call that runs a while, so that the next calls queue behind it and form the next group at once
+  const first = h.call('work', 30_000_000)
+  const rest = await Promise.all(Array.from({ length: 6 }, async () => await h.call('increment')))
+  t.is((await first).outcome.ok, true)
+  t.ok(h.host.stats.batches >= 3, `the calls behind it were a group of their own (${h.host.stats.batches} groups)`)
+  t.ok(rest.every((r) => r.outcome.ok || r.outcome.limit === 'timeout'), 'each call behind the slow write succeeded or is a time limit hit (a host statement)')
+  const counted = rest.filter((r) => r.outcome.ok).sort((a, b) => a.index - b.index).map((r) => (JSON.parse(r.outcome.result!) as number[])[0])
+  t.alike(counted, Array.from({ length: counted.length }, (_, i) => i + 2), `the counter has each logged increment once, in log order (${counted.length} of 6 ok)`)
+
+  const { watcher } = await localWatcher(t, h.store)
+  const v = await (await watcher.watch(h.host.key)).until(h.host.log.length, 60_000)
+  t.is(v.verdict, 'ok', v.fault?.message)
+})
