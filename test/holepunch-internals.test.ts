@@ -145,7 +145,7 @@ test('holepunch internals: missingNodes read in batches gives what one read per 
     for (const len of [replica.length, 150, 1]) {
       const want = await reference(i, len)
       if (want > 0) nonzero++
-      if (await missingNodesInBatches(flat.iterator, state, i, len) !== want) differ++
+      if (await missingNodesInBatches(state, i, len) !== want) differ++
     }
   }
   t.is(differ, 0, 'the same count for every tree index, at three lengths')

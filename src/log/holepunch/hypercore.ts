@@ -6,7 +6,7 @@
 
 import { createRequire } from 'node:module'
 import type Hypercore from 'hypercore'
-import flat, { type FlatIterator } from 'flat-tree'
+import flat from 'flat-tree'
 import { VmsError } from '../../errors.js'
 import { localRequire, moved } from './fence.js'
 
@@ -119,15 +119,15 @@ export function batchMissingNodes (): boolean {
     return false
   }
   if (!tree || typeof tree.missingNodes !== 'function' || tree.missingNodes.length !== 3) return false
-  tree.missingNodes = async (session, index, length) => await missingNodesInBatches(flat.iterator, session, index, length)
+  tree.missingNodes = missingNodesInBatches
   missingNodesBatched = true
   return true
 }
 
 /** `MerkleTree.missingNodes` of Hypercore 11.37.1, with its storage reads in batches (see {@link batchMissingNodes}). */
-export async function missingNodesInBatches (iterator: (index: number) => FlatIterator, session: Parameters<MissingNodes>[0], index: number, length: number): Promise<number> {
+export async function missingNodesInBatches (session: Parameters<MissingNodes>[0], index: number, length: number): Promise<number> {
   const head = 2 * length
-  const ite = iterator(index)
+  const ite = flat.iterator(index)
   // the index is not in the current tree: how many nodes are missing is not known
   if (ite.index + ite.factor / 2 - 1 >= head) return 0
   let cnt = 0
