@@ -81,12 +81,12 @@ interface Asked {
  * the host limit `record` (no writes, no oracle outputs), and the sandbox is
  * closed so that the host rebuilds it from the log: the rest of the group is
  * untouched.
- * @returns the calls that ran with their records, and how many of `batch`
- *   ran (those asked after the call that ended the sandbox did not)
+ * @returns the calls that ran with their records: the first `done.length`
+ *   of `batch` (those asked after the call that ended the sandbox did not run)
  * @throws what the sandbox's `call` threw for a call that would have run
  *   (INTERNAL on a failed files read), or the drive group
  */
-export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promise<{ done: Done[], ran: number, sealed: SealedFiles | null }> {
+export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promise<{ done: Done[], sealed: SealedFiles | null }> {
   const { sandbox, group } = ctx
   const done: Done[] = []
   const calls: number[] = []
@@ -149,7 +149,7 @@ export async function executeGroup (ctx: GroupContext, batch: Pending[]): Promis
       rec.filesHash = await group.hashAt(v.after)
     }
   }
-  return { done, ran: done.length, sealed }
+  return { done, sealed }
 }
 
 /**

@@ -101,7 +101,7 @@ export class GroupPipeline {
       if (marked || result?.sealed) await this.undoFiles(group.startVersion)
       throw err
     }
-    const { done, ran, sealed } = result
+    const { done, sealed } = result
     if (done.length > 0) {
       const logLength = log.length
       // a sealed group's drive blocks land with its records: the drive is ahead of the log only inside that write
@@ -122,7 +122,7 @@ export class GroupPipeline {
       this.committing.catch(noop)
       if (sealed) files.land(this.committing)
     }
-    return batch.slice(ran)
+    return batch.slice(done.length)
   }
 
   /** Takes the drive back to `version` after a group whose records never reached the log. */
